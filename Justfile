@@ -1,0 +1,44 @@
+# Topicwire's entry points. Recipes are thin: each prints what it runs.
+# On a fresh machine use `./dev <recipe>`, which installs what they need first.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Component crates: every folder under components/ with a Cargo.toml.
+components := `ls -d components/*/Cargo.toml 2>/dev/null | xargs -n1 dirname | tr '\n' ' '`
+
+# List the recipes.
+default:
+    @just --list
+
+# Generate every component's router code (src/ws_generated/) from its src/ws.rs.
+codegen:
+    cargo run --quiet -p topicwire-codegen -- {{components}}
+
+# Fail if any component's checked-in generated code is stale.
+codegen-check:
+    cargo run --quiet -p topicwire-codegen -- --check {{components}}
+
+# Generate, then build every component for wasm32-wasip2 into components/<name>.wasm.
+build-components: codegen
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for dir in {{components}}; do
+        name=$(basename "$dir")
+        echo "cargo build -p $name --target wasm32-wasip2 --profile wasm"
+        cargo build --quiet -p "$name" --target wasm32-wasip2 --profile wasm
+        cp "target/wasm32-wasip2/wasm/$name.wasm" "components/$name.wasm"
+        echo "  -> components/$name.wasm ($(stat -c %s "components/$name.wasm") bytes)"
+    done
+
+# Build the components and serve them on 127.0.0.1:8000 (extra arguments go to `topicwire serve`).
+run *args: build-components
+    cargo run --release -p topicwire -- serve {{args}}
+
+# Run every test: generated code freshness, unit tests, components' native tests, end-to-end tests.
+test: codegen-check
+    cargo test --workspace
+
+# Formatting and clippy, warnings denied.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,244 @@
+//! Turns parsed declarations into a [`Model`], or into every error found.
+//!
+//! Accepted in `src/ws.rs`:
+//!
+//! - `#[route("name")] pub type XRouter = WsRouter<Request, Data>;` per route,
+//!   its `///` docs being the route's description;
+//! - `pub type Service = path::To::Service;` naming the type that implements
+//!   the generated `WsRouteService` trait.
+//!
+//! `Request` must derive `Serialize`, `Deserialize` and `JsonSchema`; `Data`
+//! must derive `Serialize` and `JsonSchema`; both must be defined in the crate.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::parse::{Sources, WS_FILE};
+use quote::ToTokens;
+use std::collections::BTreeMap;
+
+/// The name of the declaration that names the service type.
+pub const SERVICE_ALIAS: &str = "Service";
+const ROUTER: &str = "WsRouter";
+const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;";
+
+/// A checked component: what the emitter renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    /// Routes in declaration order.
+    pub routes: Vec<Route>,
+}
+
+/// One checked route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Route name, e.g. `bars` or `broker-connection`.
+    pub name: String,
+    /// The declaring alias, e.g. `BarWsRouter`.
+    pub alias: String,
+    /// One-line description from the alias' docs.
+    pub description: String,
+}
+
+impl Route {
+    /// The route's Rust identifier part: `broker-connection` → `broker_connection`.
+    pub fn snake(&self) -> String {
+        self.name.replace('-', "_")
+    }
+
+    /// The generated topic type: `BarWsRouter` → `BarWsTopic`.
+    pub fn topic_type(&self) -> String {
+        let stem = self.alias.strip_suffix("Router").unwrap_or(&self.alias);
+        format!("{stem}Topic")
+    }
+}
+
+/// Checks the declarations of `sources`, collecting every problem.
+pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
+    let mut errors = Vec::new();
+    let mut routes: Vec<Route> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut service = false;
+
+    for item in &sources.ws.items {
+        let syn::Item::Type(alias) = item else { continue };
+        let route_attr =
+            alias.attrs.iter().find(|attr| attr.path().segments.last().is_some_and(|s| s.ident == "route"));
+        if alias.ident == SERVICE_ALIAS && route_attr.is_none() {
+            service = true;
+            check_visibility(alias, &mut errors);
+            continue;
+        }
+        let router_args = router_args(&alias.ty);
+        let Some(attr) = route_attr else {
+            if router_args.is_some() {
+                errors.push(err(
+                    alias.ident.span(),
+                    format!("route declaration `{}` has no route name", alias.ident),
+                    format!("add `#[route(\"name\")]` above it, e.g. {EXAMPLE}"),
+                ));
+            }
+            continue;
+        };
+        let name = match attr.parse_args::<syn::LitStr>() {
+            Ok(lit) => Some((lit.value(), lit.span())),
+            Err(_) => {
+                errors.push(err(
+                    attr.path().segments[0].ident.span(),
+                    "the route name must be one string literal".to_owned(),
+                    format!("write it as {EXAMPLE}"),
+                ));
+                None
+            }
+        };
+        let Some((request, data)) = router_args else {
+            errors.push(err(
+                alias.ty.span_start(),
+                format!(
+                    "`{}` must be an alias of `WsRouter<Request, Data>`, found `{}`",
+                    alias.ident,
+                    alias.ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",")
+                ),
+                format!("declare routes as {EXAMPLE}"),
+            ));
+            continue;
+        };
+        check_visibility(alias, &mut errors);
+        check_model(sources, request, "subscription request", &["Serialize", "Deserialize", "JsonSchema"], &mut errors);
+        check_model(sources, data, "update data", &["Serialize", "JsonSchema"], &mut errors);
+        let Some((name, span)) = name else { continue };
+        if !valid_route_name(&name) {
+            errors.push(err(
+                span,
+                format!("route name `{name}` is not valid"),
+                "use lowercase letters, digits and `-`, starting with a letter (e.g. `bars`, `broker-connection`)"
+                    .to_owned(),
+            ));
+            continue;
+        }
+        if let Some(first) = seen.get(&name) {
+            errors.push(err(
+                span,
+                format!("route `{name}` is declared twice (first at {WS_FILE}:{first})"),
+                "give each route a unique name, or remove the duplicate".to_owned(),
+            ));
+            continue;
+        }
+        seen.insert(name.clone(), span.start().line);
+        routes.push(Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs) });
+    }
+
+    if routes.is_empty() && errors.is_empty() {
+        errors.push(Diagnostic {
+            file: WS_FILE.into(),
+            line: 1,
+            column: 1,
+            message: "no routes are declared".to_owned(),
+            help: format!("declare at least one route, e.g. {EXAMPLE}"),
+        });
+    }
+    if !service {
+        errors.push(Diagnostic {
+            file: WS_FILE.into(),
+            line: 1,
+            column: 1,
+            message: "the service type is not declared".to_owned(),
+            help:
+                "add `pub type Service = crate::service::MyService;` naming the type that implements `WsRouteService`"
+                    .to_owned(),
+        });
+    }
+    if errors.is_empty() { Ok(Model { routes }) } else { Err(Diagnostics(errors)) }
+}
+
+/// `Request` and `Data` of `WsRouter<Request, Data>` (any path ending in `WsRouter`).
+fn router_args(ty: &syn::Type) -> Option<(&syn::TypePath, &syn::TypePath)> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != ROUTER {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let mut types = args.args.iter().map(|arg| match arg {
+        syn::GenericArgument::Type(syn::Type::Path(path)) => Some(path),
+        _ => None,
+    });
+    match (types.next(), types.next(), types.next()) {
+        (Some(Some(request)), Some(Some(data)), None) => Some((request, data)),
+        _ => None,
+    }
+}
+
+fn check_model(sources: &Sources, ty: &syn::TypePath, role: &str, needs: &[&str], errors: &mut Vec<Diagnostic>) {
+    let Some(last) = ty.path.segments.last() else { return };
+    let name = last.ident.to_string();
+    let Some(def) = sources.types.get(&name) else {
+        errors.push(err(
+            last.ident.span(),
+            format!("unknown type `{name}`: no struct or enum of that name in src/"),
+            format!(
+                "define `{name}` in the component (e.g. in src/models.rs) with #[derive({})], or fix the name",
+                needs.join(", ")
+            ),
+        ));
+        return;
+    };
+    let missing: Vec<&str> = needs.iter().copied().filter(|need| !def.derives.contains(*need)).collect();
+    if !missing.is_empty() {
+        errors.push(err(
+            last.ident.span(),
+            format!(
+                "`{name}` ({}:{}) is the {role} of a route but does not derive {}",
+                def.file.display(),
+                def.line,
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            ),
+            format!("add #[derive({})] to `{name}`", missing.join(", ")),
+        ));
+    }
+}
+
+fn check_visibility(alias: &syn::ItemType, errors: &mut Vec<Diagnostic>) {
+    if matches!(alias.vis, syn::Visibility::Inherited) {
+        errors.push(err(
+            alias.ident.span(),
+            format!("`{}` is private, so generated code cannot name it", alias.ident),
+            format!("declare it `pub type {} = ...;`", alias.ident),
+        ));
+    }
+}
+
+fn valid_route_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+fn docs(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }),
+                ..
+            }) => Some(text.value().trim().to_owned()),
+            _ => None,
+        })
+        .collect();
+    lines.join(" ").trim().to_owned()
+}
+
+fn err(span: proc_macro2::Span, message: String, help: String) -> Diagnostic {
+    Diagnostic::at(WS_FILE, span, message, help)
+}
+
+/// The span where a type starts, for pointing at it.
+trait SpanStart {
+    fn span_start(&self) -> proc_macro2::Span;
+}
+
+impl SpanStart for syn::Type {
+    fn span_start(&self) -> proc_macro2::Span {
+        self.to_token_stream().into_iter().next().map_or_else(proc_macro2::Span::call_site, |token| token.span())
+    }
+}

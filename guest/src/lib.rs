@@ -1,0 +1,23 @@
+//! Support library for Topicwire components.
+//!
+//! A component author writes models, route declarations in `src/ws.rs` and a
+//! service; `topicwire-codegen` generates the rest on top of this crate.
+//!
+//! # Layout
+//!
+//! - [`router`]: [`WsRouter<Request, Data>`], the declaration of a route.
+//! - [`canonical`]: canonical JSON, the form of topics (byte-identical to the
+//!   Python system's `json.dumps(sort_keys=True, separators=(",", ":"))`).
+//! - [`topic`]: building a topic from a request and parsing it back.
+//! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
+//! - [`schema`]: JSON Schemas of route models for the `routes` export.
+
+pub mod canonical;
+pub mod error;
+pub mod router;
+pub mod schema;
+pub mod topic;
+
+pub use error::ServiceError;
+pub use router::{Router, WsRouter};
+pub use topicwire_guest_macros::route;
