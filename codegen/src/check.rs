@@ -18,6 +18,14 @@ use std::collections::BTreeMap;
 /// The name of the declaration that names the service type.
 pub const SERVICE_ALIAS: &str = "Service";
 const ROUTER: &str = "WsRouter";
+/// Names a route cannot take: Rust keywords (routes become modules and
+/// functions) and the generated module's own items.
+const RESERVED: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "bindings",
+];
 const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;";
 
 /// A checked component: what the emitter renders.
@@ -111,6 +119,14 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
                 format!("route name `{name}` is not valid"),
                 "use lowercase letters, digits and `-`, starting with a letter (e.g. `bars`, `broker-connection`)"
                     .to_owned(),
+            ));
+            continue;
+        }
+        if RESERVED.contains(&name.replace('-', "_").as_str()) {
+            errors.push(err(
+                span,
+                format!("route name `{name}` is reserved: generated code would not compile"),
+                "choose another name".to_owned(),
             ));
             continue;
         }

@@ -1,0 +1,224 @@
+//! Tests of the generator: a snapshot of its output for a two-route component
+//! (re-bless with `BLESS=1 cargo test -p topicwire-codegen`) and one test per
+//! kind of bad declaration, each checking the location and the fix it names.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a failed unwrap is a failed test")]
+
+use std::path::{Path, PathBuf};
+use topicwire_codegen::{Component, generate};
+
+const MODELS: &str = r#"
+use serde::{Deserialize, Serialize};
+use schemars::JsonSchema;
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct BarsSubscriptionRequest { pub symbol: String, pub resolution: String }
+
+#[derive(Serialize, JsonSchema)]
+pub struct Bar { pub time: i64, pub close: f64 }
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct AccountRequest { #[serde(rename = "accountId")] pub account_id: String }
+
+#[derive(Serialize, JsonSchema)]
+pub struct Connection { pub status: u8 }
+
+#[derive(Serialize, Deserialize)]
+pub struct NoSchema { pub symbol: String }
+"#;
+
+const SERVICE: &str = "pub type Service = crate::service::Svc;\n";
+
+/// A throwaway component folder with `ws.rs` and the shared models.
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str, ws: &str) -> Self {
+        let root = std::env::temp_dir().join(format!("topicwire-codegen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/ws.rs"), ws).unwrap();
+        std::fs::write(root.join("src/models.rs"), MODELS).unwrap();
+        Self { root }
+    }
+
+    fn component(&self) -> Component {
+        Component::locate(&self.root, Some(&workspace().join("wit"))).unwrap()
+    }
+
+    fn error(&self) -> String {
+        match generate(&self.component()) {
+            Ok(_) => panic!("expected an error"),
+            Err(err) => err.to_string(),
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+#[test]
+fn generated_code_matches_the_snapshot() {
+    let fixture = Fixture::new(
+        "snapshot",
+        &format!(
+            "use topicwire_guest::{{route, WsRouter}};\n\
+             use crate::models::*;\n\
+             /// OHLCV bars of one symbol.\n\
+             #[route(\"bars\")]\n\
+             pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             /// Connection status of one account.\n\
+             #[route(\"broker-connection\")]\n\
+             pub type BrokerConnectionWsRouter = topicwire_guest::WsRouter<AccountRequest, Connection>;\n\
+             {SERVICE}"
+        ),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let names: Vec<_> = files.iter().map(|file| file.path.display().to_string()).collect();
+    assert_eq!(names, ["src/ws_generated/mod.rs", "src/ws_generated/bars.rs", "src/ws_generated/broker_connection.rs"]);
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for file in files {
+        let name = file.path.file_name().unwrap();
+        let snapshot = snapshots.join(name);
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::create_dir_all(&snapshots).unwrap();
+            std::fs::write(&snapshot, &file.contents).unwrap();
+        }
+        let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+        assert!(
+            file.contents == expected,
+            "{} differs from its snapshot; re-bless with BLESS=1 if the change is intended:\n{}",
+            snapshot.display(),
+            file.contents
+        );
+    }
+}
+
+#[test]
+fn the_wit_path_is_relative_to_the_component() {
+    let fixture = Fixture::new(
+        "wit-path",
+        &format!("#[route(\"bars\")] pub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n{SERVICE}"),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let expected =
+        topicwire_codegen::Component::locate(&fixture.root, Some(&workspace().join("wit"))).unwrap().wit_from_root;
+    assert!(files[0].contents.contains(&format!("wit_bindgen::generate!(\"ws-route-service\" in \"{expected}\")")));
+}
+
+#[test]
+fn unknown_types_are_named_with_their_line() {
+    let fixture = Fixture::new(
+        "unknown",
+        &format!("{SERVICE}\n#[route(\"bars\")]\npub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Candle>;\n"),
+    );
+    let error = fixture.error();
+    assert!(error.contains("unknown type `Candle`"), "{error}");
+    assert!(error.contains("--> src/ws.rs:4:"), "{error}");
+    assert!(error.contains("help: define `Candle`"), "{error}");
+}
+
+#[test]
+fn models_without_the_needed_derives_are_refused() {
+    let fixture = Fixture::new(
+        "derives",
+        &format!("{SERVICE}#[route(\"bars\")]\npub type BarWsRouter = WsRouter<NoSchema, Bar>;\n"),
+    );
+    let error = fixture.error();
+    assert!(
+        error.contains(
+            "`NoSchema` (src/models.rs:18) is the subscription request of a route but does not derive `JsonSchema`"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("--> src/ws.rs:3:"), "{error}");
+    assert!(error.contains("help: add #[derive(JsonSchema)] to `NoSchema`"), "{error}");
+}
+
+#[test]
+fn duplicate_routes_point_at_both_declarations() {
+    let fixture = Fixture::new(
+        "duplicate",
+        &format!(
+            "{SERVICE}#[route(\"bars\")]\npub type A = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"bars\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n"
+        ),
+    );
+    let error = fixture.error();
+    assert!(error.contains("route `bars` is declared twice (first at src/ws.rs:2)"), "{error}");
+    assert!(error.contains("--> src/ws.rs:4:"), "{error}");
+}
+
+#[test]
+fn malformed_aliases_show_the_expected_form() {
+    let fixture =
+        Fixture::new("malformed", &format!("{SERVICE}#[route(\"bars\")]\npub type BarWsRouter = Vec<Bar>;\n"));
+    let error = fixture.error();
+    assert!(error.contains("`BarWsRouter` must be an alias of `WsRouter<Request, Data>`, found `Vec<Bar>`"), "{error}");
+    assert!(error.contains("--> src/ws.rs:3:"), "{error}");
+
+    let one_arg = Fixture::new("one-arg", &format!("{SERVICE}#[route(\"bars\")]\npub type B = WsRouter<Bar>;\n"));
+    assert!(one_arg.error().contains("must be an alias of `WsRouter<Request, Data>`"));
+}
+
+#[test]
+fn a_declaration_without_a_route_name_is_refused() {
+    let fixture = Fixture::new(
+        "no-name",
+        &format!("{SERVICE}\npub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;\n"),
+    );
+    let error = fixture.error();
+    assert!(error.contains("route declaration `BarWsRouter` has no route name"), "{error}");
+    assert!(error.contains("--> src/ws.rs:3:"), "{error}");
+    assert!(error.contains("help: add `#[route(\"name\")]` above it"), "{error}");
+}
+
+#[test]
+fn bad_route_names_and_missing_pieces_are_refused() {
+    let bad_name = Fixture::new(
+        "bad-name",
+        &format!("{SERVICE}#[route(\"Bars!\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n"),
+    );
+    assert!(bad_name.error().contains("route name `Bars!` is not valid"));
+    let keyword = Fixture::new(
+        "keyword",
+        &format!("{SERVICE}#[route(\"type\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n"),
+    );
+    assert!(keyword.error().contains("route name `type` is reserved"));
+    let not_literal = Fixture::new(
+        "not-literal",
+        &format!("{SERVICE}#[route(bars)]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n"),
+    );
+    assert!(not_literal.error().contains("the route name must be one string literal"));
+    let private = Fixture::new(
+        "private",
+        &format!("{SERVICE}#[route(\"bars\")]\ntype B = WsRouter<BarsSubscriptionRequest, Bar>;\n"),
+    );
+    assert!(private.error().contains("`B` is private"));
+    let no_service =
+        Fixture::new("no-service", "#[route(\"bars\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n");
+    assert!(no_service.error().contains("the service type is not declared"));
+    let no_routes = Fixture::new("no-routes", SERVICE);
+    assert!(no_routes.error().contains("no routes are declared"));
+    let syntax = Fixture::new("syntax", "pub type = ;");
+    assert!(syntax.error().contains("syntax error"));
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let fixture = Fixture::new(
+        "many",
+        "#[route(\"bars\")]\npub type A = WsRouter<Nope, Bar>;\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n",
+    );
+    let error = fixture.error();
+    assert_eq!(error.matches("error: ").count(), 3, "{error}");
+}
