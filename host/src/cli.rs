@@ -1,0 +1,56 @@
+//! The command line: `topicwire serve` and `topicwire sub`.
+
+use crate::config::LimitFlags;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Topicwire: a WebAssembly-component runtime for real-time WebSocket APIs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the components of a folder over WebSocket.
+    Serve(ServeArgs),
+    /// Subscribe to a route and print every message as a JSON line.
+    Sub(SubArgs),
+}
+
+/// `topicwire serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Folder of `*.wasm` components [default: components, or `components_dir` in the config]
+    #[arg(long)]
+    pub components_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8000, or `listen` in the config]
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Config file [default: topicwire.toml when present]
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Limits (each also a `[limits]` key of the config file).
+    #[command(flatten)]
+    pub limits: LimitFlags,
+}
+
+/// `topicwire sub`.
+#[derive(Debug, clap::Args)]
+pub struct SubArgs {
+    /// WebSocket URL, e.g. ws://127.0.0.1:8000/api/v1/datafeed/ws
+    pub url: String,
+    /// Route, e.g. `bars`
+    pub route: String,
+    /// Subscription request as JSON, e.g. '{"symbol":"AAPL","resolution":"1"}'
+    #[arg(default_value = "{}")]
+    pub request: String,
+    /// Exit after this many updates.
+    #[arg(long)]
+    pub count: Option<usize>,
+}

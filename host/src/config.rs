@@ -1,0 +1,232 @@
+//! Configuration: defaults, overridden by `topicwire.toml`, overridden by flags.
+//!
+//! Every limit is declared once in [`limits!`], which gives it a field in
+//! [`Limits`], a `--kebab-case` flag and a `[limits]` key of the same name in
+//! snake case, and its documented default.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8000"
+//! components_dir = "components"
+//!
+//! [limits]
+//! outgoing_queue_frames = 1024
+//!
+//! [modules.datafeed]      # the module's WASI environment
+//! TICK_MS = 200
+//! ```
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Declares the limits: one line each, name, type, default and doc.
+macro_rules! limits {
+    ($($(#[doc = $doc:literal])+ $name:ident: $ty:ty = $default:expr;)+) => {
+        /// Every limit, resolved. See the README's configuration table.
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        pub struct Limits {
+            $($(#[doc = $doc])+ pub $name: $ty,)+
+        }
+
+        impl Default for Limits {
+            fn default() -> Self {
+                Self { $($name: $default,)+ }
+            }
+        }
+
+        /// Limits given as flags to `topicwire serve`; unset ones fall back to
+        /// the config file, then to the defaults.
+        #[derive(Debug, Clone, Default, clap::Args)]
+        pub struct LimitFlags {
+            $($(#[doc = $doc])+ #[arg(long)] pub $name: Option<$ty>,)+
+        }
+
+        /// The `[limits]` table of the config file.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct LimitsFile {
+            $($name: Option<$ty>,)+
+        }
+
+        impl Limits {
+            fn layered(file: &LimitsFile, flags: &LimitFlags) -> Self {
+                let defaults = Self::default();
+                Self { $($name: flags.$name.or(file.$name).unwrap_or(defaults.$name),)+ }
+            }
+
+            /// `(name, default, doc)` of every limit, for documentation.
+            pub fn table() -> Vec<(&'static str, String, &'static str)> {
+                let defaults = Self::default();
+                vec![$((stringify!($name), format!("{:?}", defaults.$name), concat!($($doc),+)),)+]
+            }
+        }
+    };
+}
+
+limits! {
+    /// Maximum simultaneous WebSocket connections (all modules).
+    max_connections: usize = 10_000;
+    /// Maximum size of one client frame, bytes; larger frames close the connection with 1009.
+    max_frame_bytes: usize = 64 * 1024;
+    /// Maximum topics one connection may subscribe to.
+    max_subscriptions_per_connection: usize = 100;
+    /// Client messages allowed per second per connection (sustained); a client over it is closed with 1008.
+    client_messages_per_second: u32 = 50;
+    /// Client messages allowed in a burst above the sustained rate.
+    client_message_burst: u32 = 200;
+    /// Frames queued for one connection; a client that lets it fill is closed with 1008 (slow consumer).
+    outgoing_queue_frames: usize = 4096;
+    /// Milliseconds between server pings.
+    ping_interval_ms: u64 = 15_000;
+    /// Milliseconds without any frame from the client after which it is dropped as dead.
+    idle_timeout_ms: u64 = 45_000;
+    /// Maximum lifespan of one connection in seconds, then it is closed with 1000 (0 = unlimited).
+    max_connection_lifespan_secs: u64 = 0;
+    /// Milliseconds one call into a component may run before it is interrupted (trap).
+    call_deadline_ms: u64 = 1_000;
+    /// Linear memory one component instance may grow to, MiB.
+    max_memory_mib: usize = 64;
+    /// Live topics per module.
+    max_topics: usize = 10_000;
+    /// Timers per module.
+    max_timers: usize = 10_000;
+    /// Smallest timer period a component may set, milliseconds.
+    min_timer_period_ms: u64 = 1;
+    /// Largest update (`data` JSON) a component may publish, bytes.
+    max_update_bytes: usize = 1024 * 1024;
+    /// Requests queued for one module's instance.
+    module_queue: usize = 1024;
+}
+
+/// Per-module settings: the `[modules.<name>]` table, given to the component
+/// as its WASI environment (`TICK_MS=200`).
+pub type ModuleSettings = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The resolved configuration of `topicwire serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The folder of `*.wasm` components.
+    pub components_dir: PathBuf,
+    /// Limits.
+    pub limits: Limits,
+    /// Settings per module name.
+    pub modules: ModuleSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            components_dir: PathBuf::from("components"),
+            limits: Limits::default(),
+            modules: ModuleSettings::new(),
+        }
+    }
+}
+
+/// The config file's layout.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    components_dir: Option<PathBuf>,
+    #[serde(default)]
+    limits: LimitsFile,
+    #[serde(default)]
+    modules: BTreeMap<String, BTreeMap<String, toml::Value>>,
+}
+
+/// What `topicwire serve` was given on its command line.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// `--config`: an explicit file must exist; without it `topicwire.toml` is read if present.
+    pub config_file: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--components-dir`.
+    pub components_dir: Option<PathBuf>,
+    /// Limit flags.
+    pub limits: LimitFlags,
+}
+
+/// The default config file, read when present.
+pub const DEFAULT_CONFIG_FILE: &str = "topicwire.toml";
+
+impl Config {
+    /// Layers defaults, the config file and flags.
+    pub fn load(sources: &ConfigSources) -> Result<Self> {
+        let file = match &sources.config_file {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => read_file(Path::new(DEFAULT_CONFIG_FILE))?,
+            None => ConfigFile::default(),
+        };
+        Self::layer(file, sources)
+    }
+
+    /// Parses config text (as in `topicwire.toml`) layered under `sources`' flags.
+    pub fn from_toml(text: &str, sources: &ConfigSources) -> Result<Self> {
+        Self::layer(toml::from_str(text).context("invalid configuration")?, sources)
+    }
+
+    fn layer(file: ConfigFile, sources: &ConfigSources) -> Result<Self> {
+        let defaults = Self::default();
+        let mut modules = ModuleSettings::new();
+        for (module, settings) in file.modules {
+            let mut env = BTreeMap::new();
+            for (key, value) in settings {
+                let value = match value {
+                    toml::Value::String(text) => text,
+                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => value.to_string(),
+                    other => bail!("[modules.{module}] {key}: expected a string, number or boolean, found {other}"),
+                };
+                env.insert(key, value);
+            }
+            modules.insert(module, env);
+        }
+        Ok(Self {
+            listen: sources.listen.or(file.listen).unwrap_or(defaults.listen),
+            components_dir: sources.components_dir.clone().or(file.components_dir).unwrap_or(defaults.components_dir),
+            limits: Limits::layered(&file.limits, &sources.limits),
+            modules,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let text = "listen = \"127.0.0.1:9000\"\n[limits]\nmax_topics = 5\noutgoing_queue_frames = 7\n\
+                    [modules.datafeed]\nTICK_MS = 50\nNAME = \"x\"\n";
+        let flags = LimitFlags { max_topics: Some(9), ..LimitFlags::default() };
+        let config = Config::from_toml(text, &ConfigSources { limits: flags, ..ConfigSources::default() }).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.limits.max_topics, 9);
+        assert_eq!(config.limits.outgoing_queue_frames, 7);
+        assert_eq!(config.limits.max_frame_bytes, Limits::default().max_frame_bytes);
+        assert_eq!(config.modules["datafeed"]["TICK_MS"], "50");
+        assert_eq!(config.modules["datafeed"]["NAME"], "x");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::from_toml("[limits]\nmax_topic = 5\n", &ConfigSources::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `max_topic`"), "{err:#}");
+    }
+
+    #[test]
+    fn every_limit_is_documented() {
+        assert!(Limits::table().iter().all(|(_, _, doc)| !doc.is_empty()));
+    }
+}

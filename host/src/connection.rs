@@ -1,0 +1,242 @@
+//! One WebSocket connection: a reader (this task) that answers client frames,
+//! and a writer task that drains the connection's bounded queue into the
+//! socket, coalescing queued frames into one flush, and sends pings.
+//! Whichever side ends closes the other through the peer's [`Control`].
+//!
+//! Bad input never closes the connection: every frame gets an answer. What
+//! does close it: a frame over `max_frame_bytes` (1009), more than the
+//! allowed message rate (1008), a slow consumer (1008, see [`crate::peer`]),
+//! the lifespan limit (1000), module unload and shutdown (1001), and a dead
+//! peer (dropped after `idle_timeout_ms` without a frame).
+
+use crate::config::Limits;
+use crate::module::Module;
+use crate::peer::{CloseReason, Control, Peer, close_code};
+use crate::protocol;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Frames written before one flush.
+const MAX_BATCH: usize = 256;
+/// How long a close frame may take to send before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Serves `socket` for `module` until either side ends it; then releases the
+/// connection's subscriptions.
+pub async fn serve(
+    socket: WebSocket,
+    module: Arc<Module>,
+    peer: Peer,
+    frames: mpsc::Receiver<Utf8Bytes>,
+    limits: Arc<Limits>,
+    shutdown: CancellationToken,
+) {
+    let started = Instant::now();
+    let (sink, stream) = socket.split();
+    let control = peer.control().clone();
+    let writer = tokio::spawn(write_loop(sink, frames, control.clone(), limits.clone(), started));
+    read_loop(stream, &module, &peer, &limits, &shutdown, started).await;
+    module.disconnect(peer.id()).await;
+    control.drop_silently("connection ended");
+    let _ = writer.await;
+    if let Some(CloseReason { code, reason }) = control.reason() {
+        tracing::debug!(conn = peer.id(), module = module.name(), ?code, reason, "connection closed");
+    }
+}
+
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    module: &Module,
+    peer: &Peer,
+    limits: &Limits,
+    shutdown: &CancellationToken,
+    started: Instant,
+) {
+    let control = peer.control();
+    let lifespan = async {
+        match limits.max_connection_lifespan_secs {
+            0 => std::future::pending().await,
+            secs => tokio::time::sleep(Duration::from_secs(secs)).await,
+        }
+    };
+    tokio::pin!(lifespan);
+    let mut rate = RateLimit::new(limits.client_messages_per_second, limits.client_message_burst);
+    loop {
+        let message = tokio::select! {
+            () = control.closed() => return,
+            () = shutdown.cancelled() => return control.close(close_code::GOING_AWAY, "server shutting down"),
+            () = module.unloaded().cancelled() => return control.close(close_code::GOING_AWAY, "module unloaded"),
+            () = &mut lifespan => return control.close(close_code::NORMAL, "connection lifespan reached; reconnect"),
+            message = stream.next() => message,
+        };
+        let message = match message {
+            None => return control.drop_silently("client went away"),
+            Some(Err(error)) => return close_on_error(control, error, limits),
+            Some(Ok(message)) => message,
+        };
+        control.touch(started.elapsed().as_millis() as u64);
+        match message {
+            Message::Text(text) => {
+                if !rate.allow() {
+                    return control.close(close_code::POLICY, "too many messages");
+                }
+                handle_text(module, peer, &text).await;
+            }
+            Message::Binary(_) => {
+                if !rate.allow() {
+                    return control.close(close_code::POLICY, "too many messages");
+                }
+                peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
+            }
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => return control.drop_silently("client closed the connection"),
+        }
+    }
+}
+
+async fn handle_text(module: &Module, peer: &Peer, text: &str) {
+    match protocol::parse_client_message(text) {
+        Err(message) => {
+            peer.send(protocol::error_message(&message));
+        }
+        Ok(request) => {
+            if !module.request(request.op, request.route, request.payload, peer.clone()).await {
+                peer.control().close(close_code::GOING_AWAY, "module unloaded");
+            }
+        }
+    }
+}
+
+fn close_on_error(control: &Control, error: axum::Error, limits: &Limits) {
+    let too_big = error
+        .into_inner()
+        .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+        .is_some_and(|error| matches!(error, tokio_tungstenite::tungstenite::Error::Capacity(_)));
+    if too_big {
+        control.close(close_code::TOO_BIG, format!("frame too large: the limit is {} bytes", limits.max_frame_bytes));
+    } else {
+        control.drop_silently("read error");
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut frames: mpsc::Receiver<Utf8Bytes>,
+    control: Arc<Control>,
+    limits: Arc<Limits>,
+    started: Instant,
+) {
+    let every = Duration::from_millis(limits.ping_interval_ms.max(1));
+    let mut ping = tokio::time::interval_at(started + every, every);
+    loop {
+        tokio::select! {
+            biased;
+            () = control.closed() => break,
+            frame = frames.recv() => {
+                let Some(frame) = frame else { break };
+                // A client that stops reading blocks this write; the close
+                // (e.g. slow consumer) must still get through.
+                let written = tokio::select! {
+                    result = write_batch(&mut sink, frame, &mut frames) => result,
+                    () = control.closed() => break,
+                };
+                if written.is_err() {
+                    return control.drop_silently("write failed");
+                }
+            }
+            _ = ping.tick() => {
+                let idle = (started.elapsed().as_millis() as u64).saturating_sub(control.last_seen_ms());
+                if idle > limits.idle_timeout_ms {
+                    tracing::debug!("dropping a dead peer after {idle} ms of silence");
+                    return control.drop_silently("heartbeat timeout");
+                }
+                let sent = tokio::select! {
+                    result = sink.send(Message::Ping(Default::default())) => result,
+                    () = control.closed() => break,
+                };
+                if sent.is_err() {
+                    return control.drop_silently("write failed");
+                }
+            }
+        }
+    }
+    if let Some(CloseReason { code: Some(code), reason }) = control.reason() {
+        let frame = CloseFrame { code: *code, reason: truncate(reason, 123).into() };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+/// Writes `first` and whatever else is queued (up to [`MAX_BATCH`]) with one flush.
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Utf8Bytes,
+    frames: &mut mpsc::Receiver<Utf8Bytes>,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 1..MAX_BATCH {
+        let Ok(frame) = frames.try_recv() else { break };
+        sink.feed(Message::Text(frame)).await?;
+    }
+    sink.flush().await
+}
+
+/// Cuts `text` to at most `max` bytes on a character boundary (close reasons are limited to 123).
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A token bucket: `rate` messages per second sustained, `burst` at once.
+struct RateLimit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(rate: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(1));
+        Self { rate: f64::from(rate), burst, tokens: burst, last: Instant::now() }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h");
+        assert_eq!(truncate("abc", 123), "abc");
+    }
+
+    #[test]
+    fn the_rate_limit_allows_a_burst_then_refuses() {
+        let mut rate = RateLimit::new(0, 3);
+        assert!(rate.allow() && rate.allow() && rate.allow());
+        assert!(!rate.allow());
+    }
+}

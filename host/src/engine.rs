@@ -1,0 +1,89 @@
+//! The process-wide wasmtime [`Engine`], the [`Linker`] every component is
+//! linked with, and compilation off the async threads.
+//!
+//! Epoch interruption bounds every call into a guest: a ticker thread bumps
+//! the epoch every [`EPOCH_TICK`], and each store checks its call deadline at
+//! each tick (see [`crate::instance`]).
+
+use crate::bindings::WsRouteService;
+use crate::guest_state::GuestState;
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+/// How often the epoch advances: the granularity of call deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine, the linker and the epoch ticker, shared by every module.
+#[derive(Clone)]
+pub struct Runtime {
+    /// The one engine of the process.
+    pub engine: Engine,
+    /// WASI p2 (no preopens, no sockets) plus the `ws-route-service` imports.
+    pub linker: Arc<Linker<GuestState>>,
+    _ticker: Arc<EpochTicker>,
+}
+
+impl Runtime {
+    /// Builds the engine and linker and starts the epoch ticker.
+    pub fn new() -> Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("cannot create the wasmtime engine")?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("cannot link WASI")?;
+        WsRouteService::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the ws-route-service imports")?;
+
+        let ticker = Arc::new(EpochTicker::start(engine.clone()));
+        Ok(Self { engine, linker: Arc::new(linker), _ticker: ticker })
+    }
+
+    /// Compiles a component with Cranelift on a blocking thread, so the async
+    /// workers keep serving clients meanwhile.
+    pub async fn compile(&self, bytes: Vec<u8>) -> Result<Component> {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
+            .await
+            .context("the compile task panicked")?
+            .map_err(anyhow::Error::from)
+            .context("not a valid wasm component")
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        // A plain thread: ticks must keep coming even when every async worker
+        // is busy running guest code.
+        std::thread::Builder::new()
+            .name("topicwire-epoch".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map(|_| ())
+            .unwrap_or_else(|err| tracing::error!("cannot start the epoch ticker, deadlines are off: {err}"));
+        Self { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,123 @@
+//! The HTTP surface (axum): one WebSocket endpoint per loaded module, module
+//! introspection, AsyncAPI documents and health.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/v1/{module}/ws` | the module's WebSocket (404 for an unknown module) |
+//! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
+//! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
+//! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
+//! | `GET /healthz` | liveness |
+
+use crate::asyncapi;
+use crate::config::Limits;
+use crate::connection;
+use crate::peer::Peer;
+use crate::registry::Registry;
+use axum::Json;
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Loaded modules.
+    pub registry: Arc<Registry>,
+    /// Limits.
+    pub limits: Arc<Limits>,
+    /// One permit per open WebSocket (`max_connections`).
+    pub connections: Arc<Semaphore>,
+    /// Cancelled on shutdown: connections close with 1001.
+    pub shutdown: CancellationToken,
+    /// Next connection id.
+    pub next_id: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// The state for `registry`, with `limits`.
+    pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, shutdown: CancellationToken) -> Self {
+        let connections = Arc::new(Semaphore::new(limits.max_connections));
+        Self { registry, limits, connections, shutdown, next_id: Arc::new(AtomicU64::new(1)) }
+    }
+}
+
+/// The router, shared by `topicwire serve` and the tests.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/modules", get(modules))
+        .route("/api/v1/ws/asyncapi.json", get(merged_asyncapi))
+        .route("/api/v1/{module}/ws", get(websocket))
+        .route("/api/v1/{module}/ws/asyncapi.json", get(module_asyncapi))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "modules": state.registry.modules().len()}))
+}
+
+async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let mut modules = Vec::new();
+    for module in state.registry.modules() {
+        let mut entry = serde_json::to_value(module.status()).unwrap_or_default();
+        entry["topics"] = serde_json::to_value(module.topics().await).unwrap_or_default();
+        modules.push(entry);
+    }
+    Json(json!({"modules": modules, "failed": state.registry.failed()}))
+}
+
+async fn module_asyncapi(State(state): State<AppState>, Path(module): Path<String>) -> Response {
+    match state.registry.get(&module) {
+        Some(module) => Json(asyncapi::module_document(&module.status())).into_response(),
+        None => unknown_module(&module),
+    }
+}
+
+async fn merged_asyncapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let statuses: Vec<_> = state.registry.modules().iter().map(|module| module.status()).collect();
+    Json(asyncapi::merged_document(&statuses))
+}
+
+async fn websocket(
+    State(state): State<AppState>,
+    Path(module): Path<String>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
+        return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
+    };
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames);
+    let limits = state.limits.clone();
+    let shutdown = state.shutdown.clone();
+    upgrade.max_message_size(limits.max_frame_bytes).max_frame_size(limits.max_frame_bytes).on_upgrade(
+        move |socket| async move {
+            connection::serve(socket, module, peer, frames, limits, shutdown).await;
+            drop(permit);
+        },
+    )
+}
+
+fn unknown_module(module: &str) -> Response {
+    error(StatusCode::NOT_FOUND, &format!("no module `{module}` is loaded"))
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"status": "error", "message": message}))).into_response()
+}

@@ -1,0 +1,139 @@
+//! The data of one instance's [`Store`](wasmtime::Store): WASI context,
+//! memory limits, the module's live topics and timers, and the host side of
+//! the world's imports (`topic-update`, `set-timer`, `clear-timer`).
+//!
+//! The guest reaches the topic table directly through `topic-update`: the
+//! store belongs to one actor task, so publishing takes no lock.
+
+use crate::bindings::{WsRouteServiceImports, topicwire};
+use crate::config::Limits;
+use crate::guest_log::{GuestLog, Stream};
+use crate::timers::Timers;
+use crate::topics::{Rejected, TopicTable};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Updates and timer requests the host refused, per module instance lineage.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Refusals {
+    /// Updates to topics the module does not have live.
+    pub not_live: u64,
+    /// Updates larger than `max_update_bytes`.
+    pub too_large: u64,
+    /// Updates whose data is not JSON.
+    pub invalid_json: u64,
+    /// `set-timer` calls refused (topic not live, or `max_timers` reached).
+    pub timers: u64,
+}
+
+/// Everything a component instance's store holds.
+pub struct GuestState {
+    module: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Caps linear memory growth (`max_memory_mib`).
+    pub store_limits: StoreLimits,
+    /// The module's live topics; moves to the next instance on reload or restart.
+    pub topics: TopicTable,
+    /// Timers the guest set.
+    pub timers: Timers,
+    /// Refused updates and timers.
+    pub refusals: Refusals,
+    /// Updates delivered to at least the topic's table.
+    pub published: u64,
+    /// When the current call into the guest started, for its deadline.
+    pub call_started: Instant,
+    limits: Arc<Limits>,
+}
+
+impl GuestState {
+    /// The state of a fresh instance of `module`, whose environment is `env`.
+    pub fn new(module: Arc<str>, env: &[(String, String)], limits: Arc<Limits>, topics: TopicTable) -> Self {
+        let wasi = WasiCtx::builder()
+            .envs(env)
+            .stdout(GuestLog::new(module.clone(), Stream::Stdout))
+            .stderr(GuestLog::new(module.clone(), Stream::Stderr))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.max_memory_mib.saturating_mul(1024 * 1024))
+            .instances(16)
+            .tables(64)
+            .memories(16)
+            .build();
+        Self {
+            module,
+            wasi,
+            table: ResourceTable::new(),
+            store_limits,
+            topics,
+            timers: Timers::default(),
+            refusals: Refusals::default(),
+            published: 0,
+            call_started: Instant::now(),
+            limits,
+        }
+    }
+
+    fn refuse(&self, count: u64, what: &str, topic: &str) {
+        // Log the 1st, 2nd, 4th, 8th... occurrence: a flood stays visible without flooding the log.
+        if count.is_power_of_two() {
+            tracing::warn!(module = &*self.module, topic, count, "dropped update: {what}");
+        }
+    }
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl topicwire::ws::types::Host for GuestState {}
+
+impl WsRouteServiceImports for GuestState {
+    fn topic_update(&mut self, topic: String, data: String) {
+        match self.topics.publish(&topic, &data, self.limits.max_update_bytes) {
+            Ok(_) => self.published += 1,
+            Err(Rejected::NotLive) => {
+                self.refusals.not_live += 1;
+                self.refuse(self.refusals.not_live, "topic is not live in this module", &topic);
+            }
+            Err(Rejected::TooLarge) => {
+                self.refusals.too_large += 1;
+                self.refuse(self.refusals.too_large, "larger than max_update_bytes", &topic);
+            }
+            Err(Rejected::InvalidJson) => {
+                self.refusals.invalid_json += 1;
+                self.refuse(self.refusals.invalid_json, "data is not valid JSON", &topic);
+            }
+        }
+    }
+
+    fn set_timer(&mut self, topic: String, period_ms: u32) {
+        let known = self.timers.len();
+        if !self.topics.contains(&topic) || known >= self.limits.max_timers {
+            self.refusals.timers += 1;
+            if self.refusals.timers.is_power_of_two() {
+                tracing::warn!(
+                    module = &*self.module,
+                    topic,
+                    "refused set-timer: topic not live or max_timers reached"
+                );
+            }
+            return;
+        }
+        let period = Duration::from_millis(u64::from(period_ms).max(self.limits.min_timer_period_ms).max(1));
+        self.timers.set(&topic, period, tokio::time::Instant::now());
+    }
+
+    fn clear_timer(&mut self, topic: String) {
+        self.timers.clear(&topic);
+    }
+}

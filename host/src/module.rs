@@ -1,0 +1,547 @@
+//! A loaded module: an actor task that owns the module's instance (and so
+//! its store), and the [`Module`] handle everyone else talks to it through.
+//!
+//! Everything that touches the instance goes through the actor's bounded
+//! queue, one request at a time: subscribe and unsubscribe (reference counted
+//! in the [`TopicTable`]), disconnects, timer ticks, version swaps. So topic
+//! creation never races, and publishing needs no lock.
+//!
+//! Faults: a trap (deadline, memory cap, guest panic) discards the instance
+//! and starts a fresh one with every live topic re-created; subscribers stay.
+//! Repeated crashes back off exponentially and, past [`MAX_CRASHES`] within
+//! [`CRASH_WINDOW`], quarantine the module until a new version is loaded.
+
+use crate::bindings::topicwire::ws::types::Route;
+use crate::config::Limits;
+use crate::instance::{Blueprint, Instance, describe};
+use crate::peer::{ConnId, Peer};
+use crate::protocol::{self, Op};
+use crate::topics::{Removal, TopicInfo, TopicTable};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Crashes within [`CRASH_WINDOW`] that quarantine a module.
+pub const MAX_CRASHES: usize = 5;
+/// The window over which crashes are counted.
+pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
+/// First restart delay; doubles with each crash in the window.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// Timer ticks handled before the actor looks at its queue again.
+const TICKS_PER_TURN: usize = 256;
+
+/// One route, as the component describes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RouteInfo {
+    /// Route name.
+    pub name: String,
+    /// What the route streams.
+    pub description: String,
+    /// JSON Schema of the subscription request.
+    pub request_schema: serde_json::Value,
+    /// JSON Schema of an update's `data`.
+    pub data_schema: serde_json::Value,
+}
+
+impl RouteInfo {
+    /// Converts the guest's `routes` into checked route descriptions.
+    pub fn from_guest(routes: Vec<Route>) -> anyhow::Result<Vec<Self>> {
+        let mut infos: Vec<Self> = Vec::with_capacity(routes.len());
+        for route in routes {
+            let valid = !route.name.is_empty()
+                && route.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            anyhow::ensure!(valid, "the component declares an invalid route name `{}`", route.name);
+            anyhow::ensure!(
+                infos.iter().all(|info| info.name != route.name),
+                "the component declares route `{}` twice",
+                route.name
+            );
+            let schema = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+            infos.push(Self {
+                request_schema: schema(&route.request_schema),
+                data_schema: schema(&route.data_schema),
+                name: route.name,
+                description: route.description,
+            });
+        }
+        anyhow::ensure!(!infos.is_empty(), "the component declares no routes");
+        Ok(infos)
+    }
+}
+
+/// The lifecycle state of a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleState {
+    /// Serving its routes.
+    Serving,
+    /// Serving its previous version: the last reload failed.
+    FailedReload,
+    /// Its instance crashed; a fresh one is being started.
+    Restarting,
+    /// Crashed too often: refuses subscriptions until a new version is loaded.
+    Quarantined,
+}
+
+/// The last error of a module.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LastError {
+    /// What went wrong.
+    pub message: String,
+    /// When, in epoch milliseconds.
+    pub at_ms: u64,
+}
+
+/// What `/api/v1/modules` shows of a module (apart from its live topics).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModuleStatus {
+    /// Module name (the file stem).
+    pub module: String,
+    /// The component file.
+    pub file: PathBuf,
+    /// Content hash (SHA-256, hex) of the version being served.
+    pub version: String,
+    /// Lifecycle state.
+    pub state: ModuleState,
+    /// The routes of the version being served.
+    pub routes: Vec<RouteInfo>,
+    /// When the version being served was loaded, epoch ms.
+    pub loaded_at_ms: u64,
+    /// Successful reloads since the first load.
+    pub reloads: u64,
+    /// Instance restarts after traps.
+    pub restarts: u64,
+    /// The last load, reload or runtime error.
+    pub last_error: Option<LastError>,
+}
+
+/// A compiled, started version of a component, ready to serve.
+pub struct Version {
+    /// Makes more instances of it.
+    pub blueprint: Blueprint,
+    /// The instance that will serve.
+    pub instance: Instance,
+    /// Its routes.
+    pub routes: Vec<RouteInfo>,
+    /// Content hash.
+    pub hash: String,
+}
+
+enum Command {
+    Request { op: Op, route: String, payload: String, peer: Peer, done: oneshot::Sender<()> },
+    Disconnect { conn: ConnId },
+    Topics { reply: oneshot::Sender<Vec<TopicInfo>> },
+    Replace { version: Box<Version>, reply: oneshot::Sender<()> },
+    ReloadFailed { message: String },
+    Unload { done: oneshot::Sender<()> },
+}
+
+/// The handle to a loaded module.
+pub struct Module {
+    name: Arc<str>,
+    commands: mpsc::Sender<Command>,
+    status: watch::Receiver<ModuleStatus>,
+    unloaded: CancellationToken,
+}
+
+impl Module {
+    /// Starts the actor of module `name` serving `version` from `file`.
+    pub fn start(name: Arc<str>, file: PathBuf, version: Version, limits: Arc<Limits>) -> Self {
+        let status = ModuleStatus {
+            module: name.to_string(),
+            file,
+            version: version.hash.clone(),
+            state: ModuleState::Serving,
+            routes: version.routes.clone(),
+            loaded_at_ms: now_ms(),
+            reloads: 0,
+            restarts: 0,
+            last_error: None,
+        };
+        let (status_tx, status) = watch::channel(status);
+        let (commands, queue) = mpsc::channel(limits.module_queue.max(1));
+        let actor = Actor {
+            name: name.clone(),
+            blueprint: version.blueprint,
+            instance: Some(version.instance),
+            routes: version.routes,
+            limits,
+            status: status_tx,
+            queue,
+            crashes: Vec::new(),
+        };
+        tokio::spawn(actor.run());
+        Self { name, commands, status, unloaded: CancellationToken::new() }
+    }
+
+    /// The module's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The module's current status.
+    pub fn status(&self) -> ModuleStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Cancelled when the module is unloaded: its connections close with 1001.
+    pub fn unloaded(&self) -> &CancellationToken {
+        &self.unloaded
+    }
+
+    /// Handles a subscribe or unsubscribe of `peer`. The reply goes to the
+    /// peer's queue; this returns once it is queued. False if the module is gone.
+    pub async fn request(&self, op: Op, route: String, payload: String, peer: Peer) -> bool {
+        let (done, finished) = oneshot::channel();
+        let command = Command::Request { op, route, payload, peer, done };
+        self.commands.send(command).await.is_ok() && finished.await.is_ok()
+    }
+
+    /// Releases every subscription of connection `conn`.
+    pub async fn disconnect(&self, conn: ConnId) {
+        let _ = self.commands.send(Command::Disconnect { conn }).await;
+    }
+
+    /// The live topics.
+    pub async fn topics(&self) -> Vec<TopicInfo> {
+        let (reply, topics) = oneshot::channel();
+        if self.commands.send(Command::Topics { reply }).await.is_err() {
+            return Vec::new();
+        }
+        topics.await.unwrap_or_default()
+    }
+
+    /// Switches to `version`, re-creating every live topic on it.
+    pub async fn replace(&self, version: Version) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Replace { version: Box::new(version), reply }).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// Records that loading a new version failed: the current one keeps serving.
+    pub async fn reload_failed(&self, message: String) {
+        let _ = self.commands.send(Command::ReloadFailed { message }).await;
+    }
+
+    /// Removes every topic, stops the actor and closes the module's connections.
+    pub async fn unload(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.commands.send(Command::Unload { done }).await.is_ok() {
+            let _ = finished.await;
+        }
+        self.unloaded.cancel();
+    }
+}
+
+struct Actor {
+    name: Arc<str>,
+    blueprint: Blueprint,
+    /// `None` while quarantined.
+    instance: Option<Instance>,
+    routes: Vec<RouteInfo>,
+    limits: Arc<Limits>,
+    status: watch::Sender<ModuleStatus>,
+    queue: mpsc::Receiver<Command>,
+    /// When recent crashes happened, for backoff and quarantine.
+    crashes: Vec<Instant>,
+}
+
+impl Actor {
+    async fn run(mut self) {
+        loop {
+            let next_tick = self.instance.as_ref().and_then(|instance| instance.next_timer());
+            tokio::select! {
+                command = self.queue.recv() => match command {
+                    Some(Command::Unload { done }) => {
+                        self.unload().await;
+                        let _ = done.send(());
+                        break;
+                    }
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(next_tick) => self.fire_timers().await,
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Request { op, route, payload, peer, done } => {
+                self.request(op, &route, &payload, &peer).await;
+                let _ = done.send(());
+            }
+            Command::Disconnect { conn } => self.disconnect(conn).await,
+            Command::Topics { reply } => {
+                let topics = self.instance.as_mut().map(|instance| instance.state().topics.info()).unwrap_or_default();
+                let _ = reply.send(topics);
+            }
+            Command::Replace { version, reply } => {
+                self.replace(*version).await;
+                let _ = reply.send(());
+            }
+            Command::ReloadFailed { message } => {
+                tracing::error!(module = &*self.name, "reload failed, the previous version keeps serving: {message}");
+                self.status.send_modify(|status| {
+                    if status.state == ModuleState::Serving {
+                        status.state = ModuleState::FailedReload;
+                    }
+                    status.last_error = Some(LastError { message, at_ms: now_ms() });
+                });
+            }
+            Command::Unload { .. } => {}
+        }
+    }
+
+    async fn request(&mut self, op: Op, route: &str, payload: &str, peer: &Peer) {
+        let Some(instance) = self.instance.as_mut() else {
+            peer.send(protocol::error_response(route, op, "the module is quarantined after repeated crashes"));
+            return;
+        };
+        if !self.routes.iter().any(|known| known.name == route) {
+            let served: Vec<&str> = self.routes.iter().map(|known| known.name.as_str()).collect();
+            let message = format!("unknown route `{route}`; this module serves: {}", served.join(", "));
+            peer.send(protocol::error_response(route, op, &message));
+            return;
+        }
+        let topic = match instance.build_topic(route, payload).await {
+            Ok(Ok(topic)) if route_of_topic(&topic) == route => topic,
+            Ok(Ok(topic)) => {
+                let message = format!("the module built topic `{topic}`, which is not of route `{route}`");
+                peer.send(protocol::error_response(route, op, &message));
+                return;
+            }
+            Ok(Err(error)) => {
+                peer.send(protocol::error_response(route, op, &describe(&error)));
+                return;
+            }
+            Err(trap) => {
+                peer.send(protocol::error_response(route, op, "the module failed; try again"));
+                self.crashed(trap).await;
+                return;
+            }
+        };
+        match op {
+            Op::Subscribe => self.subscribe(route, &topic, peer).await,
+            Op::Unsubscribe => self.unsubscribe(route, &topic, peer).await,
+        }
+    }
+
+    async fn subscribe(&mut self, route: &str, topic: &str, peer: &Peer) {
+        let limits = self.limits.clone();
+        let Some(instance) = self.instance.as_mut() else { return };
+        let table = &mut instance.state().topics;
+        if table.is_subscribed(topic, peer.id()) {
+            peer.send(protocol::ok_response(route, Op::Subscribe, "Already subscribed", topic));
+            return;
+        }
+        if table.subscriptions_of(peer.id()) >= limits.max_subscriptions_per_connection {
+            let message = format!(
+                "subscription limit reached: at most {} topics per connection",
+                limits.max_subscriptions_per_connection
+            );
+            peer.send(protocol::error_response(route, Op::Subscribe, &message));
+            return;
+        }
+        if table.contains(topic) {
+            table.add_subscriber(topic, peer.clone());
+            peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
+            return;
+        }
+        if table.len() >= limits.max_topics {
+            let message = format!("the module serves its maximum of {} topics; try later", limits.max_topics);
+            peer.send(protocol::error_response(route, Op::Subscribe, &message));
+            return;
+        }
+        table.begin_create(topic, route, peer.clone());
+        match instance.create_topic(topic).await {
+            Ok(Ok(())) => {
+                peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
+                instance.state().topics.finish_create(topic);
+            }
+            Ok(Err(error)) => {
+                instance.state().topics.abort_create(topic);
+                instance.state().timers.clear(topic);
+                peer.send(protocol::error_response(route, Op::Subscribe, &describe(&error)));
+            }
+            Err(trap) => {
+                instance.state().topics.abort_create(topic);
+                peer.send(protocol::error_response(route, Op::Subscribe, "the module failed creating the topic"));
+                self.crashed(trap).await;
+            }
+        }
+    }
+
+    async fn unsubscribe(&mut self, route: &str, topic: &str, peer: &Peer) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        match instance.state().topics.remove_subscriber(topic, peer.id()) {
+            Removal::NotSubscribed => {
+                let message = format!("not subscribed to `{topic}`");
+                peer.send(protocol::error_response(route, Op::Unsubscribe, &message));
+            }
+            Removal::Remaining => {
+                peer.send(protocol::ok_response(route, Op::Unsubscribe, "Unsubscribed", topic));
+            }
+            Removal::LastGone => {
+                peer.send(protocol::ok_response(route, Op::Unsubscribe, "Unsubscribed", topic));
+                if let Err(trap) = instance.remove_topic(topic).await {
+                    self.crashed(trap).await;
+                }
+            }
+        }
+    }
+
+    async fn disconnect(&mut self, conn: ConnId) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        for topic in instance.state().topics.disconnect(conn) {
+            if let Err(trap) = instance.remove_topic(&topic).await {
+                self.crashed(trap).await;
+                return;
+            }
+        }
+    }
+
+    async fn fire_timers(&mut self) {
+        let now = Instant::now();
+        for _ in 0..TICKS_PER_TURN {
+            let Some(instance) = self.instance.as_mut() else { return };
+            let Some(topic) = instance.state().timers.pop_due(now) else { return };
+            if let Err(trap) = instance.on_timer(&topic).await {
+                self.crashed(trap).await;
+                return;
+            }
+        }
+    }
+
+    /// The instance trapped: back off, then serve the same topics from a fresh
+    /// instance, or quarantine the module after too many crashes.
+    async fn crashed(&mut self, trap: anyhow::Error) {
+        let message = format!("{trap:#}");
+        tracing::error!(module = &*self.name, "instance trapped: {message}");
+        let now = Instant::now();
+        self.crashes.retain(|at| now.duration_since(*at) < CRASH_WINDOW);
+        self.crashes.push(now);
+        let topics = self.instance.take().map(Instance::into_topics).unwrap_or_default();
+        self.status.send_modify(|status| {
+            status.state = ModuleState::Restarting;
+            status.last_error = Some(LastError { message: message.clone(), at_ms: now_ms() });
+        });
+        if self.crashes.len() >= MAX_CRASHES {
+            self.quarantine(topics, &message);
+            return;
+        }
+        let backoff = FIRST_BACKOFF * 2u32.saturating_pow(self.crashes.len() as u32 - 1);
+        tokio::time::sleep(backoff).await;
+        match self.blueprint.instantiate(TopicTable::default()).await {
+            Ok(instance) => {
+                self.instance = Some(instance);
+                self.status.send_modify(|status| {
+                    status.state = ModuleState::Serving;
+                    status.restarts += 1;
+                });
+                self.recreate(topics).await;
+            }
+            Err(error) => self.quarantine(topics, &format!("{error:#}")),
+        }
+    }
+
+    /// Moves `topics` into the (new) instance and calls `create-topic` for
+    /// each; a topic the instance refuses is dropped and its subscribers told.
+    async fn recreate(&mut self, topics: TopicTable) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        instance.state().topics = topics;
+        for topic in instance.state().topics.topics() {
+            match instance.create_topic(&topic).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    let message = format!("topic dropped: the module no longer serves it ({})", describe(&error));
+                    drop_topic(instance, &topic, &message);
+                }
+                Err(trap) => {
+                    // Box the recursion: crashed() calls recreate() again.
+                    Box::pin(self.crashed(trap)).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn quarantine(&mut self, mut topics: TopicTable, message: &str) {
+        tracing::error!(module = &*self.name, "quarantined after {} crashes: {message}", self.crashes.len());
+        let notice = format!("topic dropped: the module is quarantined after repeated crashes ({message})");
+        for topic in topics.topics() {
+            notify_dropped(&mut topics, &topic, &notice);
+        }
+        self.instance = None;
+        self.status.send_modify(|status| status.state = ModuleState::Quarantined);
+    }
+
+    /// Serves `version` from now on: its instance takes over the live topics
+    /// (re-created on it) and the old instance is dropped. Topics of routes the
+    /// new version no longer serves are dropped with a message to their subscribers.
+    async fn replace(&mut self, version: Version) {
+        let Version { blueprint, instance, routes, hash } = version;
+        let mut topics = self.instance.replace(instance).map(Instance::into_topics).unwrap_or_default();
+        for topic in topics.topics() {
+            let route = topics.route_of(&topic).unwrap_or_default().to_owned();
+            if !routes.iter().any(|known| known.name == route) {
+                let message = format!("topic dropped: the new version of the module no longer serves route `{route}`");
+                notify_dropped(&mut topics, &topic, &message);
+            }
+        }
+        self.blueprint = blueprint;
+        self.routes = routes.clone();
+        self.crashes.clear();
+        self.status.send_modify(|status| {
+            status.version = hash;
+            status.routes = routes;
+            status.state = ModuleState::Serving;
+            status.loaded_at_ms = now_ms();
+            status.reloads += 1;
+        });
+        self.recreate(topics).await;
+        tracing::info!(module = &*self.name, "serving the new version");
+    }
+
+    async fn unload(&mut self) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        for topic in instance.state().topics.topics() {
+            instance.state().topics.drop_topic(&topic);
+            if instance.remove_topic(&topic).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+fn drop_topic(instance: &mut Instance, topic: &str, message: &str) {
+    instance.state().timers.clear(topic);
+    notify_dropped(&mut instance.state().topics, topic, message);
+}
+
+fn notify_dropped(topics: &mut TopicTable, topic: &str, message: &str) {
+    for peer in topics.drop_topic(topic) {
+        peer.send(protocol::topic_dropped(topic, message));
+    }
+}
+
+fn route_of_topic(topic: &str) -> &str {
+    topic.split_once(':').map_or("", |(route, _)| route)
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Wall-clock time in epoch milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}

@@ -1,0 +1,200 @@
+//! The loaded modules by name, and loading them from component files.
+//!
+//! A module's name is its file's stem (`components/datafeed.wasm` serves
+//! `/api/v1/datafeed/ws`). Loading compiles the file, links it against the
+//! `ws-route-service` world, starts an instance and asks it for its routes;
+//! only then does the module serve (or, for a module already loaded, replace
+//! the running version). A file that fails to load never disturbs what runs.
+
+use crate::config::{Config, Limits};
+use crate::engine::Runtime;
+use crate::instance::Blueprint;
+use crate::module::{LastError, Module, RouteInfo, Version, now_ms};
+use crate::topics::TopicTable;
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// A file that failed to load and has no running version.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FailedLoad {
+    /// Module name.
+    pub module: String,
+    /// The file.
+    pub file: PathBuf,
+    /// Why it failed.
+    pub last_error: LastError,
+}
+
+/// Every loaded module.
+pub struct Registry {
+    runtime: Runtime,
+    config: Arc<Config>,
+    limits: Arc<Limits>,
+    modules: RwLock<BTreeMap<String, Arc<Module>>>,
+    failed: RwLock<BTreeMap<String, FailedLoad>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new(runtime: Runtime, config: Arc<Config>) -> Self {
+        let limits = Arc::new(config.limits.clone());
+        Self { runtime, config, limits, modules: RwLock::default(), failed: RwLock::default() }
+    }
+
+    /// The module called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Module>> {
+        read(&self.modules).get(name).cloned()
+    }
+
+    /// Every loaded module, by name.
+    pub fn modules(&self) -> Vec<Arc<Module>> {
+        read(&self.modules).values().cloned().collect()
+    }
+
+    /// Files that failed to load and have no running version.
+    pub fn failed(&self) -> Vec<FailedLoad> {
+        read(&self.failed).values().cloned().collect()
+    }
+
+    /// Loads every `*.wasm` in the components folder; failures are logged.
+    pub async fn load_dir(&self) -> Result<()> {
+        let dir = &self.config.components_dir;
+        let mut files = Vec::new();
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read components folder {}", dir.display()))?;
+        for entry in entries {
+            let path = entry.with_context(|| format!("cannot read components folder {}", dir.display()))?.path();
+            if is_component_file(&path) {
+                files.push(path);
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            tracing::warn!("no *.wasm components in {}", dir.display());
+        }
+        for file in files {
+            let _ = self.load_file(&file).await;
+        }
+        Ok(())
+    }
+
+    /// Loads `file`: a new module is mounted; an existing one switches to the
+    /// new version if it loads, and keeps its current one otherwise.
+    pub async fn load_file(&self, file: &Path) -> Result<()> {
+        let name = module_name(file)?;
+        let existing = self.get(&name);
+        let result = self.prepare(&name, file, existing.as_ref().map(|module| module.status().version)).await;
+        match (result, existing) {
+            (Ok(Some(version)), Some(module)) => {
+                tracing::info!(module = name, file = %file.display(), version = &version.hash[..12], "reloading");
+                module.replace(version).await;
+                Ok(())
+            }
+            (Ok(Some(version)), None) => {
+                let routes: Vec<&str> = version.routes.iter().map(|route| route.name.as_str()).collect();
+                tracing::info!(module = name, file = %file.display(), routes = ?routes, "loaded; serving /api/v1/{name}/ws");
+                let module = Module::start(name.as_str().into(), file.to_owned(), version, self.limits.clone());
+                write(&self.failed).remove(&name);
+                write(&self.modules).insert(name, Arc::new(module));
+                Ok(())
+            }
+            (Ok(None), _) => {
+                tracing::debug!(module = name, "unchanged content, not reloaded");
+                Ok(())
+            }
+            (Err(error), existing) => {
+                let message = format!("{error:#}");
+                tracing::error!(module = name, file = %file.display(), "cannot load: {message}");
+                match existing {
+                    Some(module) => module.reload_failed(message).await,
+                    None => {
+                        let failed = FailedLoad {
+                            module: name.clone(),
+                            file: file.to_owned(),
+                            last_error: LastError { message, at_ms: now_ms() },
+                        };
+                        write(&self.failed).insert(name, failed);
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Unloads module `name`: its topics are removed and its clients closed with 1001.
+    pub async fn unload(&self, name: &str) {
+        write(&self.failed).remove(name);
+        let Some(module) = write(&self.modules).remove(name) else { return };
+        tracing::info!(module = name, "unloading");
+        module.unload().await;
+    }
+
+    /// Compiles, links and starts `file`, unless its content hash is `current`
+    /// (then `None`: nothing to do).
+    async fn prepare(&self, name: &str, file: &Path, current: Option<String>) -> Result<Option<Version>> {
+        let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+        let hash = hex(&Sha256::digest(&bytes));
+        if current.as_deref() == Some(hash.as_str()) {
+            return Ok(None);
+        }
+        let component = self.runtime.compile(bytes).await?;
+        let env: Arc<[(String, String)]> = self
+            .config
+            .modules
+            .get(name)
+            .map(|settings| settings.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
+            .unwrap_or_default();
+        let blueprint = Blueprint::new(&self.runtime, name.into(), &component, env, self.limits.clone())?;
+        let mut instance = blueprint.instantiate(TopicTable::default()).await?;
+        let routes = instance.routes().await.context("the component trapped in `routes`")?;
+        let routes = RouteInfo::from_guest(routes)?;
+        Ok(Some(Version { blueprint, instance, routes, hash }))
+    }
+}
+
+/// Whether `path` names a component file: `*.wasm`, not hidden.
+pub fn is_component_file(path: &Path) -> bool {
+    let hidden = path.file_name().and_then(|name| name.to_str()).is_none_or(|name| name.starts_with('.'));
+    !hidden && path.extension().is_some_and(|ext| ext == "wasm")
+}
+
+/// The module name of a component file: its stem, which must be a URL-safe word.
+pub fn module_name(file: &Path) -> Result<String> {
+    let stem = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
+    let valid = !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        bail!("`{}` is not a valid module name: use letters, digits, `-` and `_`", file.display());
+    }
+    Ok(stem.to_owned())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    // A panic while holding the lock leaves a map that is still consistent.
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_come_from_file_stems() {
+        assert_eq!(module_name(Path::new("components/datafeed.wasm")).unwrap(), "datafeed");
+        assert!(module_name(Path::new("components/bad name.wasm")).is_err());
+        assert!(is_component_file(Path::new("c/datafeed.wasm")));
+        assert!(!is_component_file(Path::new("c/.datafeed.wasm.tmp")));
+        assert!(!is_component_file(Path::new("c/notes.txt")));
+    }
+}

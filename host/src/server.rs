@@ -1,0 +1,24 @@
+//! `topicwire serve`: loads the components, serves them until shutdown.
+
+use crate::config::Config;
+use crate::engine::Runtime;
+use crate::gateway::{AppState, app};
+use crate::registry::Registry;
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Loads every component of `config.components_dir` and serves them on
+/// `listener` until `shutdown` is cancelled; then closes every connection
+/// with 1001 and returns.
+pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
+    let config = Arc::new(config);
+    let runtime = Runtime::new()?;
+    let registry = Arc::new(Registry::new(runtime, config.clone()));
+    registry.load_dir().await?;
+    let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
+    let address = listener.local_addr().context("the listener has no address")?;
+    tracing::info!("listening on http://{address}");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("server error")
+}

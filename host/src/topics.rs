@@ -1,0 +1,306 @@
+//! The live topics of one module and their subscribers.
+//!
+//! Owned by the module's actor (inside its store's data, so the guest's
+//! `topic-update` reaches it without a lock). Reference counting: a topic
+//! exists while it has subscribers; a connection counts once per topic.
+//! Each update is framed once and the bytes are shared by every subscriber.
+
+use crate::peer::{ConnId, Peer};
+use crate::protocol;
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// One live topic.
+#[derive(Debug)]
+struct Topic {
+    route: String,
+    /// `{"type":"<route>.update","payload":{"topic":"...","data":`, computed once.
+    update_prefix: String,
+    subscribers: Vec<Peer>,
+    /// While `create-topic` runs: updates it published, delivered once the
+    /// subscriber has had its subscribe response.
+    pending: Option<Vec<Utf8Bytes>>,
+    updates: u64,
+}
+
+/// What removing a subscriber did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The connection was not subscribed to the topic.
+    NotSubscribed,
+    /// Others remain subscribed.
+    Remaining,
+    /// It was the last subscriber: the topic is gone and the component must be told.
+    LastGone,
+}
+
+/// Why an update was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    /// The component published to a topic it does not have live.
+    NotLive,
+    /// The data is larger than `max_update_bytes`.
+    TooLarge,
+    /// The data is not valid JSON.
+    InvalidJson,
+}
+
+/// A live topic as `/api/v1/modules` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// The canonical topic.
+    pub topic: String,
+    /// Connections subscribed.
+    pub subscribers: usize,
+    /// Updates published to it.
+    pub updates: u64,
+}
+
+/// Every live topic of a module.
+#[derive(Debug, Default)]
+pub struct TopicTable {
+    topics: HashMap<String, Topic>,
+    by_connection: HashMap<ConnId, HashSet<String>>,
+}
+
+impl TopicTable {
+    /// Number of live topics.
+    pub fn len(&self) -> usize {
+        self.topics.len()
+    }
+
+    /// Whether no topic is live.
+    pub fn is_empty(&self) -> bool {
+        self.topics.is_empty()
+    }
+
+    /// Whether `topic` is live.
+    pub fn contains(&self, topic: &str) -> bool {
+        self.topics.contains_key(topic)
+    }
+
+    /// Whether connection `conn` is subscribed to `topic`.
+    pub fn is_subscribed(&self, topic: &str, conn: ConnId) -> bool {
+        self.by_connection.get(&conn).is_some_and(|topics| topics.contains(topic))
+    }
+
+    /// How many topics `conn` is subscribed to.
+    pub fn subscriptions_of(&self, conn: ConnId) -> usize {
+        self.by_connection.get(&conn).map_or(0, HashSet::len)
+    }
+
+    /// Every live topic.
+    pub fn topics(&self) -> Vec<String> {
+        self.topics.keys().cloned().collect()
+    }
+
+    /// Makes `topic` live with `peer` as its first subscriber, holding back
+    /// updates until [`finish_create`](Self::finish_create).
+    pub fn begin_create(&mut self, topic: &str, route: &str, peer: Peer) {
+        self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
+        self.topics.insert(
+            topic.to_owned(),
+            Topic {
+                route: route.to_owned(),
+                update_prefix: protocol::update_prefix(route, topic),
+                subscribers: vec![peer],
+                pending: Some(Vec::new()),
+                updates: 0,
+            },
+        );
+    }
+
+    /// `create-topic` succeeded: delivers the updates it published.
+    pub fn finish_create(&mut self, topic: &str) {
+        let Some(entry) = self.topics.get_mut(topic) else { return };
+        for frame in entry.pending.take().unwrap_or_default() {
+            deliver(&entry.subscribers, &frame);
+        }
+    }
+
+    /// `create-topic` failed: forgets the topic and what it published.
+    pub fn abort_create(&mut self, topic: &str) {
+        self.drop_topic(topic);
+    }
+
+    /// Adds `peer` to live `topic`. Returns false if it was already subscribed.
+    pub fn add_subscriber(&mut self, topic: &str, peer: Peer) -> bool {
+        let Some(entry) = self.topics.get_mut(topic) else { return false };
+        if !self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned()) {
+            return false;
+        }
+        entry.subscribers.push(peer);
+        true
+    }
+
+    /// Removes connection `conn` from `topic`; the topic goes with its last subscriber.
+    pub fn remove_subscriber(&mut self, topic: &str, conn: ConnId) -> Removal {
+        let Some(topics) = self.by_connection.get_mut(&conn) else { return Removal::NotSubscribed };
+        if !topics.remove(topic) {
+            return Removal::NotSubscribed;
+        }
+        if topics.is_empty() {
+            self.by_connection.remove(&conn);
+        }
+        let Some(entry) = self.topics.get_mut(topic) else { return Removal::NotSubscribed };
+        entry.subscribers.retain(|peer| peer.id() != conn);
+        if entry.subscribers.is_empty() {
+            self.topics.remove(topic);
+            Removal::LastGone
+        } else {
+            Removal::Remaining
+        }
+    }
+
+    /// Removes connection `conn` from all its topics. Returns the topics that
+    /// lost their last subscriber.
+    pub fn disconnect(&mut self, conn: ConnId) -> Vec<String> {
+        let topics = self.by_connection.remove(&conn).unwrap_or_default();
+        let mut gone = Vec::new();
+        for topic in topics {
+            let Some(entry) = self.topics.get_mut(&topic) else { continue };
+            entry.subscribers.retain(|peer| peer.id() != conn);
+            if entry.subscribers.is_empty() {
+                self.topics.remove(&topic);
+                gone.push(topic);
+            }
+        }
+        gone
+    }
+
+    /// Drops `topic` and forgets its subscribers' subscriptions to it.
+    /// Returns the subscribers, so they can be told.
+    pub fn drop_topic(&mut self, topic: &str) -> Vec<Peer> {
+        let Some(entry) = self.topics.remove(topic) else { return Vec::new() };
+        for peer in &entry.subscribers {
+            if let Some(topics) = self.by_connection.get_mut(&peer.id()) {
+                topics.remove(topic);
+                if topics.is_empty() {
+                    self.by_connection.remove(&peer.id());
+                }
+            }
+        }
+        entry.subscribers
+    }
+
+    /// The route of live `topic`.
+    pub fn route_of(&self, topic: &str) -> Option<&str> {
+        self.topics.get(topic).map(|entry| entry.route.as_str())
+    }
+
+    /// Every connection subscribed to any topic of the module.
+    pub fn peers(&self) -> Vec<Peer> {
+        let mut seen = HashSet::new();
+        self.topics
+            .values()
+            .flat_map(|entry| entry.subscribers.iter())
+            .filter(|peer| seen.insert(peer.id()))
+            .cloned()
+            .collect()
+    }
+
+    /// Frames `data` (JSON text) once and queues it to every subscriber of
+    /// `topic`. Returns how many subscribers it was queued for.
+    pub fn publish(&mut self, topic: &str, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
+        let Some(entry) = self.topics.get_mut(topic) else { return Err(Rejected::NotLive) };
+        if data.len() > max_bytes {
+            return Err(Rejected::TooLarge);
+        }
+        // The data is spliced into the frame as is, so it must be JSON.
+        if serde_json::from_str::<serde::de::IgnoredAny>(data).is_err() {
+            return Err(Rejected::InvalidJson);
+        }
+        entry.updates += 1;
+        let frame = protocol::update_frame(&entry.update_prefix, data);
+        if let Some(pending) = &mut entry.pending {
+            pending.push(frame);
+            return Ok(0);
+        }
+        Ok(deliver(&entry.subscribers, &frame))
+    }
+
+    /// Live topics with their subscriber counts, sorted by topic.
+    pub fn info(&self) -> Vec<TopicInfo> {
+        let mut info: Vec<TopicInfo> = self
+            .topics
+            .iter()
+            .map(|(topic, entry)| TopicInfo {
+                topic: topic.clone(),
+                subscribers: entry.subscribers.len(),
+                updates: entry.updates,
+            })
+            .collect();
+        info.sort_by(|a, b| a.topic.cmp(&b.topic));
+        info
+    }
+}
+
+fn deliver(subscribers: &[Peer], frame: &Utf8Bytes) -> usize {
+    subscribers.iter().filter(|peer| peer.send(frame.clone())).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 1024;
+
+    #[test]
+    fn reference_counts_per_connection() {
+        let mut table = TopicTable::default();
+        let (a, _qa) = Peer::new(1, 8);
+        let (b, _qb) = Peer::new(2, 8);
+        table.begin_create("t", "bars", a.clone());
+        table.finish_create("t");
+        assert!(!table.add_subscriber("t", a.clone()), "a double subscribe counts once");
+        assert!(table.add_subscriber("t", b.clone()));
+        assert_eq!(table.info()[0].subscribers, 2);
+        assert_eq!(table.remove_subscriber("t", 1), Removal::Remaining);
+        assert_eq!(table.remove_subscriber("t", 1), Removal::NotSubscribed);
+        assert_eq!(table.remove_subscriber("t", 2), Removal::LastGone);
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn disconnect_releases_every_topic_of_the_connection() {
+        let mut table = TopicTable::default();
+        let (a, _qa) = Peer::new(1, 8);
+        let (b, _qb) = Peer::new(2, 8);
+        for topic in ["x", "y"] {
+            table.begin_create(topic, "bars", a.clone());
+            table.finish_create(topic);
+        }
+        table.add_subscriber("y", b);
+        let mut gone = table.disconnect(1);
+        gone.sort();
+        assert_eq!(gone, ["x"]);
+        assert_eq!(table.topics(), ["y"]);
+        assert_eq!(table.subscriptions_of(1), 0);
+    }
+
+    #[tokio::test]
+    async fn updates_are_framed_once_and_held_back_during_creation() {
+        let mut table = TopicTable::default();
+        let (a, mut qa) = Peer::new(1, 8);
+        table.begin_create("bars:{}", "bars", a.clone());
+        assert_eq!(table.publish("bars:{}", r#"{"close":1}"#, MAX), Ok(0));
+        a.send("response".into());
+        table.finish_create("bars:{}");
+        assert_eq!(qa.recv().await.unwrap().as_str(), "response");
+        let update = qa.recv().await.unwrap();
+        assert_eq!(update.as_str(), r#"{"type":"bars.update","payload":{"topic":"bars:{}","data":{"close":1}}}"#);
+        assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
+    }
+
+    #[test]
+    fn bad_updates_are_rejected() {
+        let mut table = TopicTable::default();
+        let (a, _qa) = Peer::new(1, 8);
+        table.begin_create("t", "bars", a);
+        table.finish_create("t");
+        assert_eq!(table.publish("other", "{}", MAX), Err(Rejected::NotLive));
+        assert_eq!(table.publish("t", "{nope", MAX), Err(Rejected::InvalidJson));
+        assert_eq!(table.publish("t", &"1".repeat(MAX + 1), MAX), Err(Rejected::TooLarge));
+    }
+}
