@@ -24,9 +24,9 @@ build-components: codegen
     set -euo pipefail
     for dir in {{components}}; do
         name=$(basename "$dir")
-        echo "cargo build -p $name --target wasm32-wasip2 --profile wasm"
-        cargo build --quiet -p "$name" --target wasm32-wasip2 --profile wasm
-        cp "target/wasm32-wasip2/wasm/$name.wasm" "components/$name.wasm"
+        echo "cargo build -p $name --target wasm32-wasip2 --profile wasm --target-dir target/components"
+        cargo build --quiet -p "$name" --target wasm32-wasip2 --profile wasm --target-dir target/components
+        cp "target/components/wasm32-wasip2/wasm/${name//-/_}.wasm" "components/$name.wasm"
         echo "  -> components/$name.wasm ($(stat -c %s "components/$name.wasm") bytes)"
     done
 

@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the components of a folder over WebSocket.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Subscribe to a route and print every message as a JSON line.
     Sub(SubArgs),
 }

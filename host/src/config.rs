@@ -230,3 +230,17 @@ mod tests {
         assert!(Limits::table().iter().all(|(_, _, doc)| !doc.is_empty()));
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::*;
+
+    #[test]
+    fn the_readme_documents_every_limit_with_its_default() {
+        let readme = include_str!("../../README.md");
+        for (name, default, _) in Limits::table() {
+            let row = format!("| `{name}` | `--{}` | {default} |", name.replace('_', "-"));
+            assert!(readme.contains(&row), "README.md lacks the row `{row}`");
+        }
+    }
+}

@@ -1,1 +1,9 @@
-//! stub
+//! End-to-end tests: the real host, real built components, real WebSocket
+//! clients over loopback. One test binary, so everything links once.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod bad_input;
+mod http;
+mod limits;
+mod subscriptions;

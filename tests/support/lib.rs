@@ -1,1 +1,248 @@
-//! stub
+//! Test support: start the real host on a loopback port with real built
+//! components in a temporary folder, and talk to it like a client would.
+//!
+//! Helpers wait for events (a frame, a state in `/api/v1/modules`) with a
+//! generous deadline that only fails a broken test; nothing sleeps blindly.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+use topicwire::config::{Config, ConfigSources};
+
+/// The real datafeed component, built for wasm32-wasip2 by this crate's build script.
+pub const DATAFEED_WASM: &str = env!("DATAFEED_WASM");
+
+/// How long any awaited event may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// A temporary folder, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new empty folder.
+    pub fn new(label: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("topicwire-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running host.
+pub struct Host {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its components folder.
+    pub components: TempDir,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Host {
+    /// Starts a host serving `components` (`(module name, wasm file)`), configured by `config` (TOML).
+    pub async fn start_with(components: &[(&str, &str)], config: &str) -> Self {
+        let dir = TempDir::new("components");
+        for (module, wasm) in components {
+            std::fs::copy(wasm, dir.path().join(format!("{module}.wasm"))).unwrap();
+        }
+        let sources = ConfigSources { components_dir: Some(dir.path().to_owned()), ..ConfigSources::default() };
+        let config = Config::from_toml(config, &sources).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(topicwire::server::run(listener, config, shutdown.clone()));
+        let host = Self { addr, components: dir, shutdown, task };
+        host.eventually("the host serves", |modules| modules["modules"].as_array().is_some()).await;
+        host
+    }
+
+    /// Starts a host serving the datafeed component with fast ticks.
+    pub async fn datafeed() -> Self {
+        Self::start_with(&[("datafeed", DATAFEED_WASM)], "[modules.datafeed]\nTICK_MS = 50\n").await
+    }
+
+    /// `ws://.../api/v1/{module}/ws`.
+    pub fn ws_url(&self, module: &str) -> String {
+        format!("ws://{}/api/v1/{module}/ws", self.addr)
+    }
+
+    /// A client connected to `module`.
+    pub async fn client(&self, module: &str) -> Client {
+        Client::connect(&self.ws_url(module)).await
+    }
+
+    /// `GET path`: status and body (JSON, or a string).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        http_get(self.addr, path).await
+    }
+
+    /// `GET /api/v1/modules`.
+    pub async fn modules(&self) -> Value {
+        self.get("/api/v1/modules").await.1
+    }
+
+    /// Live topics of `module` as `(topic, subscribers)`.
+    pub async fn topics(&self, module: &str) -> Vec<(String, u64)> {
+        let modules = self.modules().await;
+        let Some(entry) = modules["modules"].as_array().unwrap().iter().find(|entry| entry["module"] == module) else {
+            return Vec::new();
+        };
+        entry["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|topic| (topic["topic"].as_str().unwrap().to_owned(), topic["subscribers"].as_u64().unwrap()))
+            .collect()
+    }
+
+    /// Waits until `/api/v1/modules` satisfies `condition`.
+    pub async fn eventually(&self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
+        let started = tokio::time::Instant::now();
+        loop {
+            let (status, modules) = http_get(self.addr, "/api/v1/modules").await;
+            if status == 200 && condition(&modules) {
+                return modules;
+            }
+            assert!(started.elapsed() < DEADLINE, "timed out waiting until {what}; last: {modules}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Asks the host to shut down (as Ctrl-C does) and waits for it to return.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(DEADLINE, self.task).await.expect("the host shuts down").unwrap().unwrap();
+    }
+}
+
+/// A WebSocket client.
+pub struct Client {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects to `url`.
+    pub async fn connect(url: &str) -> Self {
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Self { socket }
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.unwrap();
+    }
+
+    /// Sends any frame.
+    pub async fn send_message(&mut self, message: Message) {
+        self.socket.send(message).await.unwrap();
+    }
+
+    /// The next text frame as JSON.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.socket.next())
+                .await
+                .expect("a message in time")
+                .expect("the connection is open")
+                .unwrap();
+            match message {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Close(frame) => panic!("unexpected close: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next message of type `kind`, skipping others (e.g. updates).
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let message = self.recv().await;
+            if message["type"] == kind {
+                return message;
+            }
+        }
+    }
+
+    /// Subscribes; returns the response's payload.
+    pub async fn subscribe(&mut self, route: &str, request: Value) -> Value {
+        self.send_text(&json!({"type": format!("{route}.subscribe"), "payload": request}).to_string()).await;
+        self.recv_type(&format!("{route}.subscribe.response")).await["payload"].clone()
+    }
+
+    /// Unsubscribes; returns the response's payload.
+    pub async fn unsubscribe(&mut self, route: &str, request: Value) -> Value {
+        self.send_text(&json!({"type": format!("{route}.unsubscribe"), "payload": request}).to_string()).await;
+        self.recv_type(&format!("{route}.unsubscribe.response")).await["payload"].clone()
+    }
+
+    /// The payload of the next `<route>.update`.
+    pub async fn next_update(&mut self, route: &str) -> Value {
+        self.recv_type(&format!("{route}.update")).await["payload"].clone()
+    }
+
+    /// Frames already received, without waiting for more.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        let mut frames = Vec::new();
+        while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_millis(1), self.socket.next()).await {
+            if let Message::Text(text) = message {
+                frames.push(serde_json::from_str(&text).unwrap());
+            }
+        }
+        frames
+    }
+
+    /// Waits for the server's close frame; returns its code and reason.
+    pub async fn expect_close(&mut self) -> (u16, String) {
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.socket.next()).await.expect("a close in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
+                Some(Ok(Message::Close(None))) | None => panic!("closed without a close frame"),
+                Some(Err(err)) => panic!("connection error before a close frame: {err}"),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Drops the TCP connection without a close handshake.
+    pub fn drop_abruptly(self) {
+        drop(self.socket.into_inner());
+    }
+}
+
+/// A minimal HTTP/1.1 GET: status code and body (parsed as JSON when it is JSON).
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_end(&mut response)).await.expect("a response in time").unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    (status, body)
+}

@@ -1,0 +1,55 @@
+//! Limits close abusive connections with the right code; ordinary clients are unaffected.
+
+use serde_json::json;
+use topicwire_tests::{DATAFEED_WASM, Host};
+
+#[tokio::test]
+async fn an_oversized_frame_closes_with_1009() {
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], "[limits]\nmax_frame_bytes = 1024\n").await;
+    let mut client = host.client("datafeed").await;
+    let huge = format!(r#"{{"type":"bars.subscribe","payload":{{"symbol":"{}"}}}}"#, "A".repeat(4096));
+    client.send_text(&huge).await;
+    let (code, reason) = client.expect_close().await;
+    assert_eq!(code, 1009, "{reason}");
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_messages_closes_with_1008() {
+    let config = "[limits]\nclient_messages_per_second = 1\nclient_message_burst = 5\n";
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], config).await;
+    let mut client = host.client("datafeed").await;
+    for _ in 0..20 {
+        client.send_text("{}").await;
+    }
+    let (code, reason) = client.expect_close().await;
+    assert_eq!((code, reason.as_str()), (1008, "too many messages"));
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn subscriptions_per_connection_are_capped() {
+    let host =
+        Host::start_with(&[("datafeed", DATAFEED_WASM)], "[limits]\nmax_subscriptions_per_connection = 2\n").await;
+    let mut client = host.client("datafeed").await;
+    for symbol in ["AAPL", "MSFT"] {
+        assert_eq!(client.subscribe("bars", json!({"symbol": symbol, "resolution": "1"})).await["status"], "ok");
+    }
+    let refused = client.subscribe("bars", json!({"symbol": "GOOGL", "resolution": "1"})).await;
+    assert_eq!(refused["status"], "error");
+    assert!(refused["message"].as_str().unwrap().starts_with("subscription limit reached"), "{refused}");
+    assert_eq!(host.topics("datafeed").await.len(), 2);
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_past_its_lifespan_is_closed_with_1000() {
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], "[limits]\nmax_connection_lifespan_secs = 1\n").await;
+    let mut client = host.client("datafeed").await;
+    client.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
+    let (code, reason) = client.expect_close().await;
+    assert_eq!(code, 1000, "{reason}");
+    host.eventually("its topic is released", |modules| modules["modules"][0]["topics"].as_array().unwrap().is_empty())
+        .await;
+    host.stop().await;
+}
