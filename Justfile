@@ -10,13 +10,16 @@ components := `ls -d components/*/Cargo.toml 2>/dev/null | xargs -n1 dirname | t
 default:
     @just --list
 
+# Test fixture components (built by the tests, never served from components/).
+fixtures := "tests/fixtures/probe"
+
 # Generate every component's router code (src/ws_generated/) from its src/ws.rs.
 codegen:
-    cargo run --quiet -p topicwire-codegen -- {{components}}
+    cargo run --quiet -p topicwire-codegen -- {{components}} {{fixtures}}
 
 # Fail if any component's checked-in generated code is stale.
 codegen-check:
-    cargo run --quiet -p topicwire-codegen -- --check {{components}}
+    cargo run --quiet -p topicwire-codegen -- --check {{components}} {{fixtures}}
 
 # Generate, then build every component for wasm32-wasip2 into components/<name>.wasm.
 build-components: codegen

@@ -15,7 +15,11 @@ struct Build {
     constant: &'static str,
 }
 
-const BUILDS: &[Build] = &[Build { package: "datafeed", features: "", constant: "DATAFEED_WASM" }];
+const BUILDS: &[Build] = &[
+    Build { package: "datafeed", features: "", constant: "DATAFEED_WASM" },
+    Build { package: "probe", features: "", constant: "PROBE_WASM" },
+    Build { package: "probe", features: "v2", constant: "PROBE_V2_WASM" },
+];
 
 /// Variables of the outer build that must not leak into the nested one
 /// (clippy's wrapper, host rustflags, the outer target folder and jobserver).

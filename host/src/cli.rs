@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8000, or `listen` in the config]
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Cache of compiled components; "" turns it off [default: .topicwire-cache, or `cache_dir` in the config]
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
     /// Config file [default: topicwire.toml when present]
     #[arg(long)]
     pub config: Option<PathBuf>,

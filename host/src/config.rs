@@ -111,6 +111,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The folder of `*.wasm` components.
     pub components_dir: PathBuf,
+    /// Where compiled components are cached (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
     /// Limits.
     pub limits: Limits,
     /// Settings per module name.
@@ -122,6 +124,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             components_dir: PathBuf::from("components"),
+            cache_dir: Some(PathBuf::from(DEFAULT_CACHE_DIR)),
             limits: Limits::default(),
             modules: ModuleSettings::new(),
         }
@@ -134,6 +137,7 @@ impl Default for Config {
 struct ConfigFile {
     listen: Option<SocketAddr>,
     components_dir: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
     #[serde(default)]
     limits: LimitsFile,
     #[serde(default)]
@@ -149,9 +153,14 @@ pub struct ConfigSources {
     pub listen: Option<SocketAddr>,
     /// `--components-dir`.
     pub components_dir: Option<PathBuf>,
+    /// `--cache-dir`; an empty path turns the cache off.
+    pub cache_dir: Option<PathBuf>,
     /// Limit flags.
     pub limits: LimitFlags,
 }
+
+/// The default folder of the compiled-component cache.
+pub const DEFAULT_CACHE_DIR: &str = ".topicwire-cache";
 
 /// The default config file, read when present.
 pub const DEFAULT_CONFIG_FILE: &str = "topicwire.toml";
@@ -190,6 +199,11 @@ impl Config {
         Ok(Self {
             listen: sources.listen.or(file.listen).unwrap_or(defaults.listen),
             components_dir: sources.components_dir.clone().or(file.components_dir).unwrap_or(defaults.components_dir),
+            cache_dir: match sources.cache_dir.clone().or(file.cache_dir) {
+                Some(dir) if dir.as_os_str().is_empty() => None,
+                Some(dir) => Some(dir),
+                None => defaults.cache_dir,
+            },
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
         })

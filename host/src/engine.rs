@@ -6,6 +6,7 @@
 //! each tick (see [`crate::instance`]).
 
 use crate::bindings::WsRouteService;
+use crate::cache::ArtifactCache;
 use crate::guest_state::GuestState;
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -24,12 +25,14 @@ pub struct Runtime {
     pub engine: Engine,
     /// WASI p2 (no preopens, no sockets) plus the `ws-route-service` imports.
     pub linker: Arc<Linker<GuestState>>,
+    cache: ArtifactCache,
     _ticker: Arc<EpochTicker>,
 }
 
 impl Runtime {
-    /// Builds the engine and linker and starts the epoch ticker.
-    pub fn new() -> Result<Self> {
+    /// Builds the engine and linker and starts the epoch ticker; compiled
+    /// components are cached in `cache_dir`.
+    pub fn new(cache_dir: Option<std::path::PathBuf>) -> Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -42,18 +45,28 @@ impl Runtime {
             .context("cannot link the ws-route-service imports")?;
 
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
-        Ok(Self { engine, linker: Arc::new(linker), _ticker: ticker })
+        let cache = ArtifactCache::new(cache_dir, &engine);
+        Ok(Self { engine, linker: Arc::new(linker), cache, _ticker: ticker })
     }
 
-    /// Compiles a component with Cranelift on a blocking thread, so the async
-    /// workers keep serving clients meanwhile.
-    pub async fn compile(&self, bytes: Vec<u8>) -> Result<Component> {
+    /// The compiled component of `bytes` (whose SHA-256 is `content_hash`):
+    /// from the cache, or compiled with Cranelift on a blocking thread (so the
+    /// async workers keep serving meanwhile) and cached. The flag tells which.
+    pub async fn compile(&self, bytes: Vec<u8>, content_hash: &str) -> Result<(Component, bool)> {
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .context("the compile task panicked")?
-            .map_err(anyhow::Error::from)
-            .context("not a valid wasm component")
+        let cache = self.cache.clone();
+        let hash = content_hash.to_owned();
+        tokio::task::spawn_blocking(move || {
+            if let Some(component) = cache.load(&engine, &hash) {
+                return Ok((component, true));
+            }
+            let component =
+                Component::new(&engine, &bytes).map_err(anyhow::Error::from).context("not a valid wasm component")?;
+            cache.store(&hash, &component);
+            Ok((component, false))
+        })
+        .await
+        .context("the compile task panicked")?
     }
 }
 

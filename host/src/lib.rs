@@ -5,9 +5,10 @@
 //!
 //! - [`server`]: `topicwire serve`, wiring everything below; [`shutdown`]: signals.
 //! - [`config`]: defaults < `topicwire.toml` < flags; every limit in one table.
-//! - [`engine`]: the wasmtime engine, linker, epoch ticker, off-thread compilation.
+//! - [`engine`]: the wasmtime engine, linker, epoch ticker, off-thread compilation;
+//!   [`cache`]: compiled components on disk.
 //! - [`bindings`]: host bindings of the `ws-route-service` world.
-//! - [`registry`]: modules by name; loading component files.
+//! - [`registry`]: modules by name; loading component files; [`watcher`]: hot reload.
 //! - [`module`]: a module's actor (owns its instance) and the handle to it.
 //! - [`instance`]: one instance's store and deadline-bounded calls.
 //! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest stdio.
@@ -18,6 +19,7 @@
 
 pub mod asyncapi;
 pub mod bindings;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod connection;
@@ -35,3 +37,4 @@ pub mod shutdown;
 pub mod sub;
 pub mod timers;
 pub mod topics;
+pub mod watcher;

@@ -36,6 +36,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config_file: args.config,
         listen: args.listen,
         components_dir: args.components_dir,
+        cache_dir: args.cache_dir,
         limits: args.limits,
     };
     let config = Config::load(&sources)?;

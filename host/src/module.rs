@@ -111,6 +111,8 @@ pub struct ModuleStatus {
     pub routes: Vec<RouteInfo>,
     /// When the version being served was loaded, epoch ms.
     pub loaded_at_ms: u64,
+    /// Whether the version being served was loaded from the compiled-component cache.
+    pub compiled_from_cache: bool,
     /// Successful reloads since the first load.
     pub reloads: u64,
     /// Instance restarts after traps.
@@ -129,6 +131,8 @@ pub struct Version {
     pub routes: Vec<RouteInfo>,
     /// Content hash.
     pub hash: String,
+    /// Whether its compiled code came from the on-disk cache.
+    pub from_cache: bool,
 }
 
 enum Command {
@@ -158,6 +162,7 @@ impl Module {
             state: ModuleState::Serving,
             routes: version.routes.clone(),
             loaded_at_ms: now_ms(),
+            compiled_from_cache: version.from_cache,
             reloads: 0,
             restarts: 0,
             last_error: None,
@@ -485,7 +490,7 @@ impl Actor {
     /// (re-created on it) and the old instance is dropped. Topics of routes the
     /// new version no longer serves are dropped with a message to their subscribers.
     async fn replace(&mut self, version: Version) {
-        let Version { blueprint, instance, routes, hash } = version;
+        let Version { blueprint, instance, routes, hash, from_cache } = version;
         let mut topics = self.instance.replace(instance).map(Instance::into_topics).unwrap_or_default();
         for topic in topics.topics() {
             let route = topics.route_of(&topic).unwrap_or_default().to_owned();
@@ -502,6 +507,7 @@ impl Actor {
             status.routes = routes;
             status.state = ModuleState::Serving;
             status.loaded_at_ms = now_ms();
+            status.compiled_from_cache = from_cache;
             status.reloads += 1;
         });
         self.recreate(topics).await;

@@ -141,7 +141,7 @@ impl Registry {
         if current.as_deref() == Some(hash.as_str()) {
             return Ok(None);
         }
-        let component = self.runtime.compile(bytes).await?;
+        let (component, from_cache) = self.runtime.compile(bytes, &hash).await?;
         let env: Arc<[(String, String)]> = self
             .config
             .modules
@@ -152,7 +152,7 @@ impl Registry {
         let mut instance = blueprint.instantiate(TopicTable::default()).await?;
         let routes = instance.routes().await.context("the component trapped in `routes`")?;
         let routes = RouteInfo::from_guest(routes)?;
-        Ok(Some(Version { blueprint, instance, routes, hash }))
+        Ok(Some(Version { blueprint, instance, routes, hash, from_cache }))
     }
 }
 

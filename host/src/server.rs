@@ -9,14 +9,15 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Loads every component of `config.components_dir` and serves them on
-/// `listener` until `shutdown` is cancelled; then closes every connection
-/// with 1001 and returns.
+/// Loads every component of `config.components_dir`, watches the folder for
+/// changes, and serves the modules on `listener` until `shutdown` is
+/// cancelled; then closes every connection with 1001 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
     let config = Arc::new(config);
-    let runtime = Runtime::new()?;
+    let runtime = Runtime::new(config.cache_dir.clone())?;
     let registry = Arc::new(Registry::new(runtime, config.clone()));
     registry.load_dir().await?;
+    crate::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
     let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!("listening on http://{address}");

@@ -20,6 +20,10 @@ use topicwire::config::{Config, ConfigSources};
 
 /// The real datafeed component, built for wasm32-wasip2 by this crate's build script.
 pub const DATAFEED_WASM: &str = env!("DATAFEED_WASM");
+/// The probe fixture, version 1 (see `tests/fixtures/probe`).
+pub const PROBE_WASM: &str = env!("PROBE_WASM");
+/// The probe fixture, version 2.
+pub const PROBE_V2_WASM: &str = env!("PROBE_V2_WASM");
 
 /// How long any awaited event may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);
@@ -50,12 +54,20 @@ impl Drop for TempDir {
     }
 }
 
+/// The folders a host uses: components and the compiled-component cache.
+pub struct HostDirs {
+    /// The watched components folder.
+    pub components: TempDir,
+    /// The compiled-component cache.
+    pub cache: TempDir,
+}
+
 /// A running host.
 pub struct Host {
     /// Where it listens.
     pub addr: SocketAddr,
-    /// Its components folder.
-    pub components: TempDir,
+    /// Its folders.
+    pub dirs: HostDirs,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -63,19 +75,51 @@ pub struct Host {
 impl Host {
     /// Starts a host serving `components` (`(module name, wasm file)`), configured by `config` (TOML).
     pub async fn start_with(components: &[(&str, &str)], config: &str) -> Self {
-        let dir = TempDir::new("components");
+        let dirs = HostDirs { components: TempDir::new("components"), cache: TempDir::new("cache") };
         for (module, wasm) in components {
-            std::fs::copy(wasm, dir.path().join(format!("{module}.wasm"))).unwrap();
+            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
         }
-        let sources = ConfigSources { components_dir: Some(dir.path().to_owned()), ..ConfigSources::default() };
+        Self::start_in(dirs, config).await
+    }
+
+    /// Starts a host on existing folders (e.g. those of a stopped host).
+    pub async fn start_in(dirs: HostDirs, config: &str) -> Self {
+        let sources = ConfigSources {
+            components_dir: Some(dirs.components.path().to_owned()),
+            cache_dir: Some(dirs.cache.path().to_owned()),
+            ..ConfigSources::default()
+        };
         let config = Config::from_toml(config, &sources).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(topicwire::server::run(listener, config, shutdown.clone()));
-        let host = Self { addr, components: dir, shutdown, task };
+        let host = Self { addr, dirs, shutdown, task };
         host.eventually("the host serves", |modules| modules["modules"].as_array().is_some()).await;
         host
+    }
+
+    /// The path of `module`'s component file.
+    pub fn file(&self, module: &str) -> PathBuf {
+        self.dirs.components.path().join(format!("{module}.wasm"))
+    }
+
+    /// Replaces `module`'s file with `wasm` by an atomic rename.
+    pub fn rename_over(&self, module: &str, wasm: &str) {
+        let temporary = self.dirs.components.path().join(format!(".{module}.wasm.part"));
+        std::fs::copy(wasm, &temporary).unwrap();
+        std::fs::rename(&temporary, self.file(module)).unwrap();
+    }
+
+    /// Writes `bytes` over `module`'s file in place (as `cp` does).
+    pub fn write_over(&self, module: &str, bytes: &[u8]) {
+        std::fs::write(self.file(module), bytes).unwrap();
+    }
+
+    /// The status of `module` in `/api/v1/modules`, if loaded.
+    pub async fn module(&self, module: &str) -> Option<Value> {
+        let modules = self.modules().await;
+        modules["modules"].as_array().unwrap().iter().find(|entry| entry["module"] == module).cloned()
     }
 
     /// Starts a host serving the datafeed component with fast ticks.
@@ -130,10 +174,12 @@ impl Host {
         }
     }
 
-    /// Asks the host to shut down (as Ctrl-C does) and waits for it to return.
-    pub async fn stop(self) {
+    /// Asks the host to shut down (as Ctrl-C does) and waits for it to
+    /// return. Returns its folders, for a restart (dropping them deletes them).
+    pub async fn stop(self) -> HostDirs {
         self.shutdown.cancel();
         tokio::time::timeout(DEADLINE, self.task).await.expect("the host shuts down").unwrap().unwrap();
+        self.dirs
     }
 }
 

@@ -46,6 +46,11 @@ impl BrokerConnectionWsTopic {
     pub fn update(&self, data: &Data) {
         super::bindings::topic_update(&self.topic, &topicwire_guest::topic::to_json(data));
     }
+    /// Publishes data that is already JSON text to every subscriber of this topic.
+    /// The host drops (and counts) data that is not valid JSON.
+    pub fn update_json(&self, data: &str) {
+        super::bindings::topic_update(&self.topic, data);
+    }
     /// Asks the host to call `on_timer` for this topic every `period_ms` milliseconds.
     pub fn set_timer(&self, period_ms: u32) {
         super::bindings::set_timer(&self.topic, period_ms);

@@ -1,0 +1,185 @@
+//! Hot reload: files appearing, changing and disappearing in the watched
+//! folder, with clients connected throughout.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+use topicwire_tests::{DATAFEED_WASM, Host, PROBE_V2_WASM, PROBE_WASM};
+
+const CONFIG: &str = "[modules.ticker]\nTICK_MS = 5\n";
+
+fn hash(wasm: &str) -> String {
+    Sha256::digest(std::fs::read(wasm).unwrap()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Receives ticks until one of version 2 arrives. Returns the time from
+/// `swapped` to it and the largest gap between consecutive ticks.
+async fn ride_the_swap(client: &mut topicwire_tests::Client, swapped: Instant) -> (Duration, Duration) {
+    let mut last = Instant::now();
+    let mut largest_gap = Duration::ZERO;
+    for _ in 0..10_000 {
+        let update = client.next_update("ticks").await;
+        let now = Instant::now();
+        largest_gap = largest_gap.max(now - last);
+        last = now;
+        match update["data"]["version"].as_u64() {
+            Some(2) => return (now - swapped, largest_gap),
+            Some(1) => continue,
+            other => panic!("unexpected version {other:?}"),
+        }
+    }
+    panic!("no update from version 2 arrived");
+}
+
+async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
+    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+    let mut client = host.client("ticker").await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+
+    let swapped = Instant::now();
+    swap(&host);
+    let (to_first_update, largest_gap) = ride_the_swap(&mut client, swapped).await;
+    // Measured, not asserted: `just bench` reports the same numbers.
+    println!(
+        "{}",
+        json!({"measure": "hot_swap", "how": how, "to_first_new_update_ms": to_first_update.as_secs_f64() * 1e3,
+               "largest_gap_ms": largest_gap.as_secs_f64() * 1e3})
+    );
+
+    // Still the same connection and subscription, now served by version 2.
+    let ticker = host.module("ticker").await.unwrap();
+    assert_eq!(ticker["version"], hash(PROBE_V2_WASM));
+    assert_eq!(ticker["reloads"], 1);
+    assert_eq!(ticker["state"], "serving");
+    assert_eq!(ticker["topics"][0]["subscribers"], 1);
+    for _ in 0..3 {
+        assert_eq!(client.next_update("ticks").await["data"]["version"], 2);
+    }
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn clients_keep_streaming_across_an_atomic_rename() {
+    swap_test("rename", |host| host.rename_over("ticker", PROBE_V2_WASM)).await;
+}
+
+#[tokio::test]
+async fn clients_keep_streaming_across_a_copy_over_the_file() {
+    swap_test("copy", |host| host.write_over("ticker", &std::fs::read(PROBE_V2_WASM).unwrap())).await;
+}
+
+async fn assert_bad_file_keeps_the_old_version(bytes: &[u8], expected_error: &str) {
+    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+    let mut client = host.client("ticker").await;
+    client.subscribe("ticks", json!({"stream": "a"})).await;
+    host.write_over("ticker", bytes);
+    let modules = host
+        .eventually("the failed reload is shown", |modules| modules["modules"][0]["state"] == "failed-reload")
+        .await;
+    let ticker = &modules["modules"][0];
+    let error = ticker["last_error"]["message"].as_str().unwrap();
+    assert!(error.contains(expected_error), "{error}");
+    assert!(ticker["last_error"]["at_ms"].as_u64().unwrap() > 0);
+    assert_eq!(ticker["version"], hash(PROBE_WASM), "the old version is still the one served");
+    for _ in 0..3 {
+        assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+    }
+    // A good file afterwards is loaded.
+    host.rename_over("ticker", PROBE_V2_WASM);
+    host.eventually("the next good version serves", |modules| modules["modules"][0]["state"] == "serving").await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_file_leaves_the_old_version_serving() {
+    assert_bad_file_keeps_the_old_version(b"this is not wasm", "not a valid wasm component").await;
+}
+
+#[tokio::test]
+async fn a_truncated_file_leaves_the_old_version_serving() {
+    let bytes = std::fs::read(PROBE_V2_WASM).unwrap();
+    assert_bad_file_keeps_the_old_version(&bytes[..bytes.len() / 2], "not a valid wasm component").await;
+}
+
+#[tokio::test]
+async fn a_component_of_another_world_leaves_the_old_version_serving() {
+    // The smallest valid component: no imports, no exports.
+    let empty_component = b"\0asm\x0d\0\x01\0";
+    assert_bad_file_keeps_the_old_version(empty_component, "does not export the ws-route-service world").await;
+}
+
+#[tokio::test]
+async fn removing_the_file_closes_its_clients_with_1001_and_unmounts_it() {
+    let host = Host::start_with(&[("ticker", PROBE_WASM), ("datafeed", DATAFEED_WASM)], CONFIG).await;
+    let mut client = host.client("ticker").await;
+    client.subscribe("ticks", json!({"stream": "a"})).await;
+    let mut bystander = host.client("datafeed").await;
+    bystander.subscribe("quotes", json!({"symbols": ["AAPL"]})).await;
+    std::fs::remove_file(host.file("ticker")).unwrap();
+    let (code, reason) = client.expect_close().await;
+    assert_eq!((code, reason.as_str()), (1001, "module unloaded"));
+    assert_eq!(host.get("/api/v1/ticker/ws").await.0, 404);
+    assert!(host.module("ticker").await.is_none());
+    bystander.next_update("quotes").await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_added_at_runtime_mounts_a_new_module() {
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], CONFIG).await;
+    assert_eq!(host.get("/api/v1/ticker/ws").await.0, 404);
+    host.rename_over("ticker", PROBE_WASM);
+    host.eventually("the new module is loaded", |modules| modules["modules"].as_array().unwrap().len() == 2).await;
+    let mut client = host.client("ticker").await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "new"})).await["status"], "ok");
+    assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn ten_rapid_writes_load_the_final_content_once() {
+    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+    let (v1, v2) = (std::fs::read(PROBE_WASM).unwrap(), std::fs::read(PROBE_V2_WASM).unwrap());
+    for i in 0..10 {
+        host.write_over("ticker", if i % 2 == 0 { &v1 } else { &v2 });
+    }
+    let modules = host
+        .eventually("the final content is served", |modules| modules["modules"][0]["version"] == hash(PROBE_V2_WASM))
+        .await;
+    assert_eq!(modules["modules"][0]["reloads"], 1, "loaded once: {modules}");
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_route_the_new_version_no_longer_serves_tells_its_subscribers() {
+    let host = Host::start_with(&[("feed", DATAFEED_WASM)], "").await;
+    let mut client = host.client("feed").await;
+    client.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
+    host.rename_over("feed", PROBE_WASM);
+    let notice: Value = client.recv_type("error").await["payload"].clone();
+    assert_eq!(notice["topic"], r#"bars:{"resolution":"1","symbol":"AAPL"}"#);
+    assert_eq!(notice["message"], "topic dropped: the new version of the module no longer serves route `bars`");
+    // The connection stays, on the new routes.
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    assert!(host.topics("feed").await.iter().all(|(topic, _)| topic.starts_with("ticks:")));
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_with_a_warm_cache_does_not_recompile() {
+    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+    assert_eq!(host.module("ticker").await.unwrap()["compiled_from_cache"], false);
+    let dirs = host.stop().await;
+    let host = Host::start_in(dirs, CONFIG).await;
+    assert_eq!(host.module("ticker").await.unwrap()["compiled_from_cache"], true);
+    // A corrupt cache entry is recompiled, never fatal.
+    let dirs = host.stop().await;
+    for entry in std::fs::read_dir(dirs.cache.path()).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    }
+    let host = Host::start_in(dirs, CONFIG).await;
+    let ticker = host.module("ticker").await.unwrap();
+    assert_eq!((ticker["state"].as_str(), ticker["compiled_from_cache"].as_bool()), (Some("serving"), Some(false)));
+    host.stop().await;
+}
