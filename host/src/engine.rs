@@ -7,13 +7,14 @@
 
 use crate::bindings::WsRouteService;
 use crate::cache::ArtifactCache;
+use crate::config::Limits;
 use crate::guest_state::GuestState;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: the granularity of call deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -32,10 +33,11 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine and linker and starts the epoch ticker; compiled
     /// components are cached in `cache_dir`.
-    pub fn new(cache_dir: Option<std::path::PathBuf>) -> Result<Self> {
+    pub fn new(cache_dir: Option<std::path::PathBuf>, limits: &Limits) -> Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(limits)));
         let engine = Engine::new(&config).map_err(anyhow::Error::from).context("cannot create the wasmtime engine")?;
 
         let mut linker = Linker::new(&engine);
@@ -68,6 +70,21 @@ impl Runtime {
         .await
         .context("the compile task panicked")?
     }
+}
+
+/// The pooling allocator, sized from the limits: instantiation (and so a
+/// restart or a swap) reuses pre-reserved slots instead of mapping memory.
+fn pool(limits: &Limits) -> PoolingAllocationConfig {
+    // Two instances per module while a new version starts beside the old one.
+    let instances = u32::try_from(limits.max_modules.saturating_mul(2).saturating_add(2)).unwrap_or(u32::MAX);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(16))
+        .total_memories(instances.saturating_mul(4))
+        .total_tables(instances.saturating_mul(8))
+        .total_stacks(instances)
+        .max_memory_size(limits.max_memory_mib.saturating_mul(1024 * 1024));
+    pool
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -70,7 +70,10 @@ async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
     let mut modules = Vec::new();
     for module in state.registry.modules() {
         let mut entry = serde_json::to_value(module.status()).unwrap_or_default();
-        entry["topics"] = serde_json::to_value(module.topics().await).unwrap_or_default();
+        let live = module.live().await;
+        entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
+        entry["published"] = live.published.into();
+        entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
         modules.push(entry);
     }
     Json(json!({"modules": modules, "failed": state.registry.failed()}))

@@ -17,7 +17,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// Updates and timer requests the host refused, per module instance lineage.
+/// Updates and timer requests the host refused from one instance.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Refusals {
     /// Updates to topics the module does not have live.
@@ -26,8 +26,17 @@ pub struct Refusals {
     pub too_large: u64,
     /// Updates whose data is not JSON.
     pub invalid_json: u64,
+    /// Updates over `max_updates_per_second`.
+    pub rate_limited: u64,
     /// `set-timer` calls refused (topic not live, or `max_timers` reached).
     pub timers: u64,
+}
+
+/// A token bucket refilled at `max_updates_per_second`, holding one second's worth.
+#[derive(Debug)]
+struct UpdateBudget {
+    tokens: f64,
+    last: Instant,
 }
 
 /// Everything a component instance's store holds.
@@ -47,6 +56,7 @@ pub struct GuestState {
     pub published: u64,
     /// When the current call into the guest started, for its deadline.
     pub call_started: Instant,
+    budget: UpdateBudget,
     limits: Arc<Limits>,
 }
 
@@ -77,7 +87,23 @@ impl GuestState {
             refusals: Refusals::default(),
             published: 0,
             call_started: Instant::now(),
+            budget: UpdateBudget { tokens: limits.max_updates_per_second as f64, last: Instant::now() },
             limits,
+        }
+    }
+
+    /// Takes one update from the rate budget; false when it is spent.
+    fn within_rate(&mut self) -> bool {
+        let rate = self.limits.max_updates_per_second as f64;
+        let now = Instant::now();
+        let refill = now.duration_since(self.budget.last).as_secs_f64() * rate;
+        self.budget.tokens = (self.budget.tokens + refill).min(rate);
+        self.budget.last = now;
+        if self.budget.tokens >= 1.0 {
+            self.budget.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 
@@ -99,6 +125,11 @@ impl topicwire::ws::types::Host for GuestState {}
 
 impl WsRouteServiceImports for GuestState {
     fn topic_update(&mut self, topic: String, data: String) {
+        if !self.within_rate() {
+            self.refusals.rate_limited += 1;
+            self.refuse(self.refusals.rate_limited, "over max_updates_per_second", &topic);
+            return;
+        }
         match self.topics.publish(&topic, &data, self.limits.max_update_bytes) {
             Ok(_) => self.published += 1,
             Err(Rejected::NotLive) => {

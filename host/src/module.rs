@@ -13,6 +13,7 @@
 
 use crate::bindings::topicwire::ws::types::Route;
 use crate::config::Limits;
+use crate::guest_state::Refusals;
 use crate::instance::{Blueprint, Instance, describe};
 use crate::peer::{ConnId, Peer};
 use crate::protocol::{self, Op};
@@ -121,6 +122,17 @@ pub struct ModuleStatus {
     pub last_error: Option<LastError>,
 }
 
+/// What the actor reports of its running instance.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct LiveInfo {
+    /// Live topics, sorted.
+    pub topics: Vec<TopicInfo>,
+    /// Updates the instance published (accepted by the host).
+    pub published: u64,
+    /// Updates and timers the host refused from the instance.
+    pub refused: Refusals,
+}
+
 /// A compiled, started version of a component, ready to serve.
 pub struct Version {
     /// Makes more instances of it.
@@ -138,7 +150,7 @@ pub struct Version {
 enum Command {
     Request { op: Op, route: String, payload: String, peer: Peer, done: oneshot::Sender<()> },
     Disconnect { conn: ConnId },
-    Topics { reply: oneshot::Sender<Vec<TopicInfo>> },
+    Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
     ReloadFailed { message: String },
     Unload { done: oneshot::Sender<()> },
@@ -211,13 +223,13 @@ impl Module {
         let _ = self.commands.send(Command::Disconnect { conn }).await;
     }
 
-    /// The live topics.
-    pub async fn topics(&self) -> Vec<TopicInfo> {
-        let (reply, topics) = oneshot::channel();
-        if self.commands.send(Command::Topics { reply }).await.is_err() {
-            return Vec::new();
+    /// The live topics and the instance's publishing counters.
+    pub async fn live(&self) -> LiveInfo {
+        let (reply, info) = oneshot::channel();
+        if self.commands.send(Command::Live { reply }).await.is_err() {
+            return LiveInfo::default();
         }
-        topics.await.unwrap_or_default()
+        info.await.unwrap_or_default()
     }
 
     /// Switches to `version`, re-creating every live topic on it.
@@ -282,9 +294,20 @@ impl Actor {
                 let _ = done.send(());
             }
             Command::Disconnect { conn } => self.disconnect(conn).await,
-            Command::Topics { reply } => {
-                let topics = self.instance.as_mut().map(|instance| instance.state().topics.info()).unwrap_or_default();
-                let _ = reply.send(topics);
+            Command::Live { reply } => {
+                let info = self
+                    .instance
+                    .as_mut()
+                    .map(|instance| {
+                        let state = instance.state();
+                        LiveInfo {
+                            topics: state.topics.info(),
+                            published: state.published,
+                            refused: state.refusals.clone(),
+                        }
+                    })
+                    .unwrap_or_default();
+                let _ = reply.send(info);
             }
             Command::Replace { version, reply } => {
                 self.replace(*version).await;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 /// cancelled; then closes every connection with 1001 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
     let config = Arc::new(config);
-    let runtime = Runtime::new(config.cache_dir.clone())?;
+    let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
     let registry = Arc::new(Registry::new(runtime, config.clone()));
     registry.load_dir().await?;
     crate::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
