@@ -1,0 +1,156 @@
+//! Fault isolation: hostile components beside the real datafeed. The host
+//! stays up, datafeed's subscribers keep receiving, the hostile module ends in
+//! its documented state, and offending updates never reach a client.
+
+use serde_json::{Value, json};
+use std::time::Instant;
+use topicwire_tests::{Client, DATAFEED_WASM, Host, PROBE_WASM};
+
+/// A host with datafeed and the probe as `hostile`, misbehaving as told;
+/// and a client streaming datafeed quotes.
+async fn beside_datafeed(misbehave: &str, extra_limits: &str) -> (Host, Client) {
+    let config = format!(
+        "[limits]\ncall_deadline_ms = 200\n{extra_limits}\n\
+         [modules.datafeed]\nTICK_MS = 50\n\
+         [modules.hostile]\nTICK_MS = 10\nMISBEHAVE = \"{misbehave}\"\n"
+    );
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM), ("hostile", PROBE_WASM)], &config).await;
+    let mut bystander = host.client("datafeed").await;
+    assert_eq!(bystander.subscribe("quotes", json!({"symbols": ["AAPL"]})).await["status"], "ok");
+    bystander.next_update("quotes").await;
+    (host, bystander)
+}
+
+async fn still_streaming(bystander: &mut Client) {
+    for _ in 0..3 {
+        bystander.next_update("quotes").await;
+    }
+}
+
+async fn hostile_status(host: &Host) -> Value {
+    host.module("hostile").await.unwrap()
+}
+
+#[tokio::test]
+async fn spinning_in_create_topic_is_interrupted_and_the_module_restarts() {
+    let (host, mut bystander) = beside_datafeed("spin-in-create", "").await;
+    let mut client = host.client("hostile").await;
+    let response = client.subscribe("ticks", json!({"stream": "a"})).await;
+    assert_eq!(response, json!({"status": "error", "message": "the module failed creating the topic"}));
+    let modules = host
+        .eventually("the module restarted", |m| {
+            m["modules"][1]["restarts"] == 1 && m["modules"][1]["state"] == "serving"
+        })
+        .await;
+    let error = modules["modules"][1]["last_error"]["message"].as_str().unwrap();
+    assert!(error.contains("interrupt"), "{error}");
+    assert!(hostile_status(&host).await["topics"].as_array().unwrap().is_empty());
+    still_streaming(&mut bystander).await;
+    host.stop().await;
+}
+
+async fn assert_quarantined(misbehave: &str) {
+    let (host, mut bystander) = beside_datafeed(misbehave, "max_memory_mib = 16").await;
+    let mut client = host.client("hostile").await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    let notice = client.recv_type("error").await["payload"].clone();
+    assert_eq!(notice["topic"], r#"ticks:{"stream":"a"}"#);
+    assert!(notice["message"].as_str().unwrap().starts_with("topic dropped: the module is quarantined"), "{notice}");
+    let status = hostile_status(&host).await;
+    assert_eq!(status["state"], "quarantined");
+    assert_eq!(status["restarts"], 4, "restarted with its topics until the fifth crash: {status}");
+    let refused = client.subscribe("ticks", json!({"stream": "b"})).await;
+    assert_eq!(refused["message"], "the module is quarantined after repeated crashes");
+    still_streaming(&mut bystander).await;
+
+    // A new version of the file lifts the quarantine.
+    let mut patched = std::fs::read(PROBE_WASM).unwrap();
+    patched.extend_from_slice(b"\0\x09\x08probe-v3"); // a custom section: new content, same code
+    host.write_over("hostile", &patched);
+    host.eventually("the new version serves", |m| m["modules"][1]["state"] == "serving").await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn spinning_in_on_timer_crashes_until_quarantine() {
+    assert_quarantined("spin-in-timer").await;
+}
+
+#[tokio::test]
+async fn allocating_without_bound_crashes_until_quarantine() {
+    assert_quarantined("allocate").await;
+}
+
+#[tokio::test]
+async fn a_restarted_module_serves_its_subscribers_again_without_resubscribing() {
+    let (host, mut bystander) = beside_datafeed("trap-on-third-tick", "").await;
+    let mut client = host.client("hostile").await;
+    client.subscribe("ticks", json!({"stream": "a"})).await;
+    // Ticks 1 and 2 publish, tick 3 traps; the fresh instance re-creates the
+    // topic and numbers its ticks from 0 again.
+    let mut previous = client.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+    let mut last_before = Instant::now();
+    let restarted_after = loop {
+        let seq = client.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        if seq < previous {
+            break last_before.elapsed();
+        }
+        previous = seq;
+        last_before = Instant::now();
+    };
+    println!("{}", json!({"measure": "trap_to_restarted_updates_ms", "value": restarted_after.as_secs_f64() * 1e3}));
+    let status = hostile_status(&host).await;
+    assert!(status["restarts"].as_u64().unwrap() >= 1, "{status}");
+    assert_eq!(status["topics"][0]["subscribers"], 1, "the subscription survived the restart");
+    still_streaming(&mut bystander).await;
+    host.stop().await;
+}
+
+/// The hostile module publishes nothing valid: its subscriber gets no update
+/// and the refusal is counted under `counter`.
+async fn assert_refused(misbehave: &str, extra_limits: &str, counter: &str) {
+    let (host, mut bystander) = beside_datafeed(misbehave, extra_limits).await;
+    let mut client = host.client("hostile").await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    host.eventually("refusals are counted", |m| m["modules"][1]["refused"][counter].as_u64().unwrap() > 0).await;
+    let status = hostile_status(&host).await;
+    assert_eq!(status["state"], "serving");
+    assert_eq!(status["published"], 0, "{status}");
+    let frames = client.drain().await;
+    assert!(
+        frames.iter().all(|frame| frame["type"] != "ticks.update"),
+        "an offending update reached a client: {frames:?}"
+    );
+    still_streaming(&mut bystander).await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn updates_to_topics_the_module_does_not_own_are_dropped() {
+    assert_refused("foreign-topic", "", "not_live").await;
+}
+
+#[tokio::test]
+async fn updates_that_are_not_json_are_dropped() {
+    assert_refused("invalid-json", "", "invalid_json").await;
+}
+
+#[tokio::test]
+async fn oversized_updates_are_dropped() {
+    assert_refused("huge-update", "", "too_large").await;
+}
+
+#[tokio::test]
+async fn a_flood_of_updates_is_capped() {
+    let (host, mut bystander) = beside_datafeed("flood", "max_updates_per_second = 1000").await;
+    let mut client = host.client("hostile").await;
+    client.subscribe("ticks", json!({"stream": "a"})).await;
+    host.eventually("the excess is dropped", |m| m["modules"][1]["refused"]["rate_limited"].as_u64().unwrap() > 0)
+        .await;
+    let status = hostile_status(&host).await;
+    let (published, refused) =
+        (status["published"].as_u64().unwrap(), status["refused"]["rate_limited"].as_u64().unwrap());
+    assert!(refused > published, "published {published}, refused {refused}");
+    still_streaming(&mut bystander).await;
+    host.stop().await;
+}
