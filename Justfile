@@ -41,6 +41,11 @@ run *args: build-components
 test: codegen-check
     cargo test --workspace
 
+# Benchmarks: release server pinned to core 0, load generator to core 1; writes BENCHMARKS.md (+ .json). `just bench --quick` for a smoke run.
+bench *args:
+    cargo build --release -p topicwire -p topicwire-bench
+    taskset -c 1 target/release/topicwire-bench --server target/release/topicwire --server-core 0 --report BENCHMARKS.md {{args}}
+
 # Formatting and clippy, warnings denied.
 lint:
     cargo fmt --all --check

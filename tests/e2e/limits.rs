@@ -1,7 +1,7 @@
 //! Limits close abusive connections with the right code; ordinary clients are unaffected.
 
 use serde_json::json;
-use topicwire_tests::{DATAFEED_WASM, Host};
+use topicwire_tests::{DATAFEED_WASM, Host, PROBE_WASM};
 
 #[tokio::test]
 async fn an_oversized_frame_closes_with_1009() {
@@ -51,5 +51,41 @@ async fn a_connection_past_its_lifespan_is_closed_with_1000() {
     assert_eq!(code, 1000, "{reason}");
     host.eventually("its topic is released", |modules| modules["modules"][0]["topics"].as_array().unwrap().is_empty())
         .await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_and_others_get_every_update() {
+    let config = "[limits]\noutgoing_queue_frames = 64\n[modules.ticker]\nTICK_MS = 1\nBURST = 20\n";
+    let host = Host::start_with(&[("ticker", PROBE_WASM)], config).await;
+    let mut stalled = host.client("ticker").await;
+    stalled.subscribe("ticks", json!({"stream": "s"})).await;
+    let mut reader = host.client("ticker").await;
+    reader.subscribe("ticks", json!({"stream": "s"})).await;
+
+    // The reader gets every tick, in order, while the stalled client's
+    // socket buffers and then its queue fill up.
+    let mut expected = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap() + 1;
+    let mut dropped = false;
+    for _ in 0..200_000 {
+        let seq = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        assert_eq!(seq, expected, "the reader missed ticks");
+        expected += 1;
+        if expected % 1000 == 0 && host.topics("ticker").await.first().is_some_and(|(_, subscribers)| *subscribers == 1)
+        {
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped, "the stalled client was never dropped");
+    for _ in 0..1000 {
+        let seq = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        assert_eq!(seq, expected, "the reader missed ticks after the drop");
+        expected += 1;
+    }
+    // The stalled client's stream ends: with the 1008 close frame if its buffers had room for it.
+    if let Some(code) = stalled.read_to_end().await {
+        assert_eq!(code, 1008);
+    }
     host.stop().await;
 }

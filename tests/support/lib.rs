@@ -272,6 +272,18 @@ impl Client {
         }
     }
 
+    /// Reads everything the server sent until the connection ends; the close
+    /// code if it ended with a close frame.
+    pub async fn read_to_end(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(DEADLINE, self.socket.next()).await.expect("the connection ends in time") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Drops the TCP connection without a close handshake.
     pub fn drop_abruptly(self) {
         drop(self.socket.into_inner());

@@ -1,0 +1,195 @@
+//! The load generator: WebSocket connections that subscribe, then count
+//! `ticks.update` frames and their latency during a measuring window.
+//!
+//! It is built to cost little per message: frames are recognised by prefix
+//! and only `sent_us` is parsed (no JSON tree); each connection keeps its own
+//! samples and they are merged once at the end, so connections share nothing
+//! but two atomics.
+
+use anyhow::Result;
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+const WARMING: u8 = 0;
+const MEASURING: u8 = 1;
+
+/// What one connection saw during the window.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    /// Updates received in the window.
+    pub(crate) delivered: u64,
+    /// Latency samples, microseconds.
+    pub(crate) latencies_us: Vec<u32>,
+    /// Error replies and failed connections.
+    pub(crate) errors: u64,
+    /// Connections the server closed or dropped.
+    pub(crate) disconnects: u64,
+}
+
+/// Connections subscribed and streaming.
+pub(crate) struct Load {
+    phase: Arc<AtomicU8>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<Tally>>,
+}
+
+impl Load {
+    /// Opens `subscriptions.len()` connections to `module` at `addr`; connection
+    /// `i` subscribes to the `ticks` streams `subscriptions[i]`. Returns once
+    /// every connection has its subscribe responses (or failed).
+    pub(crate) async fn start(addr: SocketAddr, module: &str, subscriptions: Vec<Vec<String>>) -> Result<Self> {
+        let phase = Arc::new(AtomicU8::new(WARMING));
+        let (stop, stopped) = watch::channel(false);
+        let (ready, mut readies) = mpsc::channel(subscriptions.len().max(1));
+        // Bounded concurrent handshakes, so connecting thousands does not look like a flood.
+        let handshakes = Arc::new(Semaphore::new(256));
+        let url = format!("ws://{addr}/api/v1/{module}/ws");
+        let count = subscriptions.len();
+        let tasks = subscriptions
+            .into_iter()
+            .map(|streams| {
+                let connection =
+                    Connection { url: url.clone(), streams, phase: phase.clone(), stopped: stopped.clone() };
+                tokio::spawn(connection.run(handshakes.clone(), ready.clone()))
+            })
+            .collect();
+        for _ in 0..count {
+            readies.recv().await;
+        }
+        Ok(Self { phase, stop, tasks })
+    }
+
+    /// Starts counting.
+    pub(crate) fn measure(&self) {
+        self.phase.store(MEASURING, Ordering::Relaxed);
+    }
+
+    /// Stops every connection and merges what they counted.
+    pub(crate) async fn finish(self) -> Tally {
+        let _ = self.stop.send(true);
+        let mut total = Tally::default();
+        for task in self.tasks {
+            let Ok(tally) = task.await else { continue };
+            total.delivered += tally.delivered;
+            total.errors += tally.errors;
+            total.disconnects += tally.disconnects;
+            total.latencies_us.extend(tally.latencies_us);
+        }
+        total
+    }
+}
+
+struct Connection {
+    url: String,
+    streams: Vec<String>,
+    phase: Arc<AtomicU8>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Connection {
+    async fn run(mut self, handshakes: Arc<Semaphore>, ready: mpsc::Sender<()>) -> Tally {
+        let mut tally = Tally::default();
+        let permit = handshakes.acquire_owned().await;
+        let socket = tokio_tungstenite::connect_async(&self.url).await;
+        drop(permit);
+        let Ok((mut socket, _)) = socket else {
+            tally.errors += 1;
+            let _ = ready.send(()).await;
+            return tally;
+        };
+        for stream in &self.streams {
+            let subscribe = format!(r#"{{"type":"ticks.subscribe","payload":{{"stream":"{stream}"}}}}"#);
+            if socket.send(Message::text(subscribe)).await.is_err() {
+                tally.errors += 1;
+            }
+        }
+        let mut pending = self.streams.len();
+        let mut signalled = false;
+        if pending == 0 {
+            let _ = ready.send(()).await;
+            signalled = true;
+        }
+        loop {
+            let message = tokio::select! {
+                message = socket.next() => message,
+                _ = self.stopped.changed() => break,
+            };
+            let text = match message {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                    tally.disconnects += 1;
+                    break;
+                }
+                Some(Ok(_)) => continue,
+            };
+            if text.starts_with(r#"{"type":"ticks.update""#) {
+                if self.phase.load(Ordering::Relaxed) == MEASURING {
+                    tally.delivered += 1;
+                    if let Some(sent) = sent_us(&text) {
+                        tally.latencies_us.push(now_us().saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                    }
+                }
+            } else if text.starts_with(r#"{"type":"ticks.subscribe.response""#) {
+                if !text.contains(r#""status":"ok""#) {
+                    tally.errors += 1;
+                }
+                pending = pending.saturating_sub(1);
+                if pending == 0 && !signalled {
+                    let _ = ready.send(()).await;
+                    signalled = true;
+                }
+            } else {
+                tally.errors += 1;
+            }
+        }
+        if !signalled {
+            let _ = ready.send(()).await;
+        }
+        tally
+    }
+}
+
+fn sent_us(text: &str) -> Option<u64> {
+    let start = text.find(r#""sent_us":"#)? + r#""sent_us":"#.len();
+    let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
+    text[start..start + digits].parse().ok()
+}
+
+/// Wall-clock microseconds since the epoch: the clock the probe stamps ticks with.
+pub(crate) fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros() as u64)
+}
+
+/// The `q`-quantile of sorted samples, in milliseconds.
+pub(crate) fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted_us.len() - 1) as f64 * q).round() as usize;
+    f64::from(sorted_us[index]) / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_send_time_without_parsing_json() {
+        let frame = r#"{"type":"ticks.update","payload":{"topic":"t","data":{"version":1,"seq":3,"sent_us":1732240000123456}}}"#;
+        assert_eq!(sent_us(frame), Some(1_732_240_000_123_456));
+        assert_eq!(sent_us("{}"), None);
+    }
+
+    #[test]
+    fn quantiles() {
+        let samples: Vec<u32> = (1..=100).map(|ms| ms * 1000).collect();
+        assert_eq!(quantile_ms(&samples, 0.5), 51.0);
+        assert_eq!(quantile_ms(&samples, 0.99), 99.0);
+        assert_eq!(quantile_ms(&[], 0.5), 0.0);
+    }
+}
