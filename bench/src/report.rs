@@ -13,6 +13,7 @@ const TARGETS: &str = "\
 | idle | ≤ 16 KiB per connection |
 | startup | warm restart ≤ 200 ms to first subscription |
 | hot swap | largest gap ≤ 50 ms, zero disconnects |
+| native baseline | component within 1.2× of the native producer's CPU per message |
 | Python system (FastAPI + FastWS, one core) | ~9.4k updates/s to 100 clients at 10 ms, p99 7.7 ms, ~21 µs CPU per delivered message |
 ";
 
@@ -49,6 +50,18 @@ pub(crate) fn markdown(results: &[Value], quick: bool) -> String {
             result["errors"],
             result["disconnects"],
         );
+    }
+    out.push_str("\n## Cost of wasm isolation\n\nServer CPU per delivered message, component vs the built-in native producer on the same host path:\n\n| scenario | component µs/msg | native µs/msg | ratio |\n|---|---|---|---|\n");
+    for result in results {
+        let name = result["scenario"].as_str().unwrap_or_default();
+        let native_name = format!("{name}-native");
+        let Some(native) = results.iter().find(|other| other["scenario"] == native_name.as_str()) else { continue };
+        let (wasm_cpu, native_cpu) = (
+            result["server_cpu_us_per_msg"].as_f64().unwrap_or(0.0),
+            native["server_cpu_us_per_msg"].as_f64().unwrap_or(0.0),
+        );
+        let ratio = if native_cpu > 0.0 { format!("{:.2}", wasm_cpu / native_cpu) } else { "n/a".into() };
+        let _ = writeln!(out, "| {name} | {wasm_cpu} | {native_cpu} | {ratio} |");
     }
     out.push_str("\n## Other measurements\n\n| scenario | result |\n|---|---|\n");
     for result in results.iter().filter(|result| !result["delivered_per_s"].is_number()) {

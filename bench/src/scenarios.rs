@@ -33,6 +33,8 @@ pub(crate) enum Scenario {
 /// A fan-out scenario.
 pub(crate) struct Fanout {
     name: &'static str,
+    /// Fed by the built-in native producer instead of the probe component.
+    native: bool,
     conns: usize,
     /// Streams each connection subscribes to.
     streams_per_conn: usize,
@@ -52,14 +54,27 @@ pub(crate) fn all(quick: bool) -> Vec<Scenario> {
         (Duration::from_secs(2), Duration::from_secs(10))
     };
     let scale = |full: usize, small: usize| if quick { small } else { full };
-    let fanout = |name, conns, streams_per_conn, shared_topics, tick_ms, burst| {
-        Scenario::Fanout(Fanout { name, conns, streams_per_conn, shared_topics, tick_ms, burst, warmup, window })
+    let fanout = |name: &'static str, conns, streams_per_conn, shared_topics, tick_ms, burst| {
+        let native = name.ends_with("-native");
+        Scenario::Fanout(Fanout {
+            name,
+            native,
+            conns,
+            streams_per_conn,
+            shared_topics,
+            tick_ms,
+            burst,
+            warmup,
+            window,
+        })
     };
     vec![
         fanout("s1", 100, 1, Some(1), 10, 1),
+        fanout("s1-native", 100, 1, Some(1), 10, 1),
         fanout("s2", scale(1000, 200), 1, Some(10), 100, 1),
         fanout("s2b", scale(1000, 200), 10, None, 100, 1),
         fanout("s3", 100, 1, Some(1), 1, 100),
+        fanout("s3-native", 100, 1, Some(1), 1, 100),
         Scenario::Idle { conns: scale(10_000, 1000) },
         Scenario::Startup,
         Scenario::HotSwap,
@@ -93,12 +108,13 @@ fn config(tick_ms: u64, burst: u64) -> String {
     format!(
         "[limits]\nmax_connections = 20000\nmax_topics = 20000\nmax_timers = 20000\n\
          max_updates_per_second = 100000000\noutgoing_queue_frames = 65536\n\
-         [modules.bench]\nTICK_MS = {tick_ms}\nBURST = {burst}\n"
+         [modules.bench]\nTICK_MS = {tick_ms}\nBURST = {burst}\n\
+         [modules.native]\nTICK_MS = {tick_ms}\nBURST = {burst}\n"
     )
 }
 
 async fn start(settings: &Settings, components: &TempDir, cache: &Path, config: &str) -> Result<Server> {
-    Server::start(&settings.server, settings.server_core, components, cache, config).await
+    Server::start(&settings.server, settings.server_core, components, cache, config, false).await
 }
 
 fn probe_folder(wasm: &str) -> Result<TempDir> {
@@ -124,10 +140,14 @@ impl Fanout {
     async fn run(&self, settings: &Settings) -> Result<Value> {
         let components = probe_folder(PROBE_WASM)?;
         let cache = TempDir::new("bench-cache");
-        let server = start(settings, &components, cache.path(), &config(self.tick_ms, self.burst)).await?;
+        let config = config(self.tick_ms, self.burst);
+        let server =
+            Server::start(&settings.server, settings.server_core, &components, cache.path(), &config, self.native)
+                .await?;
         let subscriptions = self.subscriptions();
         let total_subscriptions: usize = subscriptions.iter().map(Vec::len).sum();
-        let load = Load::start(server.addr, "bench", subscriptions).await?;
+        let module = if self.native { "native" } else { "bench" };
+        let load = Load::start(server.addr, module, subscriptions).await?;
         tokio::time::sleep(self.warmup).await;
         let cpu_before = server.cpu();
         let started = Instant::now();

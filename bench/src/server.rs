@@ -17,13 +17,15 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Starts `binary serve` on `components` and `cache` with `config` (TOML), pinned to `core`.
+    /// Starts `binary serve` on `components` and `cache` with `config` (TOML),
+    /// pinned to `core`, serving the native baseline as module `native` if asked.
     pub(crate) async fn start(
         binary: &Path,
         core: Option<usize>,
         components: &TempDir,
         cache: &Path,
         config: &str,
+        native: bool,
     ) -> Result<Self> {
         let addr = free_port()?;
         let config_file = components.path().join("..").join(format!("bench-{}.toml", addr.port()));
@@ -46,6 +48,7 @@ impl Server {
             .arg(cache)
             .arg("--config")
             .arg(&config_file)
+            .args(if native { &["--native-probe", "native"][..] } else { &[] })
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

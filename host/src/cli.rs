@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// Cache of compiled components; "" turns it off [default: .topicwire-cache, or `cache_dir` in the config]
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Also serve the built-in native producer under this module name (the benchmarks' baseline)
+    #[arg(long)]
+    pub native_probe: Option<String>,
     /// Config file [default: topicwire.toml when present]
     #[arg(long)]
     pub config: Option<PathBuf>,

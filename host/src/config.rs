@@ -117,6 +117,8 @@ pub struct Config {
     pub components_dir: PathBuf,
     /// Where compiled components are cached (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// Serve the built-in native producer under this module name (benchmark baseline).
+    pub native_probe: Option<String>,
     /// Limits.
     pub limits: Limits,
     /// Settings per module name.
@@ -129,6 +131,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             components_dir: PathBuf::from("components"),
             cache_dir: Some(PathBuf::from(DEFAULT_CACHE_DIR)),
+            native_probe: None,
             limits: Limits::default(),
             modules: ModuleSettings::new(),
         }
@@ -159,6 +162,8 @@ pub struct ConfigSources {
     pub components_dir: Option<PathBuf>,
     /// `--cache-dir`; an empty path turns the cache off.
     pub cache_dir: Option<PathBuf>,
+    /// `--native-probe`.
+    pub native_probe: Option<String>,
     /// Limit flags.
     pub limits: LimitFlags,
 }
@@ -208,6 +213,7 @@ impl Config {
                 Some(dir) => Some(dir),
                 None => defaults.cache_dir,
             },
+            native_probe: sources.native_probe.clone(),
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
         })

@@ -9,6 +9,7 @@ use crate::bindings::topicwire::ws::types::{Error as GuestError, Route};
 use crate::bindings::{WsRouteService, WsRouteServicePre};
 use crate::config::Limits;
 use crate::guest_state::GuestState;
+use crate::native::NativeProbe;
 use crate::topics::TopicTable;
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -20,9 +21,16 @@ use wasmtime::{Store, UpdateDeadline};
 #[derive(Clone)]
 pub struct Blueprint {
     module: Arc<str>,
-    pre: WsRouteServicePre<GuestState>,
+    kind: Kind,
     env: Arc<[(String, String)]>,
     limits: Arc<Limits>,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Wasm(WsRouteServicePre<GuestState>),
+    /// The benchmarks' built-in baseline, see [`crate::native`].
+    Native,
 }
 
 impl Blueprint {
@@ -43,13 +51,25 @@ impl Blueprint {
         let pre = WsRouteServicePre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export the ws-route-service world")?;
-        Ok(Self { module, pre, env, limits })
+        Ok(Self { module, kind: Kind::Wasm(pre), env, limits })
+    }
+
+    /// The built-in native producer as module `module` (benchmark baseline).
+    pub fn native(module: Arc<str>, env: Arc<[(String, String)]>, limits: Arc<Limits>) -> Self {
+        Self { module, kind: Kind::Native, env, limits }
     }
 
     /// A fresh instance holding `topics`. Its start code runs under the call deadline.
     pub async fn instantiate(&self, topics: TopicTable) -> Result<Instance> {
         let state = GuestState::new(self.module.clone(), &self.env, self.limits.clone(), topics);
-        let mut store = Store::new(self.pre.engine(), state);
+        let pre = match &self.kind {
+            Kind::Wasm(pre) => pre,
+            Kind::Native => {
+                let producer = NativeProbe::new(&self.env);
+                return Ok(Instance { backend: Backend::Native { state, producer } });
+            }
+        };
+        let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.store_limits);
         let deadline = Duration::from_millis(self.limits.call_deadline_ms);
         // At every epoch tick during a call: yield to the executor, or trap once
@@ -61,81 +81,105 @@ impl Blueprint {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        let mut instance = Instance { store, bindings: None };
-        instance.arm();
-        let bindings = self
-            .pre
-            .instantiate_async(&mut instance.store)
+        store.data_mut().call_started = std::time::Instant::now();
+        store.set_epoch_deadline(1);
+        let bindings = pre
+            .instantiate_async(&mut store)
             .await
             .map_err(anyhow::Error::from)
             .context("the component failed to start")?;
-        instance.bindings = Some(bindings);
-        Ok(instance)
+        Ok(Instance { backend: Backend::Wasm { store, bindings } })
     }
 }
 
 /// A live instance. After a call returns `Err` (a trap) it must be dropped.
 pub struct Instance {
-    store: Store<GuestState>,
-    bindings: Option<WsRouteService>,
+    backend: Backend,
+}
+
+enum Backend {
+    Wasm { store: Store<GuestState>, bindings: WsRouteService },
+    Native { state: GuestState, producer: NativeProbe },
 }
 
 impl Instance {
     /// The store's data: topics, timers, counters.
     pub fn state(&mut self) -> &mut GuestState {
-        self.store.data_mut()
+        match &mut self.backend {
+            Backend::Wasm { store, .. } => store.data_mut(),
+            Backend::Native { state, .. } => state,
+        }
     }
 
     /// When the instance's next timer is due.
     pub fn next_timer(&self) -> Option<tokio::time::Instant> {
-        self.store.data().timers.next_due()
+        match &self.backend {
+            Backend::Wasm { store, .. } => store.data().timers.next_due(),
+            Backend::Native { state, .. } => state.timers.next_due(),
+        }
     }
 
     /// Gives up the instance, keeping its topics for the next one.
     pub fn into_topics(mut self) -> TopicTable {
-        std::mem::take(&mut self.store.data_mut().topics)
+        std::mem::take(&mut self.state().topics)
     }
 
-    /// Starts the deadline of the next call.
-    fn arm(&mut self) {
-        self.store.data_mut().call_started = std::time::Instant::now();
-        self.store.set_epoch_deadline(1);
-    }
-
-    fn parts(&mut self) -> Result<(&WsRouteService, &mut Store<GuestState>)> {
-        self.arm();
-        let bindings = self.bindings.as_ref().context("the instance has not started")?;
-        Ok((bindings, &mut self.store))
+    /// The store and bindings, with the deadline of the next call started.
+    fn wasm(&mut self) -> Option<(&WsRouteService, &mut Store<GuestState>)> {
+        match &mut self.backend {
+            Backend::Wasm { store, bindings } => {
+                store.data_mut().call_started = std::time::Instant::now();
+                store.set_epoch_deadline(1);
+                Some((bindings, store))
+            }
+            Backend::Native { .. } => None,
+        }
     }
 
     /// The `routes` export.
     pub async fn routes(&mut self) -> Result<Vec<Route>> {
-        let (bindings, store) = self.parts()?;
-        Ok(bindings.call_routes(store).await?)
+        match self.wasm() {
+            Some((bindings, store)) => Ok(bindings.call_routes(store).await?),
+            None => Ok(NativeProbe::routes()),
+        }
     }
 
     /// The `build-topic` export.
     pub async fn build_topic(&mut self, route: &str, request: &str) -> Result<Result<String, GuestError>> {
-        let (bindings, store) = self.parts()?;
-        Ok(bindings.call_build_topic(store, route, request).await?)
+        match self.wasm() {
+            Some((bindings, store)) => Ok(bindings.call_build_topic(store, route, request).await?),
+            None => Ok(NativeProbe::build_topic(route, request)),
+        }
     }
 
     /// The `create-topic` export.
     pub async fn create_topic(&mut self, topic: &str) -> Result<Result<(), GuestError>> {
-        let (bindings, store) = self.parts()?;
+        if let Backend::Native { state, producer } = &mut self.backend {
+            producer.create_topic(state, topic);
+            return Ok(Ok(()));
+        }
+        let Some((bindings, store)) = self.wasm() else { return Ok(Ok(())) };
         Ok(bindings.call_create_topic(store, &topic.to_owned()).await?)
     }
 
     /// The `remove-topic` export. The topic's timer is cleared first.
     pub async fn remove_topic(&mut self, topic: &str) -> Result<()> {
-        self.store.data_mut().timers.clear(topic);
-        let (bindings, store) = self.parts()?;
+        self.state().timers.clear(topic);
+        if let Backend::Native { producer, .. } = &mut self.backend {
+            producer.remove_topic(topic);
+            return Ok(());
+        }
+        let Some((bindings, store)) = self.wasm() else { return Ok(()) };
         Ok(bindings.call_remove_topic(store, &topic.to_owned()).await?)
     }
 
     /// The `on-timer` export.
     pub async fn on_timer(&mut self, topic: &str) -> Result<()> {
-        let (bindings, store) = self.parts()?;
+        if let Backend::Native { state, producer } = &mut self.backend {
+            producer.on_timer(state, topic);
+            return Ok(());
+        }
+        let Some((bindings, store)) = self.wasm() else { return Ok(()) };
         Ok(bindings.call_on_timer(store, &topic.to_owned()).await?)
     }
 }

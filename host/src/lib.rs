@@ -10,7 +10,8 @@
 //! - [`bindings`]: host bindings of the `ws-route-service` world.
 //! - [`registry`]: modules by name; loading component files; [`watcher`]: hot reload.
 //! - [`module`]: a module's actor (owns its instance) and the handle to it.
-//! - [`instance`]: one instance's store and deadline-bounded calls.
+//! - [`instance`]: one instance's store and deadline-bounded calls; [`native`]: the
+//!   built-in producer the benchmarks compare components against.
 //! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest stdio.
 //! - [`topics`]: live topics, reference counting, fan-out; [`timers`]: guest timers.
 //! - [`gateway`]: HTTP routes; [`connection`]: one WebSocket; [`peer`]: its queue and close.
@@ -29,6 +30,7 @@ pub mod guest_log;
 pub mod guest_state;
 pub mod instance;
 pub mod module;
+pub mod native;
 pub mod peer;
 pub mod protocol;
 pub mod registry;

@@ -37,6 +37,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         listen: args.listen,
         components_dir: args.components_dir,
         cache_dir: args.cache_dir,
+        native_probe: args.native_probe,
         limits: args.limits,
     };
     let config = Config::load(&sources)?;

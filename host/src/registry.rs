@@ -125,6 +125,27 @@ impl Registry {
         }
     }
 
+    /// Serves the built-in native producer as module `name` (the benchmarks' baseline).
+    pub async fn load_native(&self, name: &str) -> Result<()> {
+        let env = self.env_of(name);
+        let blueprint = Blueprint::native(name.into(), env, self.limits.clone());
+        let mut instance = blueprint.instantiate(TopicTable::default()).await?;
+        let routes = RouteInfo::from_guest(instance.routes().await?)?;
+        let version = Version { blueprint, instance, routes, hash: "native".into(), from_cache: false };
+        let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone());
+        write(&self.modules).insert(name.to_owned(), Arc::new(module));
+        tracing::info!(module = name, "serving the built-in native producer on /api/v1/{name}/ws");
+        Ok(())
+    }
+
+    fn env_of(&self, name: &str) -> Arc<[(String, String)]> {
+        self.config
+            .modules
+            .get(name)
+            .map(|settings| settings.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
+            .unwrap_or_default()
+    }
+
     /// Unloads module `name`: its topics are removed and its clients closed with 1001.
     pub async fn unload(&self, name: &str) {
         write(&self.failed).remove(name);
@@ -142,12 +163,7 @@ impl Registry {
             return Ok(None);
         }
         let (component, from_cache) = self.runtime.compile(bytes, &hash).await?;
-        let env: Arc<[(String, String)]> = self
-            .config
-            .modules
-            .get(name)
-            .map(|settings| settings.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
-            .unwrap_or_default();
+        let env = self.env_of(name);
         let blueprint = Blueprint::new(&self.runtime, name.into(), &component, env, self.limits.clone())?;
         let mut instance = blueprint.instantiate(TopicTable::default()).await?;
         let routes = instance.routes().await.context("the component trapped in `routes`")?;

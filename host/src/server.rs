@@ -17,6 +17,9 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
     let registry = Arc::new(Registry::new(runtime, config.clone()));
     registry.load_dir().await?;
+    if let Some(name) = &config.native_probe {
+        registry.load_native(name).await?;
+    }
     crate::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
     let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
     let address = listener.local_addr().context("the listener has no address")?;
