@@ -76,8 +76,10 @@ limits! {
     client_messages_per_second: u32 = 50;
     /// Client messages allowed in a burst above the sustained rate.
     client_message_burst: u32 = 200;
-    /// Frames queued for one connection; a client that lets it fill is closed with 1008 (slow consumer).
+    /// Frames queued for one connection; when full, only the latest update per topic is kept (conflation).
     outgoing_queue_frames: usize = 4096;
+    /// Milliseconds a connection's queue may stay overflowing before it is closed with 1008 (slow consumer).
+    slow_consumer_grace_ms: u64 = 5_000;
     /// Milliseconds between server pings.
     ping_interval_ms: u64 = 15_000;
     /// Milliseconds without any frame from the client after which it is dropped as dead.

@@ -5,13 +5,13 @@
 //!
 //! Bad input never closes the connection: every frame gets an answer. What
 //! does close it: a frame over `max_frame_bytes` (1009), more than the
-//! allowed message rate (1008), a slow consumer (1008, see [`crate::peer`]),
+//! allowed message rate (1008), a lasting slow consumer (1008, see [`crate::peer`]),
 //! the lifespan limit (1000), module unload and shutdown (1001), and a dead
 //! peer (dropped after `idle_timeout_ms` without a frame).
 
 use crate::config::Limits;
 use crate::module::Module;
-use crate::peer::{CloseReason, Control, Peer, close_code};
+use crate::peer::{CloseReason, Control, Overflow, Peer, close_code};
 use crate::protocol;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -40,7 +40,7 @@ pub async fn serve(
     let started = Instant::now();
     let (sink, stream) = socket.split();
     let control = peer.control().clone();
-    let writer = tokio::spawn(write_loop(sink, frames, control.clone(), limits.clone(), started));
+    let writer = tokio::spawn(write_loop(sink, frames, peer.clone(), limits.clone(), started));
     read_loop(stream, &module, &peer, &limits, &shutdown, started).await;
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
@@ -128,10 +128,13 @@ fn close_on_error(control: &Control, error: axum::Error, limits: &Limits) {
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut frames: mpsc::Receiver<Utf8Bytes>,
-    control: Arc<Control>,
+    peer: Peer,
     limits: Arc<Limits>,
     started: Instant,
 ) {
+    let control = peer.control().clone();
+    let overflow = peer.overflow().clone();
+    drop(peer);
     let every = Duration::from_millis(limits.ping_interval_ms.max(1));
     let mut ping = tokio::time::interval_at(started + every, every);
     loop {
@@ -143,7 +146,16 @@ async fn write_loop(
                 // A client that stops reading blocks this write; the close
                 // (e.g. slow consumer) must still get through.
                 let written = tokio::select! {
-                    result = write_batch(&mut sink, frame, &mut frames) => result,
+                    result = write_batch(&mut sink, frame, &mut frames, &overflow) => result,
+                    () = control.closed() => break,
+                };
+                if written.is_err() {
+                    return control.drop_silently("write failed");
+                }
+            }
+            () = overflow.woken(), if frames.is_empty() => {
+                let written = tokio::select! {
+                    result = write_aside(&mut sink, &overflow) => result,
                     () = control.closed() => break,
                 };
                 if written.is_err() {
@@ -173,15 +185,30 @@ async fn write_loop(
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
 }
 
-/// Writes `first` and whatever else is queued (up to [`MAX_BATCH`]) with one flush.
+/// Writes `first` and whatever else is queued (up to [`MAX_BATCH`]) with one
+/// flush; once the queue is empty, also what overflowed (see [`crate::peer`]).
 async fn write_batch(
     sink: &mut SplitSink<WebSocket, Message>,
     first: Utf8Bytes,
     frames: &mut mpsc::Receiver<Utf8Bytes>,
+    overflow: &Overflow,
 ) -> Result<(), axum::Error> {
     sink.feed(Message::Text(first)).await?;
     for _ in 1..MAX_BATCH {
         let Ok(frame) = frames.try_recv() else { break };
+        sink.feed(Message::Text(frame)).await?;
+    }
+    if frames.is_empty() && overflow.is_pending() {
+        for frame in overflow.take() {
+            sink.feed(Message::Text(frame)).await?;
+        }
+    }
+    sink.flush().await
+}
+
+/// Writes what overflowed while the queue was full.
+async fn write_aside(sink: &mut SplitSink<WebSocket, Message>, overflow: &Overflow) -> Result<(), axum::Error> {
+    for frame in overflow.take() {
         sink.feed(Message::Text(frame)).await?;
     }
     sink.flush().await

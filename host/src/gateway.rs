@@ -106,7 +106,8 @@ async fn websocket(
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
     };
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames);
+    let grace = std::time::Duration::from_millis(state.limits.slow_consumer_grace_ms);
+    let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames, grace);
     let limits = state.limits.clone();
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(limits.max_frame_bytes).max_frame_size(limits.max_frame_bytes).on_upgrade(

@@ -1,15 +1,21 @@
 //! A connected client as the rest of the host sees it: an id, a bounded
 //! outgoing queue, and a way to close it with a code and a reason.
 //!
-//! Slow-consumer policy: frames are queued with `try_send`, never awaited, so
-//! publishing never waits on a client. A client that lets its queue fill up
-//! (`outgoing_queue_frames`) is closed with 1008 "slow consumer" and must
-//! reconnect; memory per connection stays bounded by the queue.
+//! Slow-consumer policy (market data): frames are queued with `try_send`,
+//! never awaited, so publishing never waits on a client. When a client's
+//! queue (`outgoing_queue_frames`) is full, updates are *conflated*: only the
+//! latest update of each topic is kept aside and sent once the queue drains,
+//! so a briefly slow client skips intermediate values but ends up current.
+//! Replies are kept aside in order. An overflow that lasts longer than
+//! `slow_consumer_grace_ms` closes the connection with 1008 "slow consumer".
+//! Memory per connection stays bounded: the queue plus one frame per topic.
 
 use axum::extract::ws::Utf8Bytes;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::mpsc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// Identifies a connection for its whole life.
@@ -84,19 +90,75 @@ impl Control {
     }
 }
 
+/// Frames kept aside while the queue is full.
+#[derive(Debug, Default)]
+struct Aside {
+    /// The latest update per topic.
+    latest: HashMap<Arc<str>, Utf8Bytes>,
+    /// Replies, in order.
+    replies: Vec<Utf8Bytes>,
+    /// When the current overflow began.
+    since: Option<Instant>,
+}
+
+/// The overflow side of a connection's queue.
+#[derive(Debug)]
+pub struct Overflow {
+    aside: Mutex<Aside>,
+    pending: AtomicBool,
+    wake: Notify,
+    grace: Duration,
+}
+
+impl Overflow {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Aside> {
+        // The map stays consistent even if a holder panicked.
+        self.aside.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether frames are kept aside.
+    pub fn is_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Resolves when frames are put aside.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Takes the frames kept aside: replies first, then the latest update per topic.
+    pub fn take(&self) -> Vec<Utf8Bytes> {
+        let mut aside = self.lock();
+        self.pending.store(false, Ordering::Release);
+        aside.since = None;
+        let mut frames = std::mem::take(&mut aside.replies);
+        frames.extend(aside.latest.drain().map(|(_, frame)| frame));
+        frames
+    }
+}
+
 /// A handle to a connection: what modules keep per subscriber.
 #[derive(Debug, Clone)]
 pub struct Peer {
     id: ConnId,
     queue: mpsc::Sender<Utf8Bytes>,
     control: Arc<Control>,
+    overflow: Arc<Overflow>,
 }
 
 impl Peer {
-    /// A peer and the receiving end of its outgoing queue of `capacity` frames.
-    pub fn new(id: ConnId, capacity: usize) -> (Self, mpsc::Receiver<Utf8Bytes>) {
+    /// A peer and the receiving end of its outgoing queue of `capacity`
+    /// frames; an overflow longer than `grace` closes it.
+    pub fn new(id: ConnId, capacity: usize, grace: Duration) -> (Self, mpsc::Receiver<Utf8Bytes>) {
         let (queue, frames) = mpsc::channel(capacity.max(1));
-        (Self { id, queue, control: Arc::new(Control::default()) }, frames)
+        let overflow =
+            Arc::new(Overflow { aside: Mutex::default(), pending: AtomicBool::new(false), wake: Notify::new(), grace });
+        (Self { id, queue, control: Arc::new(Control::default()), overflow }, frames)
+    }
+
+    /// The overflow side of the connection's queue (for its writer).
+    pub fn overflow(&self) -> &Arc<Overflow> {
+        &self.overflow
     }
 
     /// The connection's id.
@@ -109,21 +171,49 @@ impl Peer {
         &self.control
     }
 
-    /// Queues `frame` without waiting. A full queue closes the connection
-    /// (slow consumer); a closed one means the connection is going away.
-    /// Returns whether the frame was queued.
+    /// Queues a reply without waiting; kept aside, in order, if the queue is full.
+    /// Returns whether the connection is still open.
     pub fn send(&self, frame: Utf8Bytes) -> bool {
-        match self.queue.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                if !self.control.is_closed() {
-                    tracing::warn!(conn = self.id, "slow consumer: outgoing queue full, closing");
-                    self.control.close(close_code::POLICY, "slow consumer: outgoing queue full");
-                }
-                false
+        self.enqueue(frame, None)
+    }
+
+    /// Queues an update of `topic` without waiting; if the queue is full only
+    /// the latest update of each topic is kept. Returns whether the connection is still open.
+    pub fn send_update(&self, topic: &Arc<str>, frame: Utf8Bytes) -> bool {
+        self.enqueue(frame, Some(topic))
+    }
+
+    fn enqueue(&self, frame: Utf8Bytes, topic: Option<&Arc<str>>) -> bool {
+        // Once frames are aside, later ones go aside too, so order is kept.
+        let frame = if self.overflow.is_pending() {
+            frame
+        } else {
+            match self.queue.try_send(frame) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(mpsc::error::TrySendError::Full(frame)) => frame,
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        let mut aside = self.overflow.lock();
+        let since = *aside.since.get_or_insert_with(Instant::now);
+        if since.elapsed() > self.overflow.grace {
+            drop(aside);
+            if !self.control.is_closed() {
+                tracing::warn!(conn = self.id, "slow consumer: queue overflowing for too long, closing");
+                self.control.close(close_code::POLICY, "slow consumer");
+            }
+            return false;
         }
+        match topic {
+            Some(topic) => {
+                aside.latest.insert(topic.clone(), frame);
+            }
+            None => aside.replies.push(frame),
+        }
+        self.overflow.pending.store(true, Ordering::Release);
+        drop(aside);
+        self.overflow.wake.notify_one();
+        true
     }
 }
 
@@ -132,19 +222,40 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_full_queue_closes_the_connection_with_1008() {
-        let (peer, mut frames) = Peer::new(1, 2);
-        assert!(peer.send("a".into()));
-        assert!(peer.send("b".into()));
-        assert!(!peer.send("c".into()));
-        assert!(peer.control().is_closed());
+    async fn a_full_queue_keeps_the_latest_update_per_topic_and_replies_in_order() {
+        let (peer, mut frames) = Peer::new(1, 2, Duration::from_secs(60));
+        let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
+        assert!(peer.send_update(&a, "a1".into()));
+        assert!(peer.send_update(&b, "b1".into()));
+        for frame in ["a2", "b2", "a3"] {
+            assert!(peer.send_update(if frame.starts_with('a') { &a } else { &b }, frame.into()));
+        }
+        assert!(peer.send("reply".into()));
+        assert!(peer.overflow().is_pending());
+        assert_eq!(frames.recv().await.unwrap().as_str(), "a1");
+        assert_eq!(frames.recv().await.unwrap().as_str(), "b1");
+        let mut aside: Vec<String> = peer.overflow().take().iter().map(|frame| frame.as_str().to_owned()).collect();
+        assert_eq!(aside.remove(0), "reply");
+        aside.sort();
+        assert_eq!(aside, ["a3", "b2"]);
+        assert!(!peer.overflow().is_pending());
+        assert!(!peer.control().is_closed());
+    }
+
+    #[test]
+    fn an_overflow_past_the_grace_period_closes_with_1008() {
+        let (peer, _frames) = Peer::new(1, 1, Duration::from_millis(50));
+        let topic: Arc<str> = "t".into();
+        assert!(peer.send_update(&topic, "1".into()));
+        assert!(peer.send_update(&topic, "2".into()), "the overflow starts");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!peer.send_update(&topic, "3".into()));
         assert_eq!(peer.control().reason().unwrap().code, Some(close_code::POLICY));
-        assert_eq!(frames.recv().await.unwrap().as_str(), "a");
     }
 
     #[test]
     fn the_first_close_reason_wins() {
-        let (peer, _frames) = Peer::new(1, 2);
+        let (peer, _frames) = Peer::new(1, 2, Duration::from_secs(1));
         peer.control().close(close_code::GOING_AWAY, "shutdown");
         peer.control().close(close_code::POLICY, "later");
         assert_eq!(peer.control().reason().unwrap().reason, "shutdown");

@@ -10,10 +10,13 @@ use crate::protocol;
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// One live topic.
 #[derive(Debug)]
 struct Topic {
+    /// The topic, shared by conflation slots of slow connections.
+    name: Arc<str>,
     route: String,
     /// `{"type":"<route>.update","payload":{"topic":"...","data":`, computed once.
     update_prefix: String,
@@ -102,6 +105,7 @@ impl TopicTable {
         self.topics.insert(
             topic.to_owned(),
             Topic {
+                name: topic.into(),
                 route: route.to_owned(),
                 update_prefix: protocol::update_prefix(route, topic),
                 subscribers: vec![peer],
@@ -115,7 +119,7 @@ impl TopicTable {
     pub fn finish_create(&mut self, topic: &str) {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
-            deliver(&entry.subscribers, &frame);
+            deliver(&entry.name, &entry.subscribers, &frame);
         }
     }
 
@@ -217,7 +221,7 @@ impl TopicTable {
             pending.push(frame);
             return Ok(0);
         }
-        Ok(deliver(&entry.subscribers, &frame))
+        Ok(deliver(&entry.name, &entry.subscribers, &frame))
     }
 
     /// Live topics with their subscriber counts, sorted by topic.
@@ -236,8 +240,8 @@ impl TopicTable {
     }
 }
 
-fn deliver(subscribers: &[Peer], frame: &Utf8Bytes) -> usize {
-    subscribers.iter().filter(|peer| peer.send(frame.clone())).count()
+fn deliver(topic: &Arc<str>, subscribers: &[Peer], frame: &Utf8Bytes) -> usize {
+    subscribers.iter().filter(|peer| peer.send_update(topic, frame.clone())).count()
 }
 
 #[cfg(test)]
@@ -246,11 +250,15 @@ mod tests {
 
     const MAX: usize = 1024;
 
+    fn peer(id: ConnId) -> (Peer, tokio::sync::mpsc::Receiver<Utf8Bytes>) {
+        Peer::new(id, 8, std::time::Duration::from_secs(60))
+    }
+
     #[test]
     fn reference_counts_per_connection() {
         let mut table = TopicTable::default();
-        let (a, _qa) = Peer::new(1, 8);
-        let (b, _qb) = Peer::new(2, 8);
+        let (a, _qa) = peer(1);
+        let (b, _qb) = peer(2);
         table.begin_create("t", "bars", a.clone());
         table.finish_create("t");
         assert!(!table.add_subscriber("t", a.clone()), "a double subscribe counts once");
@@ -265,8 +273,8 @@ mod tests {
     #[test]
     fn disconnect_releases_every_topic_of_the_connection() {
         let mut table = TopicTable::default();
-        let (a, _qa) = Peer::new(1, 8);
-        let (b, _qb) = Peer::new(2, 8);
+        let (a, _qa) = peer(1);
+        let (b, _qb) = peer(2);
         for topic in ["x", "y"] {
             table.begin_create(topic, "bars", a.clone());
             table.finish_create(topic);
@@ -282,7 +290,7 @@ mod tests {
     #[tokio::test]
     async fn updates_are_framed_once_and_held_back_during_creation() {
         let mut table = TopicTable::default();
-        let (a, mut qa) = Peer::new(1, 8);
+        let (a, mut qa) = peer(1);
         table.begin_create("bars:{}", "bars", a.clone());
         assert_eq!(table.publish("bars:{}", r#"{"close":1}"#, MAX), Ok(0));
         a.send("response".into());
@@ -296,7 +304,7 @@ mod tests {
     #[test]
     fn bad_updates_are_rejected() {
         let mut table = TopicTable::default();
-        let (a, _qa) = Peer::new(1, 8);
+        let (a, _qa) = peer(1);
         table.begin_create("t", "bars", a);
         table.finish_create("t");
         assert_eq!(table.publish("other", "{}", MAX), Err(Rejected::NotLive));

@@ -56,7 +56,8 @@ async fn a_connection_past_its_lifespan_is_closed_with_1000() {
 
 #[tokio::test]
 async fn a_client_that_never_reads_is_dropped_and_others_get_every_update() {
-    let config = "[limits]\noutgoing_queue_frames = 64\n[modules.ticker]\nTICK_MS = 1\nBURST = 20\n";
+    let config = "[limits]\noutgoing_queue_frames = 64\nslow_consumer_grace_ms = 300\n\
+                  [modules.ticker]\nTICK_MS = 1\nBURST = 20\n";
     let host = Host::start_with(&[("ticker", PROBE_WASM)], config).await;
     let mut stalled = host.client("ticker").await;
     stalled.subscribe("ticks", json!({"stream": "s"})).await;
