@@ -98,6 +98,8 @@ limits! {
     min_timer_period_ms: u64 = 1;
     /// Largest update (`data` JSON) a component may publish, bytes.
     max_update_bytes: usize = 1024 * 1024;
+    /// Largest request body a module's REST API accepts, bytes (413 beyond).
+    max_http_body_bytes: usize = 1024 * 1024;
     /// Updates per second a module may publish (sustained, bursts of one second); the excess is dropped.
     max_updates_per_second: u64 = 200_000;
     /// Modules loaded at once: sizes the pooling allocator (two instances per module during a swap).

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `GET /api/v1/{module}/ws` | the module's WebSocket (404 for an unknown module) |
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
+//! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), as `/{path}` |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
 //! | `GET /healthz` | liveness |
@@ -21,7 +22,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/ws/asyncapi.json", get(merged_asyncapi))
         .route("/api/v1/{module}/ws", get(websocket))
         .route("/api/v1/{module}/ws/asyncapi.json", get(module_asyncapi))
+        .route("/api/v1/{module}/{*path}", any(module_http))
         .with_state(state)
 }
 
@@ -116,6 +118,36 @@ async fn websocket(
             drop(permit);
         },
     )
+}
+
+/// Forwards a request to the module's REST API, with the path below the
+/// module (`/api/v1/broker/orders?x=1` arrives as `/orders?x=1`).
+async fn module_http(
+    State(state): State<AppState>,
+    Path((module, path)): Path<(String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
+    if !module.status().serves_http {
+        return error(StatusCode::NOT_FOUND, &format!("module `{}` has no REST API", module.name()));
+    }
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, state.limits.max_http_body_bytes).await else {
+        let message = format!("request body larger than {} bytes", state.limits.max_http_body_bytes);
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
+    };
+    let query = parts.uri.query().map(|query| format!("?{query}")).unwrap_or_default();
+    let Ok(uri) = format!("/{path}{query}").parse() else { return error(StatusCode::BAD_REQUEST, "invalid path") };
+    parts.uri = uri;
+    if !parts.headers.contains_key(axum::http::header::HOST) {
+        parts.headers.insert(axum::http::header::HOST, axum::http::HeaderValue::from_static("localhost"));
+    }
+    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
+    match module.http(request).await {
+        Some(Ok(response)) => response.map(axum::body::Body::new),
+        Some(Err(code)) => error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code:?}")),
+        None => error(StatusCode::SERVICE_UNAVAILABLE, "the module gave no response"),
+    }
 }
 
 fn unknown_module(module: &str) -> Response {

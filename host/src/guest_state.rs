@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 /// Updates and timer requests the host refused from one instance.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -43,6 +45,8 @@ struct UpdateBudget {
 pub struct GuestState {
     module: Arc<str>,
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: NoOutgoingRequests,
     table: ResourceTable,
     /// Caps linear memory growth (`max_memory_mib`).
     pub store_limits: StoreLimits,
@@ -80,6 +84,8 @@ impl GuestState {
         Self {
             module,
             wasi,
+            http: WasiHttpCtx::new(),
+            hooks: NoOutgoingRequests,
             table: ResourceTable::new(),
             store_limits,
             topics,
@@ -118,6 +124,35 @@ impl GuestState {
 impl WasiView for GuestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for GuestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Modules serve HTTP; they may not make outgoing requests.
+struct NoOutgoingRequests;
+
+type Outgoing = Box<
+    dyn std::future::Future<
+            Output = wasmtime_wasi_http::Result<(
+                axum::http::Response<wasmtime_wasi_http::WasiBody>,
+                Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for NoOutgoingRequests {
+    fn send_request(
+        &mut self,
+        _request: axum::http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _io: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Outgoing {
+        Box::new(async { Err(ErrorCode::HttpRequestDenied.into()) })
     }
 }
 

@@ -6,7 +6,19 @@
 //! than re-entered, and a new version is instantiated beside the old one.
 
 use crate::bindings::topicwire::ws::types::{Error as GuestError, Route};
-use crate::bindings::{WsRouteService, WsRouteServicePre};
+use crate::bindings::{WsRouteService, WsRouteServiceIndices};
+use wasmtime::component::InstancePre;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::exports::wasi::http::incoming_handler::{
+    Guest as HttpHandler, GuestIndices as HttpIndices,
+};
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// A request for a module's REST API, its body already read.
+pub type HttpRequest = axum::http::Request<http_body_util::Full<bytes::Bytes>>;
+/// Where the component's response head goes.
+pub type ResponseSender = tokio::sync::oneshot::Sender<Result<axum::http::Response<HyperOutgoingBody>, ErrorCode>>;
 use crate::config::Limits;
 use crate::guest_state::GuestState;
 use crate::native::NativeProbe;
@@ -28,7 +40,12 @@ pub struct Blueprint {
 
 #[derive(Clone)]
 enum Kind {
-    Wasm(WsRouteServicePre<GuestState>),
+    Wasm {
+        pre: InstancePre<GuestState>,
+        indices: WsRouteServiceIndices,
+        /// Present when the component also exports `wasi:http/incoming-handler`.
+        http: Option<HttpIndices>,
+    },
     /// The benchmarks' built-in baseline, see [`crate::native`].
     Native,
 }
@@ -48,10 +65,11 @@ impl Blueprint {
             .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .context("the component's imports are not those of the ws-route-service world")?;
-        let pre = WsRouteServicePre::new(pre)
+        let indices = WsRouteServiceIndices::new(&pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export the ws-route-service world")?;
-        Ok(Self { module, kind: Kind::Wasm(pre), env, limits })
+        let http = HttpIndices::new(&pre).ok();
+        Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits })
     }
 
     /// The built-in native producer as module `module` (benchmark baseline).
@@ -62,11 +80,11 @@ impl Blueprint {
     /// A fresh instance holding `topics`. Its start code runs under the call deadline.
     pub async fn instantiate(&self, topics: TopicTable) -> Result<Instance> {
         let state = GuestState::new(self.module.clone(), &self.env, self.limits.clone(), topics);
-        let pre = match &self.kind {
-            Kind::Wasm(pre) => pre,
+        let (pre, indices, http) = match &self.kind {
+            Kind::Wasm { pre, indices, http } => (pre, indices, http),
             Kind::Native => {
                 let producer = NativeProbe::new(&self.env);
-                return Ok(Instance { backend: Backend::Native { state, producer } });
+                return Ok(Instance { backend: Backend::Native { state: Box::new(state), producer } });
             }
         };
         let mut store = Store::new(pre.engine(), state);
@@ -83,12 +101,17 @@ impl Blueprint {
         });
         store.data_mut().call_started = std::time::Instant::now();
         store.set_epoch_deadline(1);
-        let bindings = pre
+        let instance = pre
             .instantiate_async(&mut store)
             .await
             .map_err(anyhow::Error::from)
             .context("the component failed to start")?;
-        Ok(Instance { backend: Backend::Wasm { store, bindings } })
+        let bindings = indices.load(&mut store, &instance).map_err(anyhow::Error::from)?;
+        let http = match http {
+            Some(http) => Some(http.load(&mut store, &instance).map_err(anyhow::Error::from)?),
+            None => None,
+        };
+        Ok(Instance { backend: Backend::Wasm { store, bindings, http } })
     }
 }
 
@@ -98,8 +121,8 @@ pub struct Instance {
 }
 
 enum Backend {
-    Wasm { store: Store<GuestState>, bindings: WsRouteService },
-    Native { state: GuestState, producer: NativeProbe },
+    Wasm { store: Store<GuestState>, bindings: WsRouteService, http: Option<HttpHandler> },
+    Native { state: Box<GuestState>, producer: NativeProbe },
 }
 
 impl Instance {
@@ -127,12 +150,35 @@ impl Instance {
     /// The store and bindings, with the deadline of the next call started.
     fn wasm(&mut self) -> Option<(&WsRouteService, &mut Store<GuestState>)> {
         match &mut self.backend {
-            Backend::Wasm { store, bindings } => {
+            Backend::Wasm { store, bindings, .. } => {
                 store.data_mut().call_started = std::time::Instant::now();
                 store.set_epoch_deadline(1);
                 Some((bindings, store))
             }
             Backend::Native { .. } => None,
+        }
+    }
+
+    /// Whether the component serves HTTP (`wasi:http/incoming-handler`).
+    pub fn serves_http(&self) -> bool {
+        matches!(&self.backend, Backend::Wasm { http: Some(_), .. })
+    }
+
+    /// Calls the component's `wasi:http/incoming-handler` with `request`; the
+    /// response head goes to `reply` as soon as the component sets it, and its
+    /// body streams from there. Bounded by `deadline` also while the guest
+    /// waits on host I/O.
+    pub async fn handle_http(&mut self, request: HttpRequest, reply: ResponseSender, deadline: Duration) -> Result<()> {
+        let Backend::Wasm { store, http: Some(http), .. } = &mut self.backend else {
+            anyhow::bail!("the module serves no HTTP");
+        };
+        let request = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let response = store.data_mut().http().new_response_outparam(reply)?;
+        store.data_mut().call_started = std::time::Instant::now();
+        store.set_epoch_deadline(1);
+        match tokio::time::timeout(deadline, http.call_handle(&mut *store, request, response)).await {
+            Ok(result) => Ok(result?),
+            Err(_) => anyhow::bail!("the HTTP handler ran past its deadline"),
         }
     }
 

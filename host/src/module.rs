@@ -14,7 +14,7 @@
 use crate::bindings::topicwire::ws::types::Route;
 use crate::config::Limits;
 use crate::guest_state::Refusals;
-use crate::instance::{Blueprint, Instance, describe};
+use crate::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe};
 use crate::peer::{ConnId, Peer};
 use crate::protocol::{self, Op};
 use crate::topics::{Removal, TopicInfo, TopicTable};
@@ -25,6 +25,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// Crashes within [`CRASH_WINDOW`] that quarantine a module.
 pub const MAX_CRASHES: usize = 5;
@@ -118,6 +120,8 @@ pub struct ModuleStatus {
     pub reloads: u64,
     /// Instance restarts after traps.
     pub restarts: u64,
+    /// Whether the module serves a REST API under `/api/v1/{module}/`.
+    pub serves_http: bool,
     /// The last load, reload or runtime error.
     pub last_error: Option<LastError>,
 }
@@ -152,6 +156,7 @@ enum Command {
     Disconnect { conn: ConnId },
     Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
+    Http { request: HttpRequest, reply: ResponseSender },
     ReloadFailed { message: String },
     Unload { done: oneshot::Sender<()> },
 }
@@ -177,6 +182,7 @@ impl Module {
             compiled_from_cache: version.from_cache,
             reloads: 0,
             restarts: 0,
+            serves_http: version.instance.serves_http(),
             last_error: None,
         };
         let (status_tx, status) = watch::channel(status);
@@ -238,6 +244,17 @@ impl Module {
         if self.commands.send(Command::Replace { version: Box::new(version), reply }).await.is_ok() {
             let _ = done.await;
         }
+    }
+
+    /// Has the module's `wasi:http/incoming-handler` answer `request`. `None`
+    /// when the module is gone or gave no response.
+    pub async fn http(
+        &self,
+        request: HttpRequest,
+    ) -> Option<Result<axum::http::Response<HyperOutgoingBody>, ErrorCode>> {
+        let (reply, response) = oneshot::channel();
+        self.commands.send(Command::Http { request, reply }).await.ok()?;
+        response.await.ok()
     }
 
     /// Records that loading a new version failed: the current one keeps serving.
@@ -312,6 +329,13 @@ impl Actor {
             Command::Replace { version, reply } => {
                 self.replace(*version).await;
                 let _ = reply.send(());
+            }
+            Command::Http { request, reply } => {
+                let deadline = Duration::from_millis(self.limits.call_deadline_ms);
+                let Some(instance) = self.instance.as_mut() else { return };
+                if let Err(error) = instance.handle_http(request, reply, deadline).await {
+                    self.crashed(error).await;
+                }
             }
             Command::ReloadFailed { message } => {
                 tracing::error!(module = &*self.name, "reload failed, the previous version keeps serving: {message}");
@@ -514,6 +538,7 @@ impl Actor {
     /// new version no longer serves are dropped with a message to their subscribers.
     async fn replace(&mut self, version: Version) {
         let Version { blueprint, instance, routes, hash, from_cache } = version;
+        let serves_http = instance.serves_http();
         let mut topics = self.instance.replace(instance).map(Instance::into_topics).unwrap_or_default();
         for topic in topics.topics() {
             let route = topics.route_of(&topic).unwrap_or_default().to_owned();
@@ -531,6 +556,7 @@ impl Actor {
             status.state = ModuleState::Serving;
             status.loaded_at_ms = now_ms();
             status.compiled_from_cache = from_cache;
+            status.serves_http = serves_http;
             status.reloads += 1;
         });
         self.recreate(topics).await;
