@@ -17,6 +17,7 @@ struct Build {
 
 const BUILDS: &[Build] = &[
     Build { package: "datafeed", features: "", constant: "DATAFEED_WASM" },
+    Build { package: "broker", features: "", constant: "BROKER_WASM" },
     Build { package: "probe", features: "", constant: "PROBE_WASM" },
     Build { package: "probe", features: "v2", constant: "PROBE_V2_WASM" },
 ];

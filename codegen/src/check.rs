@@ -5,7 +5,10 @@
 //! - `#[route("name")] pub type XRouter = WsRouter<Request, Data>;` per route,
 //!   its `///` docs being the route's description;
 //! - `pub type Service = path::To::Service;` naming the type that implements
-//!   the generated `WsRouteService` trait.
+//!   the generated `WsRouteService` trait;
+//! - optionally `pub type Http = path::To::Api;` naming a type that implements
+//!   `topicwire_guest::http::HttpService`: the component then also serves a
+//!   REST API (world `ws-route-service-http`).
 //!
 //! `Request` must derive `Serialize`, `Deserialize` and `JsonSchema`; `Data`
 //! must derive `Serialize` and `JsonSchema`; both must be defined in the crate.
@@ -17,6 +20,8 @@ use std::collections::BTreeMap;
 
 /// The name of the declaration that names the service type.
 pub const SERVICE_ALIAS: &str = "Service";
+/// The name of the declaration that names the REST API type.
+pub const HTTP_ALIAS: &str = "Http";
 const ROUTER: &str = "WsRouter";
 /// Names a route cannot take: Rust keywords (routes become modules and
 /// functions) and the generated module's own items.
@@ -25,6 +30,7 @@ const RESERVED: &[&str] = &[
     "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
     "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
     "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "bindings",
+    "http",
 ];
 const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;";
 
@@ -33,6 +39,8 @@ const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSu
 pub struct Model {
     /// Routes in declaration order.
     pub routes: Vec<Route>,
+    /// Whether the component also serves a REST API.
+    pub http: bool,
 }
 
 /// One checked route.
@@ -65,6 +73,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
     let mut routes: Vec<Route> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut service = false;
+    let mut http = false;
 
     for item in &sources.ws.items {
         let syn::Item::Type(alias) = item else { continue };
@@ -72,6 +81,11 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             alias.attrs.iter().find(|attr| attr.path().segments.last().is_some_and(|s| s.ident == "route"));
         if alias.ident == SERVICE_ALIAS && route_attr.is_none() {
             service = true;
+            check_visibility(alias, &mut errors);
+            continue;
+        }
+        if alias.ident == HTTP_ALIAS && route_attr.is_none() {
+            http = true;
             check_visibility(alias, &mut errors);
             continue;
         }
@@ -162,7 +176,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
                     .to_owned(),
         });
     }
-    if errors.is_empty() { Ok(Model { routes }) } else { Err(Diagnostics(errors)) }
+    if errors.is_empty() { Ok(Model { routes, http }) } else { Err(Diagnostics(errors)) }
 }
 
 /// `Request` and `Data` of `WsRouter<Request, Data>` (any path ending in `WsRouter`).

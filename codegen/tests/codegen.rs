@@ -225,3 +225,20 @@ fn every_error_is_reported_at_once() {
     let error = fixture.error();
     assert_eq!(error.matches("error: ").count(), 3, "{error}");
 }
+
+#[test]
+fn an_http_declaration_selects_the_http_world_and_emits_the_glue() {
+    let fixture = Fixture::new(
+        "http",
+        &format!(
+            "#[route(\"bars\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n{SERVICE}\
+             pub type Http = crate::api::Api;\n"
+        ),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let names: Vec<_> = files.iter().map(|file| file.path.display().to_string()).collect();
+    assert_eq!(names, ["src/ws_generated/mod.rs", "src/ws_generated/bars.rs", "src/ws_generated/http.rs"]);
+    assert!(files[0].contents.contains(r#"world : "ws-route-service-http""#), "{}", files[0].contents);
+    assert!(files[0].contents.contains("mod http;"));
+    assert!(files[2].contents.contains("<crate::ws::Http as HttpService>::handle(request)"));
+}

@@ -11,9 +11,11 @@
 //! - [`topic`]: building a topic from a request and parsing it back.
 //! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
 //! - [`schema`]: JSON Schemas of route models for the `routes` export.
+//! - [`http`]: a component's REST API as plain request/response values.
 
 pub mod canonical;
 pub mod error;
+pub mod http;
 pub mod router;
 pub mod schema;
 pub mod topic;

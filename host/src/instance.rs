@@ -68,7 +68,13 @@ impl Blueprint {
         let indices = WsRouteServiceIndices::new(&pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export the ws-route-service world")?;
-        let http = HttpIndices::new(&pre).ok();
+        let http = match HttpIndices::new(&pre) {
+            Ok(indices) => Some(indices),
+            Err(error) => {
+                tracing::debug!(module = &*module, "no REST API: {error:#}");
+                None
+            }
+        };
         Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits })
     }
 

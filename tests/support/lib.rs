@@ -20,6 +20,8 @@ use topicwire::config::{Config, ConfigSources};
 
 /// The real datafeed component, built for wasm32-wasip2 by this crate's build script.
 pub const DATAFEED_WASM: &str = env!("DATAFEED_WASM");
+/// The real broker component.
+pub const BROKER_WASM: &str = env!("BROKER_WASM");
 /// The probe fixture, version 1 (see `tests/fixtures/probe`).
 pub const PROBE_WASM: &str = env!("PROBE_WASM");
 /// The probe fixture, version 2.
@@ -292,15 +294,47 @@ impl Client {
 
 /// A minimal HTTP/1.1 GET: status code and body (parsed as JSON when it is JSON).
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
+    http_request(addr, "GET", path, &[], "").await
+}
+
+/// A minimal HTTP/1.1 request with `headers` and a `body`: status code and
+/// response body (parsed as JSON when it is JSON).
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(DEADLINE, stream.read_to_end(&mut response)).await.expect("a response in time").unwrap();
     let response = String::from_utf8(response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let body = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
     (status, body)
+}
+
+/// Decodes an HTTP/1.1 chunked body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
 }

@@ -1,0 +1,24 @@
+//! The `broker` component: a paper-trading broker on `/api/v1/broker/ws`,
+//! with its REST API under `/api/v1/broker/`.
+//!
+//! Routes (each request is `{"accountId": "..."}`): `orders`, `positions`,
+//! `executions`, `equity`, `broker-connection`. Orders come in through the
+//! REST API ([`api`]); fills happen on the module's tick against
+//! [`market_sim`]'s prices, and every change is streamed to the account's
+//! own topics.
+//!
+//! # Layout
+//!
+//! - [`models`]: wire types (the Python system's field names; enums as integers).
+//! - [`trading`]: the paper-trading account, pure and unit-tested natively.
+//! - [`state`]: the component's state and publishing to live topics.
+//! - [`service`]: the topic handlers; [`api`]: the REST API.
+//! - [`ws`]: route declarations; [`ws_generated`]: generated router code.
+
+pub mod api;
+pub mod models;
+pub mod service;
+pub mod state;
+pub mod trading;
+pub mod ws;
+pub mod ws_generated;

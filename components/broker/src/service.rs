@@ -1,0 +1,122 @@
+//! The topic handlers: a topic going live may start its account's ticks; the
+//! ticking topic's timer fills orders and refreshes equity.
+
+use crate::models::AccountRequest;
+use crate::state::{self, State};
+use crate::trading::Event;
+use crate::ws_generated::{
+    BrokerConnectionWsTopic, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic, ServiceError,
+    WsRouteService,
+};
+
+/// The broker service.
+pub struct Broker;
+
+/// Sets the tick timer on `topic`, whatever its route.
+fn set_timer_on(topic: &str, period_ms: u32) {
+    match topicwire_guest::topic::route_of(topic) {
+        OrderWsTopic::ROUTE => OrderWsTopic::parse(topic).map(|t| t.set_timer(period_ms)),
+        PositionWsTopic::ROUTE => PositionWsTopic::parse(topic).map(|t| t.set_timer(period_ms)),
+        ExecutionWsTopic::ROUTE => ExecutionWsTopic::parse(topic).map(|t| t.set_timer(period_ms)),
+        EquityWsTopic::ROUTE => EquityWsTopic::parse(topic).map(|t| t.set_timer(period_ms)),
+        _ => BrokerConnectionWsTopic::parse(topic).map(|t| t.set_timer(period_ms)),
+    }
+    .unwrap_or_default();
+}
+
+fn created(state: &mut State, request: &AccountRequest, topic: &str) {
+    if state.went_live(&request.account_id, topic) {
+        set_timer_on(topic, state.tick_ms);
+    }
+}
+
+fn removed(request: &AccountRequest, topic: &str) {
+    state::with(|state| {
+        if let Some(successor) = state.went_away(&request.account_id, topic) {
+            set_timer_on(&successor, state.tick_ms);
+        }
+    });
+}
+
+fn ticked(request: &AccountRequest) {
+    state::with(|state| state.step(&request.account_id));
+}
+
+impl WsRouteService for Broker {
+    fn create_orders(topic: &OrderWsTopic) -> Result<(), ServiceError> {
+        state::with(|state| created(state, topic.request(), topic.as_str()));
+        Ok(())
+    }
+
+    fn remove_orders(topic: &OrderWsTopic) {
+        removed(topic.request(), topic.as_str());
+    }
+
+    fn on_timer_orders(topic: &OrderWsTopic) {
+        ticked(topic.request());
+    }
+
+    fn create_positions(topic: &PositionWsTopic) -> Result<(), ServiceError> {
+        state::with(|state| created(state, topic.request(), topic.as_str()));
+        Ok(())
+    }
+
+    fn remove_positions(topic: &PositionWsTopic) {
+        removed(topic.request(), topic.as_str());
+    }
+
+    fn on_timer_positions(topic: &PositionWsTopic) {
+        ticked(topic.request());
+    }
+
+    fn create_executions(topic: &ExecutionWsTopic) -> Result<(), ServiceError> {
+        state::with(|state| created(state, topic.request(), topic.as_str()));
+        Ok(())
+    }
+
+    fn remove_executions(topic: &ExecutionWsTopic) {
+        removed(topic.request(), topic.as_str());
+    }
+
+    fn on_timer_executions(topic: &ExecutionWsTopic) {
+        ticked(topic.request());
+    }
+
+    fn create_equity(topic: &EquityWsTopic) -> Result<(), ServiceError> {
+        state::with(|state| {
+            created(state, topic.request(), topic.as_str());
+            let equity = state.equity_event(&topic.request().account_id);
+            state.publish(&topic.request().account_id, vec![equity]);
+        });
+        Ok(())
+    }
+
+    fn remove_equity(topic: &EquityWsTopic) {
+        removed(topic.request(), topic.as_str());
+    }
+
+    fn on_timer_equity(topic: &EquityWsTopic) {
+        ticked(topic.request());
+    }
+
+    fn create_broker_connection(topic: &BrokerConnectionWsTopic) -> Result<(), ServiceError> {
+        state::with(|state| {
+            created(state, topic.request(), topic.as_str());
+            topic.update(&state.connection());
+        });
+        Ok(())
+    }
+
+    fn remove_broker_connection(topic: &BrokerConnectionWsTopic) {
+        removed(topic.request(), topic.as_str());
+    }
+
+    fn on_timer_broker_connection(topic: &BrokerConnectionWsTopic) {
+        ticked(topic.request());
+    }
+}
+
+/// Streams events produced outside a topic call (the REST API).
+pub fn stream(account: &str, events: Vec<Event>) {
+    state::with(|state| state.publish(account, events));
+}

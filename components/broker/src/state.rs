@@ -1,0 +1,182 @@
+//! The broker's state (the market, the accounts, which topics are live) and
+//! streaming events to an account's live topics only.
+//!
+//! One instance serves both the topics and the REST API, one call at a time,
+//! so the state lives in a thread-local `RefCell`.
+
+use crate::models::{AccountRequest, BrokerConnection};
+use crate::trading::{Account, Event};
+use crate::ws_generated::{BrokerConnectionWsTopic, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic};
+use market_sim::Market;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How often equity is re-sent while nothing fills.
+const EQUITY_REFRESH_MS: i64 = 1_000;
+
+/// Everything the broker holds.
+pub struct State {
+    market: Market,
+    /// Tick period (module setting `TICK_MS`, default 200).
+    pub tick_ms: u32,
+    accounts: HashMap<String, Account>,
+    /// Live topics per account.
+    live: HashMap<String, BTreeSet<String>>,
+    /// Per account, the live topic whose timer ticks the account.
+    ticking: HashMap<String, String>,
+    last_equity: HashMap<String, i64>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State {
+        market: Market::new(setting("SEED").unwrap_or(42), setting("TICK_MS").unwrap_or(200)),
+        tick_ms: setting("TICK_MS").unwrap_or(200),
+        accounts: HashMap::new(),
+        live: HashMap::new(),
+        ticking: HashMap::new(),
+        last_equity: HashMap::new(),
+    });
+}
+
+fn setting<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+/// Runs `f` on the state.
+pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with_borrow_mut(f)
+}
+
+/// Wall-clock time, epoch ms.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+impl State {
+    /// The current price of `symbol`.
+    pub fn price(&self, symbol: &str) -> Option<f64> {
+        self.market.get(symbol).map(|state| state.price)
+    }
+
+    /// Whether `symbol` trades.
+    pub fn knows(&self, symbol: &str) -> bool {
+        self.market.knows(symbol)
+    }
+
+    /// The account `id`, opened on first use.
+    pub fn account(&mut self, id: &str) -> &mut Account {
+        self.accounts.entry(id.to_owned()).or_default()
+    }
+
+    /// Advances the market to now, fills what can fill in account `id` and
+    /// streams the result; re-sends equity when it is due and nothing filled.
+    pub fn step(&mut self, id: &str) {
+        let now = now_ms();
+        self.market.advance_to(now.max(0) as u64);
+        let market = &self.market;
+        let account = self.accounts.entry(id.to_owned()).or_default();
+        let events = account.tick(|symbol| market.get(symbol).map(|state| state.price), now);
+        if events.is_empty() {
+            let due = self.last_equity.get(id).is_none_or(|last| now - last >= EQUITY_REFRESH_MS);
+            if due {
+                let equity = self.equity_event(id);
+                self.publish(id, vec![equity]);
+            }
+        } else {
+            self.publish(id, events);
+        }
+    }
+
+    /// The account's equity at current prices.
+    pub fn equity(&mut self, id: &str) -> crate::models::Equity {
+        let market = &self.market;
+        let account = self.accounts.entry(id.to_owned()).or_default();
+        account.equity(|symbol| market.get(symbol).map(|state| state.price))
+    }
+
+    /// The account's equity at current prices, as an event.
+    pub fn equity_event(&mut self, id: &str) -> Event {
+        Event::Equity(self.equity(id))
+    }
+
+    /// Streams `events` to account `id`'s live topics (others are not published).
+    pub fn publish(&mut self, id: &str, events: Vec<Event>) {
+        let request = AccountRequest { account_id: id.to_owned() };
+        for event in events {
+            match event {
+                Event::Order(order) => self.send(OrderWsTopic::new(request.clone()), |topic| topic.update(&order)),
+                Event::Execution(execution) => {
+                    self.send(ExecutionWsTopic::new(request.clone()), |topic| topic.update(&execution));
+                }
+                Event::Position(position) => {
+                    self.send(PositionWsTopic::new(request.clone()), |topic| topic.update(&position));
+                }
+                Event::Equity(equity) => {
+                    self.last_equity.insert(id.to_owned(), now_ms());
+                    self.send(EquityWsTopic::new(request.clone()), |topic| topic.update(&equity));
+                }
+            }
+        }
+    }
+
+    fn send<T: TopicName>(&self, topic: Result<T, topicwire_guest::ServiceError>, publish: impl FnOnce(&T)) {
+        if let Ok(topic) = topic
+            && self.live.values().any(|topics| topics.contains(topic.name()))
+        {
+            publish(&topic);
+        }
+    }
+
+    /// Records that `topic` of account `id` is live; the first live topic of
+    /// an account drives its ticks. Returns whether `topic` should set its timer.
+    pub fn went_live(&mut self, id: &str, topic: &str) -> bool {
+        self.live.entry(id.to_owned()).or_default().insert(topic.to_owned());
+        if self.ticking.contains_key(id) {
+            return false;
+        }
+        self.ticking.insert(id.to_owned(), topic.to_owned());
+        true
+    }
+
+    /// Records that `topic` of account `id` is gone. Returns the live topic
+    /// that must take over the account's ticks, if `topic` was driving them.
+    pub fn went_away(&mut self, id: &str, topic: &str) -> Option<String> {
+        let topics = self.live.entry(id.to_owned()).or_default();
+        topics.remove(topic);
+        let successor = topics.iter().next().cloned();
+        if topics.is_empty() {
+            self.live.remove(id);
+        }
+        if self.ticking.get(id).map(String::as_str) != Some(topic) {
+            return None;
+        }
+        self.ticking.remove(id);
+        let successor = successor?;
+        self.ticking.insert(id.to_owned(), successor.clone());
+        Some(successor)
+    }
+
+    /// The broker's connection status (always connected: it is simulated).
+    pub fn connection(&self) -> BrokerConnection {
+        BrokerConnection { status: 1, message: "Connected".into(), disconnect_type: 0, timestamp: now_ms() }
+    }
+}
+
+/// The topic string of a generated topic type.
+pub trait TopicName {
+    /// The canonical topic.
+    fn name(&self) -> &str;
+}
+
+macro_rules! topic_name {
+    ($($topic:ty),+) => {$(
+        impl TopicName for $topic {
+            fn name(&self) -> &str {
+                self.as_str()
+            }
+        }
+    )+};
+}
+
+topic_name!(OrderWsTopic, ExecutionWsTopic, PositionWsTopic, EquityWsTopic, BrokerConnectionWsTopic);

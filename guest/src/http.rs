@@ -1,0 +1,92 @@
+//! A component's REST API, as plain values: generated code turns the
+//! `wasi:http/incoming-handler` call into a [`Request`] for the type that
+//! `src/ws.rs` names `Http`, and writes its [`Response`] back.
+//!
+//! The host strips the module's prefix: `POST /api/v1/broker/orders` arrives
+//! as `POST /orders`.
+
+use serde::Serialize;
+
+/// An HTTP request, its body read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Path below the module, e.g. `/orders/3`.
+    pub path: String,
+    /// The query string without `?`, if any.
+    pub query: Option<String>,
+    /// Header names (lowercase) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+
+    /// The value of query parameter `name` (not percent-decoded).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.as_deref()?.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    }
+
+    /// The path's segments: `/orders/3` → `["orders", "3"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|segment| !segment.is_empty()).collect()
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// `value` as a JSON body with `status`.
+    pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
+        Self { status, headers: vec![("content-type".into(), "application/json".into())], body }
+    }
+
+    /// `{"error": message}` with `status`.
+    pub fn error(status: u16, message: impl Into<String>) -> Self {
+        Self::json(status, &serde_json::json!({"error": message.into()}))
+    }
+}
+
+/// A component's REST API.
+pub trait HttpService {
+    /// Answers one request.
+    fn handle(request: Request) -> Response;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_headers_query_and_segments() {
+        let request = Request {
+            method: "GET".into(),
+            path: "/orders/7".into(),
+            query: Some("accountId=A1&x=2".into()),
+            headers: vec![("x-account-id".into(), "B2".into())],
+            body: Vec::new(),
+        };
+        assert_eq!(request.header("X-Account-Id"), Some("B2"));
+        assert_eq!(request.query_param("accountId"), Some("A1"));
+        assert_eq!(request.query_param("y"), None);
+        assert_eq!(request.segments(), ["orders", "7"]);
+        let response = Response::error(404, "no order 7");
+        assert_eq!((response.status, response.body.as_slice()), (404, br#"{"error":"no order 7"}"#.as_slice()));
+    }
+}
