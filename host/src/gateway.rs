@@ -29,6 +29,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+/// Read buffer of one WebSocket (grows for larger frames, up to `max_frame_bytes`).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes buffered before a write reaches the socket; the writer flushes each batch anyway.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -112,12 +117,17 @@ async fn websocket(
     let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames, grace);
     let limits = state.limits.clone();
     let shutdown = state.shutdown.clone();
-    upgrade.max_message_size(limits.max_frame_bytes).max_frame_size(limits.max_frame_bytes).on_upgrade(
-        move |socket| async move {
+    // Small buffers: tungstenite's default 128 KiB read buffer per socket would
+    // dominate the memory of idle connections, and client frames are small.
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_message_size(limits.max_frame_bytes)
+        .max_frame_size(limits.max_frame_bytes)
+        .on_upgrade(move |socket| async move {
             connection::serve(socket, module, peer, frames, limits, shutdown).await;
             drop(permit);
-        },
-    )
+        })
 }
 
 /// Forwards a request to the module's REST API, with the path below the
