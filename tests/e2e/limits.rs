@@ -90,3 +90,33 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_every_update() {
     }
     host.stop().await;
 }
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped_and_its_topics_released() {
+    let config = "[limits]\nping_interval_ms = 100\nidle_timeout_ms = 300\n";
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], config).await;
+    let mut silent = host.client("datafeed").await;
+    silent.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
+    let mut alive = host.client("datafeed").await;
+    alive.subscribe("quotes", json!({"symbols": ["MSFT"]})).await;
+    // `silent` stops reading, so it never answers the server's pings; `alive`
+    // keeps reading (and answering) while the server gives up on `silent`.
+    let released = async {
+        host.eventually("the silent peer's topic is released", |modules| {
+            let topics = modules["modules"][0]["topics"].as_array().unwrap();
+            topics.len() == 1 && topics[0]["topic"].as_str().unwrap().starts_with("quotes:")
+        })
+        .await
+    };
+    let reading = async {
+        loop {
+            alive.next_update("quotes").await;
+        }
+    };
+    tokio::select! {
+        _ = released => {}
+        () = reading => {}
+    }
+    drop(silent);
+    host.stop().await;
+}
