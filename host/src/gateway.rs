@@ -9,6 +9,7 @@
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
 //! | `GET /healthz` | liveness |
+//! | `GET /metrics` | Prometheus metrics |
 
 use crate::asyncapi;
 use crate::config::Limits;
@@ -61,6 +62,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/modules", get(modules))
         .route("/api/v1/ws/asyncapi.json", get(merged_asyncapi))
         .route("/api/v1/{module}/ws", get(websocket))
@@ -71,6 +73,16 @@ pub fn app(state: AppState) -> Router {
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({"status": "ok", "modules": state.registry.modules().len()}))
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut modules = Vec::new();
+    for module in state.registry.modules() {
+        modules.push(crate::metrics::ModuleMetrics { status: module.status(), live: module.live().await });
+    }
+    let connections = state.limits.max_connections - state.connections.available_permits();
+    let text = crate::metrics::render(&modules, connections, state.registry.failed().len());
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {

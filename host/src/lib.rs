@@ -15,7 +15,7 @@
 //! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest stdio.
 //! - [`topics`]: live topics, reference counting, fan-out; [`timers`]: guest timers.
 //! - [`gateway`]: HTTP routes; [`connection`]: one WebSocket; [`peer`]: its queue and close.
-//! - [`protocol`]: the wire protocol; [`asyncapi`]: AsyncAPI documents.
+//! - [`protocol`]: the wire protocol; [`asyncapi`]: AsyncAPI documents; [`metrics`]: `/metrics`.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.
 
 pub mod asyncapi;
@@ -29,6 +29,7 @@ pub mod gateway;
 pub mod guest_log;
 pub mod guest_state;
 pub mod instance;
+pub mod metrics;
 pub mod module;
 pub mod native;
 pub mod peer;

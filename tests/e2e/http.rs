@@ -33,6 +33,12 @@ async fn modules_lists_version_routes_and_topics() {
     assert_eq!(datafeed["topics"][0]["topic"], r#"bars:{"resolution":"5","symbol":"MSFT"}"#);
     assert_eq!(datafeed["topics"][0]["subscribers"], 1);
     assert_eq!(host.get("/healthz").await.1["status"], "ok");
+    let (status, metrics) = host.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap().to_owned();
+    assert_eq!(status, 200);
+    assert!(metrics.contains("topicwire_connections 1\n"), "{metrics}");
+    assert!(metrics.contains("topicwire_module_topics{module=\"datafeed\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("# TYPE topicwire_module_refused_total counter"), "{metrics}");
     host.stop().await;
 }
 

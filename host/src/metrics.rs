@@ -1,0 +1,95 @@
+//! `GET /metrics`: the host's counters in the Prometheus text format, built
+//! on request from what the modules and the gateway already track.
+
+use crate::module::{LiveInfo, ModuleState, ModuleStatus};
+use std::fmt::Write;
+
+/// One module's numbers.
+pub struct ModuleMetrics {
+    /// Status (name, reloads, restarts, state).
+    pub status: ModuleStatus,
+    /// Live topics and publishing counters.
+    pub live: LiveInfo,
+}
+
+/// The exposition text.
+pub fn render(modules: &[ModuleMetrics], connections: usize, failed_loads: usize) -> String {
+    let mut out = String::new();
+    gauge(&mut out, "topicwire_connections", "Open WebSocket connections.", &[(String::new(), connections as f64)]);
+    gauge(
+        &mut out,
+        "topicwire_failed_loads",
+        "Component files that failed to load and serve nothing.",
+        &[(String::new(), failed_loads as f64)],
+    );
+    let per_module = |value: &dyn Fn(&ModuleMetrics) -> f64| -> Vec<(String, f64)> {
+        modules.iter().map(|m| (format!("{{module=\"{}\"}}", m.status.module), value(m))).collect()
+    };
+    gauge(&mut out, "topicwire_module_topics", "Live topics.", &per_module(&|m| m.live.topics.len() as f64));
+    gauge(
+        &mut out,
+        "topicwire_module_subscriptions",
+        "Subscriptions to the module's topics.",
+        &per_module(&|m| m.live.topics.iter().map(|topic| topic.subscribers).sum::<usize>() as f64),
+    );
+    gauge(
+        &mut out,
+        "topicwire_module_serving",
+        "1 while the module serves, 0 while restarting or quarantined.",
+        &per_module(&|m| f64::from(matches!(m.status.state, ModuleState::Serving | ModuleState::FailedReload))),
+    );
+    counter(
+        &mut out,
+        "topicwire_module_reloads_total",
+        "Successful reloads.",
+        &per_module(&|m| m.status.reloads as f64),
+    );
+    counter(
+        &mut out,
+        "topicwire_module_restarts_total",
+        "Instance restarts after traps.",
+        &per_module(&|m| m.status.restarts as f64),
+    );
+    counter(
+        &mut out,
+        "topicwire_module_updates_total",
+        "Updates accepted from the current instance.",
+        &per_module(&|m| m.live.published as f64),
+    );
+    let mut refused = Vec::new();
+    for m in modules {
+        let r = &m.live.refused;
+        for (reason, count) in [
+            ("not_live", r.not_live),
+            ("too_large", r.too_large),
+            ("invalid_json", r.invalid_json),
+            ("rate_limited", r.rate_limited),
+            ("timers", r.timers),
+        ] {
+            refused.push((format!("{{module=\"{}\",reason=\"{reason}\"}}", m.status.module), count as f64));
+        }
+    }
+    counter(
+        &mut out,
+        "topicwire_module_refused_total",
+        "Updates and timers refused from the current instance.",
+        &refused,
+    );
+    out
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
+    family(out, name, help, "gauge", samples);
+}
+
+fn counter(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
+    family(out, name, help, "counter", samples);
+}
+
+fn family(out: &mut String, name: &str, help: &str, kind: &str, samples: &[(String, f64)]) {
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}
