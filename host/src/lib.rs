@@ -9,7 +9,8 @@
 //!   [`cache`]: compiled components on disk.
 //! - [`bindings`]: host bindings of the `ws-route-service` world.
 //! - [`registry`]: modules by name; loading component files; [`watcher`]: hot reload.
-//! - [`module`]: a module's actor (owns its instance) and the handle to it.
+//! - [`module`]: a module's actor (owns its instance) and the handle to it;
+//!   [`status`]: what a module reports about itself.
 //! - [`instance`]: one instance's store and deadline-bounded calls; [`native`]: the
 //!   built-in producer the benchmarks compare components against.
 //! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest stdio.
@@ -37,6 +38,7 @@ pub mod protocol;
 pub mod registry;
 pub mod server;
 pub mod shutdown;
+pub mod status;
 pub mod sub;
 pub mod timers;
 pub mod topics;

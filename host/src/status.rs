@@ -1,0 +1,109 @@
+//! What a module reports about itself: its routes, lifecycle state, last
+//! error and live counters, as `/api/v1/modules`, AsyncAPI and `/metrics`
+//! show them.
+
+use crate::bindings::topicwire::ws::types::Route;
+use crate::guest_state::Refusals;
+use crate::topics::TopicInfo;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// One route, as the component describes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RouteInfo {
+    /// Route name.
+    pub name: String,
+    /// What the route streams.
+    pub description: String,
+    /// JSON Schema of the subscription request.
+    pub request_schema: serde_json::Value,
+    /// JSON Schema of an update's `data`.
+    pub data_schema: serde_json::Value,
+}
+
+impl RouteInfo {
+    /// Converts the guest's `routes` into checked route descriptions.
+    pub fn from_guest(routes: Vec<Route>) -> anyhow::Result<Vec<Self>> {
+        let mut infos: Vec<Self> = Vec::with_capacity(routes.len());
+        for route in routes {
+            let valid = !route.name.is_empty()
+                && route.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            anyhow::ensure!(valid, "the component declares an invalid route name `{}`", route.name);
+            anyhow::ensure!(
+                infos.iter().all(|info| info.name != route.name),
+                "the component declares route `{}` twice",
+                route.name
+            );
+            let schema = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+            infos.push(Self {
+                request_schema: schema(&route.request_schema),
+                data_schema: schema(&route.data_schema),
+                name: route.name,
+                description: route.description,
+            });
+        }
+        anyhow::ensure!(!infos.is_empty(), "the component declares no routes");
+        Ok(infos)
+    }
+}
+
+/// The lifecycle state of a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleState {
+    /// Serving its routes.
+    Serving,
+    /// Serving its previous version: the last reload failed.
+    FailedReload,
+    /// Its instance crashed; a fresh one is being started.
+    Restarting,
+    /// Crashed too often: refuses subscriptions until a new version is loaded.
+    Quarantined,
+}
+
+/// The last error of a module.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LastError {
+    /// What went wrong.
+    pub message: String,
+    /// When, in epoch milliseconds.
+    pub at_ms: u64,
+}
+
+/// What `/api/v1/modules` shows of a module (apart from its live topics).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModuleStatus {
+    /// Module name (the file stem).
+    pub module: String,
+    /// The component file.
+    pub file: PathBuf,
+    /// Content hash (SHA-256, hex) of the version being served.
+    pub version: String,
+    /// Lifecycle state.
+    pub state: ModuleState,
+    /// The routes of the version being served.
+    pub routes: Vec<RouteInfo>,
+    /// When the version being served was loaded, epoch ms.
+    pub loaded_at_ms: u64,
+    /// Whether the version being served was loaded from the compiled-component cache.
+    pub compiled_from_cache: bool,
+    /// Successful reloads since the first load.
+    pub reloads: u64,
+    /// Instance restarts after traps.
+    pub restarts: u64,
+    /// Whether the module serves a REST API under `/api/v1/{module}/`.
+    pub serves_http: bool,
+    /// The last load, reload or runtime error.
+    pub last_error: Option<LastError>,
+}
+
+/// What the actor reports of its running instance.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct LiveInfo {
+    /// Live topics, sorted.
+    pub topics: Vec<TopicInfo>,
+    /// Updates the instance published (accepted by the host).
+    pub published: u64,
+    /// Updates and timers the host refused from the instance.
+    pub refused: Refusals,
+}
