@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8000, or `listen` in the config]
     #[arg(long)]
     pub listen: Option<SocketAddr>,
-    /// Cache of compiled components; "" turns it off [default: .topicwire-cache, or `cache_dir` in the config]
+    /// Cache of compiled components [default: .topicwire-cache, or `cache_dir` in the config; `cache_dir = ""` turns it off]
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Also serve the built-in native producer under this module name (the benchmarks' baseline)

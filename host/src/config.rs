@@ -164,7 +164,7 @@ pub struct ConfigSources {
     pub listen: Option<SocketAddr>,
     /// `--components-dir`.
     pub components_dir: Option<PathBuf>,
-    /// `--cache-dir`; an empty path turns the cache off.
+    /// `--cache-dir`; an empty path (`cache_dir = ""` in the file) turns the cache off.
     pub cache_dir: Option<PathBuf>,
     /// `--native-probe`.
     pub native_probe: Option<String>,
@@ -245,6 +245,12 @@ mod tests {
         assert_eq!(config.limits.max_frame_bytes, Limits::default().max_frame_bytes);
         assert_eq!(config.modules["datafeed"]["TICK_MS"], "50");
         assert_eq!(config.modules["datafeed"]["NAME"], "x");
+    }
+
+    #[test]
+    fn an_empty_cache_dir_turns_the_cache_off() {
+        assert_eq!(Config::from_toml("", &ConfigSources::default()).unwrap().cache_dir, Some(DEFAULT_CACHE_DIR.into()));
+        assert_eq!(Config::from_toml("cache_dir = \"\"\n", &ConfigSources::default()).unwrap().cache_dir, None);
     }
 
     #[test]
