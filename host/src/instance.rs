@@ -105,8 +105,7 @@ impl Blueprint {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        store.data_mut().call_started = std::time::Instant::now();
-        store.set_epoch_deadline(1);
+        arm(&mut store);
         let instance = pre
             .instantiate_async(&mut store)
             .await
@@ -153,18 +152,6 @@ impl Instance {
         std::mem::take(&mut self.state().topics)
     }
 
-    /// The store and bindings, with the deadline of the next call started.
-    fn wasm(&mut self) -> Option<(&WsRouteService, &mut Store<GuestState>)> {
-        match &mut self.backend {
-            Backend::Wasm { store, bindings, .. } => {
-                store.data_mut().call_started = std::time::Instant::now();
-                store.set_epoch_deadline(1);
-                Some((bindings, store))
-            }
-            Backend::Native { .. } => None,
-        }
-    }
-
     /// Whether the component serves HTTP (`wasi:http/incoming-handler`).
     pub fn serves_http(&self) -> bool {
         matches!(&self.backend, Backend::Wasm { http: Some(_), .. })
@@ -180,8 +167,7 @@ impl Instance {
         };
         let request = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let response = store.data_mut().http().new_response_outparam(reply)?;
-        store.data_mut().call_started = std::time::Instant::now();
-        store.set_epoch_deadline(1);
+        arm(store);
         match tokio::time::timeout(deadline, http.call_handle(&mut *store, request, response)).await {
             Ok(result) => Ok(result?),
             Err(_) => anyhow::bail!("the HTTP handler ran past its deadline"),
@@ -190,50 +176,74 @@ impl Instance {
 
     /// The `routes` export.
     pub async fn routes(&mut self) -> Result<Vec<Route>> {
-        match self.wasm() {
-            Some((bindings, store)) => Ok(bindings.call_routes(store).await?),
-            None => Ok(NativeProbe::routes()),
+        match &mut self.backend {
+            Backend::Wasm { store, bindings, .. } => {
+                arm(store);
+                Ok(bindings.call_routes(store).await?)
+            }
+            Backend::Native { .. } => Ok(NativeProbe::routes()),
         }
     }
 
     /// The `build-topic` export.
     pub async fn build_topic(&mut self, route: &str, request: &str) -> Result<Result<String, GuestError>> {
-        match self.wasm() {
-            Some((bindings, store)) => Ok(bindings.call_build_topic(store, route, request).await?),
-            None => Ok(NativeProbe::build_topic(route, request)),
+        match &mut self.backend {
+            Backend::Wasm { store, bindings, .. } => {
+                arm(store);
+                Ok(bindings.call_build_topic(store, route, request).await?)
+            }
+            Backend::Native { .. } => Ok(NativeProbe::build_topic(route, request)),
         }
     }
 
     /// The `create-topic` export.
     pub async fn create_topic(&mut self, topic: &str) -> Result<Result<(), GuestError>> {
-        if let Backend::Native { state, producer } = &mut self.backend {
-            producer.create_topic(state, topic);
-            return Ok(Ok(()));
+        match &mut self.backend {
+            Backend::Wasm { store, bindings, .. } => {
+                arm(store);
+                Ok(bindings.call_create_topic(store, &topic.to_owned()).await?)
+            }
+            Backend::Native { state, producer } => {
+                producer.create_topic(state, topic);
+                Ok(Ok(()))
+            }
         }
-        let Some((bindings, store)) = self.wasm() else { return Ok(Ok(())) };
-        Ok(bindings.call_create_topic(store, &topic.to_owned()).await?)
     }
 
     /// The `remove-topic` export. The topic's timer is cleared first.
     pub async fn remove_topic(&mut self, topic: &str) -> Result<()> {
         self.state().timers.clear(topic);
-        if let Backend::Native { producer, .. } = &mut self.backend {
-            producer.remove_topic(topic);
-            return Ok(());
+        match &mut self.backend {
+            Backend::Wasm { store, bindings, .. } => {
+                arm(store);
+                Ok(bindings.call_remove_topic(store, &topic.to_owned()).await?)
+            }
+            Backend::Native { producer, .. } => {
+                producer.remove_topic(topic);
+                Ok(())
+            }
         }
-        let Some((bindings, store)) = self.wasm() else { return Ok(()) };
-        Ok(bindings.call_remove_topic(store, &topic.to_owned()).await?)
     }
 
     /// The `on-timer` export.
     pub async fn on_timer(&mut self, topic: &str) -> Result<()> {
-        if let Backend::Native { state, producer } = &mut self.backend {
-            producer.on_timer(state, topic);
-            return Ok(());
+        match &mut self.backend {
+            Backend::Wasm { store, bindings, .. } => {
+                arm(store);
+                Ok(bindings.call_on_timer(store, &topic.to_owned()).await?)
+            }
+            Backend::Native { state, producer } => {
+                producer.on_timer(state, topic);
+                Ok(())
+            }
         }
-        let Some((bindings, store)) = self.wasm() else { return Ok(()) };
-        Ok(bindings.call_on_timer(store, &topic.to_owned()).await?)
     }
+}
+
+/// Starts the deadline of the next call into `store`'s guest.
+fn arm(store: &mut Store<GuestState>) {
+    store.data_mut().call_started = std::time::Instant::now();
+    store.set_epoch_deadline(1);
 }
 
 /// A guest's refusal as text for a client.
