@@ -13,6 +13,7 @@ use crate::config::Limits;
 use crate::module::Module;
 use crate::peer::{CloseReason, Control, Overflow, Peer, close_code};
 use crate::protocol;
+use crate::rate::TokenBucket;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -66,7 +67,8 @@ async fn read_loop(
         }
     };
     tokio::pin!(lifespan);
-    let mut rate = RateLimit::new(limits.client_messages_per_second, limits.client_message_burst);
+    let mut rate =
+        TokenBucket::new(f64::from(limits.client_messages_per_second), f64::from(limits.client_message_burst.max(1)));
     loop {
         let message = tokio::select! {
             () = control.closed() => return,
@@ -83,13 +85,13 @@ async fn read_loop(
         control.touch(started.elapsed().as_millis() as u64);
         match message {
             Message::Text(text) => {
-                if !rate.allow() {
+                if !rate.try_take() {
                     return control.close(close_code::POLICY, "too many messages");
                 }
                 handle_text(module, peer, &text).await;
             }
             Message::Binary(_) => {
-                if !rate.allow() {
+                if !rate.try_take() {
                     return control.close(close_code::POLICY, "too many messages");
                 }
                 peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
@@ -223,33 +225,6 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// A token bucket: `rate` messages per second sustained, `burst` at once.
-struct RateLimit {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    fn new(rate: u32, burst: u32) -> Self {
-        let burst = f64::from(burst.max(1));
-        Self { rate: f64::from(rate), burst, tokens: burst, last: Instant::now() }
-    }
-
-    fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,12 +233,5 @@ mod tests {
     fn truncates_on_char_boundaries() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 123), "abc");
-    }
-
-    #[test]
-    fn the_rate_limit_allows_a_burst_then_refuses() {
-        let mut rate = RateLimit::new(0, 3);
-        assert!(rate.allow() && rate.allow() && rate.allow());
-        assert!(!rate.allow());
     }
 }

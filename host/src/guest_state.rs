@@ -8,6 +8,7 @@
 use crate::bindings::{WsRouteServiceImports, topicwire};
 use crate::config::Limits;
 use crate::guest_log::{GuestLog, Stream};
+use crate::rate::TokenBucket;
 use crate::timers::Timers;
 use crate::topics::{Rejected, TopicTable};
 use serde::Serialize;
@@ -34,13 +35,6 @@ pub struct Refusals {
     pub timers: u64,
 }
 
-/// A token bucket refilled at `max_updates_per_second`, holding one second's worth.
-#[derive(Debug)]
-struct UpdateBudget {
-    tokens: f64,
-    last: Instant,
-}
-
 /// Everything a component instance's store holds.
 pub struct GuestState {
     module: Arc<str>,
@@ -60,7 +54,8 @@ pub struct GuestState {
     pub published: u64,
     /// When the current call into the guest started, for its deadline.
     pub call_started: Instant,
-    budget: UpdateBudget,
+    /// `max_updates_per_second`, holding one second's worth.
+    updates: TokenBucket,
     limits: Arc<Limits>,
 }
 
@@ -93,23 +88,8 @@ impl GuestState {
             refusals: Refusals::default(),
             published: 0,
             call_started: Instant::now(),
-            budget: UpdateBudget { tokens: limits.max_updates_per_second as f64, last: Instant::now() },
+            updates: TokenBucket::new(limits.max_updates_per_second as f64, limits.max_updates_per_second as f64),
             limits,
-        }
-    }
-
-    /// Takes one update from the rate budget; false when it is spent.
-    fn within_rate(&mut self) -> bool {
-        let rate = self.limits.max_updates_per_second as f64;
-        let now = Instant::now();
-        let refill = now.duration_since(self.budget.last).as_secs_f64() * rate;
-        self.budget.tokens = (self.budget.tokens + refill).min(rate);
-        self.budget.last = now;
-        if self.budget.tokens >= 1.0 {
-            self.budget.tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 
@@ -160,7 +140,7 @@ impl topicwire::ws::types::Host for GuestState {}
 
 impl WsRouteServiceImports for GuestState {
     fn topic_update(&mut self, topic: String, data: String) {
-        if !self.within_rate() {
+        if !self.updates.try_take() {
             self.refusals.rate_limited += 1;
             self.refuse(self.refusals.rate_limited, "over max_updates_per_second", &topic);
             return;

@@ -14,7 +14,8 @@
 //! - [`instance`]: one instance's store and deadline-bounded calls; [`native`]: the
 //!   built-in producer the benchmarks compare components against.
 //! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest stdio.
-//! - [`topics`]: live topics, reference counting, fan-out; [`timers`]: guest timers.
+//! - [`topics`]: live topics, reference counting, fan-out; [`timers`]: guest timers;
+//!   [`rate`]: the token bucket behind rate limits.
 //! - [`gateway`]: HTTP routes; [`connection`]: one WebSocket; [`peer`]: its queue and close.
 //! - [`protocol`]: the wire protocol; [`asyncapi`]: AsyncAPI documents; [`metrics`]: `/metrics`.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.
@@ -35,6 +36,7 @@ pub mod module;
 pub mod native;
 pub mod peer;
 pub mod protocol;
+pub mod rate;
 pub mod registry;
 pub mod server;
 pub mod shutdown;
