@@ -16,6 +16,7 @@ use crate::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe
 use crate::peer::{ConnId, Peer};
 use crate::protocol::{self, Op};
 pub use crate::status::{LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
+use crate::timers::sleep_until;
 use crate::topics::{Removal, TopicTable};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -485,13 +486,6 @@ fn notify_dropped(topics: &mut TopicTable, topic: &str, message: &str) {
 
 fn route_of_topic(topic: &str) -> &str {
     topic.split_once(':').map_or("", |(route, _)| route)
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Wall-clock time in epoch milliseconds.

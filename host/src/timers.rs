@@ -82,6 +82,15 @@ impl Timers {
     }
 }
 
+/// Sleeps until `at`, or forever when there is nothing to wait for (a
+/// `select!` branch that never fires).
+pub async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! served is not loaded again.
 
 use crate::registry::{Registry, is_component_file, module_name};
+use crate::timers::sleep_until;
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};
 use std::collections::HashMap;
@@ -70,12 +71,5 @@ async fn apply(registry: &Registry, path: &Path) {
         let _ = registry.load_file(path).await;
     } else if let Ok(name) = module_name(path) {
         registry.unload(&name).await;
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
