@@ -16,6 +16,7 @@ use crate::config::Limits;
 use crate::connection;
 use crate::peer::Peer;
 use crate::registry::Registry;
+use crate::status::ModuleReport;
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
@@ -75,21 +76,25 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({"status": "ok", "modules": state.registry.modules().len()}))
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    let mut modules = Vec::new();
-    for module in state.registry.modules() {
-        modules.push(crate::metrics::ModuleMetrics { status: module.status(), live: module.live().await });
+/// The report of every loaded module, for `/api/v1/modules` and `/metrics`.
+async fn reports(registry: &Registry) -> Vec<ModuleReport> {
+    let mut reports = Vec::new();
+    for module in registry.modules() {
+        reports.push(ModuleReport { status: module.status(), live: module.live().await });
     }
+    reports
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
     let connections = state.limits.max_connections - state.connections.available_permits();
-    let text = crate::metrics::render(&modules, connections, state.registry.failed().len());
+    let text = crate::metrics::render(&reports(&state.registry).await, connections, state.registry.failed().len());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
     let mut modules = Vec::new();
-    for module in state.registry.modules() {
-        let mut entry = serde_json::to_value(module.status()).unwrap_or_default();
-        let live = module.live().await;
+    for ModuleReport { status, live } in reports(&state.registry).await {
+        let mut entry = serde_json::to_value(status).unwrap_or_default();
         entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();

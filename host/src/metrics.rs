@@ -1,19 +1,11 @@
 //! `GET /metrics`: the host's counters in the Prometheus text format, built
 //! on request from what the modules and the gateway already track.
 
-use crate::module::{LiveInfo, ModuleState, ModuleStatus};
+use crate::status::{ModuleReport, ModuleState};
 use std::fmt::Write;
 
-/// One module's numbers.
-pub struct ModuleMetrics {
-    /// Status (name, reloads, restarts, state).
-    pub status: ModuleStatus,
-    /// Live topics and publishing counters.
-    pub live: LiveInfo,
-}
-
 /// The exposition text.
-pub fn render(modules: &[ModuleMetrics], connections: usize, failed_loads: usize) -> String {
+pub fn render(modules: &[ModuleReport], connections: usize, failed_loads: usize) -> String {
     let mut out = String::new();
     gauge(&mut out, "topicwire_connections", "Open WebSocket connections.", &[(String::new(), connections as f64)]);
     gauge(
@@ -22,7 +14,7 @@ pub fn render(modules: &[ModuleMetrics], connections: usize, failed_loads: usize
         "Component files that failed to load and serve nothing.",
         &[(String::new(), failed_loads as f64)],
     );
-    let per_module = |value: &dyn Fn(&ModuleMetrics) -> f64| -> Vec<(String, f64)> {
+    let per_module = |value: &dyn Fn(&ModuleReport) -> f64| -> Vec<(String, f64)> {
         modules.iter().map(|m| (format!("{{module=\"{}\"}}", m.status.module), value(m))).collect()
     };
     gauge(&mut out, "topicwire_module_topics", "Live topics.", &per_module(&|m| m.live.topics.len() as f64));

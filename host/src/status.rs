@@ -107,3 +107,11 @@ pub struct LiveInfo {
     /// Updates and timers the host refused from the instance.
     pub refused: Refusals,
 }
+
+/// Everything a module reports: its status and its live counters.
+pub struct ModuleReport {
+    /// Status (name, version, state, reloads, restarts, ...).
+    pub status: ModuleStatus,
+    /// Live topics and publishing counters.
+    pub live: LiveInfo,
+}
