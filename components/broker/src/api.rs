@@ -15,9 +15,9 @@
 //! refused request changes nothing. Before answering, the account catches up
 //! with the market (fills due since its last tick).
 
-use crate::models::{ModifyOrder, PlaceOrder};
-use crate::state::{self, now_ms};
-use crate::trading::Refusal;
+use crate::models::{ModifyOrder, Order, PlaceOrder};
+use crate::state::{self, State, now_ms};
+use crate::trading::{Event, Refusal};
 use serde_json::json;
 use topicwire_guest::http::{HttpService, Request, Response};
 
@@ -46,29 +46,25 @@ fn route(request: &Request, account: &str) -> Result<Response, Refusal> {
     match (request.method.as_str(), request.segments().as_slice()) {
         ("POST", ["orders"]) => {
             let order: PlaceOrder = body(request)?;
-            let (order, events) = state::with(|state| {
+            let order = apply(account, |state| {
                 let known = state.knows(&order.symbol);
                 state.account(account).place(order, |_| known, now)
             })?;
-            crate::service::stream(account, events);
             Ok(Response::json(201, &json!({"orderId": order.id})))
         }
         ("GET", ["orders"]) => Ok(Response::json(200, &state::with(|state| state.account(account).orders()))),
         ("PUT", ["orders", id]) => {
             let change: ModifyOrder = body(request)?;
-            let (order, events) = state::with(|state| state.account(account).modify(id, change, now))?;
-            crate::service::stream(account, events);
+            let order = apply(account, |state| state.account(account).modify(id, change, now))?;
             Ok(Response::json(200, &order))
         }
         ("DELETE", ["orders", id]) => {
-            let (order, events) = state::with(|state| state.account(account).cancel(id, now))?;
-            crate::service::stream(account, events);
+            let order = apply(account, |state| state.account(account).cancel(id, now))?;
             Ok(Response::json(200, &order))
         }
         ("GET", ["positions"]) => Ok(Response::json(200, &state::with(|state| state.account(account).positions()))),
         ("DELETE", ["positions", id]) => {
-            let (order, events) = state::with(|state| state.account(account).close_position(id, now))?;
-            crate::service::stream(account, events);
+            let order = apply(account, |state| state.account(account).close_position(id, now))?;
             Ok(Response::json(200, &json!({"orderId": order.id})))
         }
         ("GET", ["account"]) => {
@@ -86,6 +82,19 @@ fn route(request: &Request, account: &str) -> Result<Response, Refusal> {
         }
         (method, _) => Err(Refusal { status: 404, message: format!("no such endpoint: {method} {}", request.path) }),
     }
+}
+
+/// Makes a change to the state and streams the events it produced to
+/// `account`'s topics; returns the order it concerns.
+fn apply(
+    account: &str,
+    change: impl FnOnce(&mut State) -> Result<(Order, Vec<Event>), Refusal>,
+) -> Result<Order, Refusal> {
+    state::with(|state| {
+        let (order, events) = change(state)?;
+        state.publish(account, events);
+        Ok(order)
+    })
 }
 
 /// The JSON body as `T`; the error names the field.

@@ -3,7 +3,6 @@
 
 use crate::models::AccountRequest;
 use crate::state::{self, State};
-use crate::trading::Event;
 use crate::ws_generated::{
     BrokerConnectionWsTopic, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic, ServiceError,
     WsRouteService,
@@ -114,9 +113,4 @@ impl WsRouteService for Broker {
     fn on_timer_broker_connection(topic: &BrokerConnectionWsTopic) {
         ticked(topic.request());
     }
-}
-
-/// Streams events produced outside a topic call (the REST API).
-pub fn stream(account: &str, events: Vec<Event>) {
-    state::with(|state| state.publish(account, events));
 }

@@ -6,7 +6,7 @@
 
 use crate::models::{AccountRequest, BrokerConnection};
 use crate::trading::{Account, Event};
-use crate::ws_generated::{BrokerConnectionWsTopic, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic};
+use crate::ws_generated::{EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic};
 use market_sim::Market;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -103,28 +103,40 @@ impl State {
     /// Streams `events` to account `id`'s live topics (others are not published).
     pub fn publish(&mut self, id: &str, events: Vec<Event>) {
         let request = AccountRequest { account_id: id.to_owned() };
+        let live = self.live.get(id);
+        let is_live = |topic: &str| live.is_some_and(|topics| topics.contains(topic));
         for event in events {
             match event {
-                Event::Order(order) => self.send(OrderWsTopic::new(request.clone()), |topic| topic.update(&order)),
+                Event::Order(order) => {
+                    if let Ok(topic) = OrderWsTopic::new(request.clone())
+                        && is_live(topic.as_str())
+                    {
+                        topic.update(&order);
+                    }
+                }
                 Event::Execution(execution) => {
-                    self.send(ExecutionWsTopic::new(request.clone()), |topic| topic.update(&execution));
+                    if let Ok(topic) = ExecutionWsTopic::new(request.clone())
+                        && is_live(topic.as_str())
+                    {
+                        topic.update(&execution);
+                    }
                 }
                 Event::Position(position) => {
-                    self.send(PositionWsTopic::new(request.clone()), |topic| topic.update(&position));
+                    if let Ok(topic) = PositionWsTopic::new(request.clone())
+                        && is_live(topic.as_str())
+                    {
+                        topic.update(&position);
+                    }
                 }
                 Event::Equity(equity) => {
                     self.last_equity.insert(id.to_owned(), now_ms());
-                    self.send(EquityWsTopic::new(request.clone()), |topic| topic.update(&equity));
+                    if let Ok(topic) = EquityWsTopic::new(request.clone())
+                        && is_live(topic.as_str())
+                    {
+                        topic.update(&equity);
+                    }
                 }
             }
-        }
-    }
-
-    fn send<T: TopicName>(&self, topic: Result<T, topicwire_guest::ServiceError>, publish: impl FnOnce(&T)) {
-        if let Ok(topic) = topic
-            && self.live.values().any(|topics| topics.contains(topic.name()))
-        {
-            publish(&topic);
         }
     }
 
@@ -162,21 +174,3 @@ impl State {
         BrokerConnection { status: 1, message: "Connected".into(), disconnect_type: 0, timestamp: now_ms() }
     }
 }
-
-/// The topic string of a generated topic type.
-pub trait TopicName {
-    /// The canonical topic.
-    fn name(&self) -> &str;
-}
-
-macro_rules! topic_name {
-    ($($topic:ty),+) => {$(
-        impl TopicName for $topic {
-            fn name(&self) -> &str {
-                self.as_str()
-            }
-        }
-    )+};
-}
-
-topic_name!(OrderWsTopic, ExecutionWsTopic, PositionWsTopic, EquityWsTopic, BrokerConnectionWsTopic);

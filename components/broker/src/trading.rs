@@ -225,9 +225,9 @@ impl Account {
     }
 
     fn working_order(&mut self, id: &str) -> Result<&mut Order, Refusal> {
-        let key = id.parse::<u64>().ok().filter(|key| self.orders.contains_key(key));
-        let Some(key) = key else { return refuse(404, format!("no order `{id}`")) };
-        let order = self.orders.get_mut(&key).ok_or(Refusal { status: 404, message: format!("no order `{id}`") })?;
+        let Some(order) = id.parse::<u64>().ok().and_then(|key| self.orders.get_mut(&key)) else {
+            return refuse(404, format!("no order `{id}`"));
+        };
         if order.status != OrderStatus::Working {
             return refuse(409, format!("order `{id}` is no longer working (status {})", order.status as i8));
         }
