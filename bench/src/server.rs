@@ -28,7 +28,8 @@ impl Server {
         native: bool,
     ) -> Result<Self> {
         let addr = free_port()?;
-        let config_file = components.path().join("..").join(format!("bench-{}.toml", addr.port()));
+        // Inside the components folder (the host only loads `*.wasm` there), so it goes with the folder.
+        let config_file = components.path().join("topicwire.toml");
         std::fs::write(&config_file, config)?;
         let mut command = match core {
             Some(core) if Path::new("/usr/bin/taskset").exists() => {
