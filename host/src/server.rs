@@ -1,9 +1,9 @@
 //! `topicwire serve`: loads the components, serves them until shutdown.
 
 use crate::config::Config;
-use crate::engine::Runtime;
-use crate::gateway::{AppState, app};
-use crate::registry::Registry;
+use crate::edge::gateway::{AppState, app};
+use crate::runtime::engine::Runtime;
+use crate::runtime::registry::Registry;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -20,7 +20,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     if let Some(name) = &config.native_probe {
         registry.load_native(name).await?;
     }
-    crate::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
+    crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
     let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!("listening on http://{address}");

@@ -7,10 +7,10 @@
 //! the running version). A file that fails to load never disturbs what runs.
 
 use crate::config::{Config, Limits};
-use crate::engine::Runtime;
-use crate::instance::Blueprint;
-use crate::module::{LastError, Module, RouteInfo, Version, now_ms};
-use crate::topics::TopicTable;
+use crate::hub::topics::TopicTable;
+use crate::runtime::engine::Runtime;
+use crate::runtime::instance::Blueprint;
+use crate::runtime::module::{LastError, Module, RouteInfo, Version, now_ms};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! `GET /metrics`: the host's counters in the Prometheus text format, built
 //! on request from what the modules and the gateway already track.
 
-use crate::status::{ModuleReport, ModuleState};
+use crate::runtime::status::{ModuleReport, ModuleState};
 use std::fmt::Write;
 
 /// The exposition text.

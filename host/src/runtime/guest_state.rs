@@ -5,12 +5,12 @@
 //! The guest reaches the topic table directly through `topic-update`: the
 //! store belongs to one actor task, so publishing takes no lock.
 
-use crate::bindings::{WsRouteServiceImports, topicwire};
 use crate::config::Limits;
-use crate::guest_log::{GuestLog, Stream};
+use crate::hub::topics::{Rejected, TopicTable};
 use crate::rate::TokenBucket;
-use crate::timers::Timers;
-use crate::topics::{Rejected, TopicTable};
+use crate::runtime::bindings::{WsRouteServiceImports, topicwire};
+use crate::runtime::guest_log::{GuestLog, Stream};
+use crate::runtime::timers::Timers;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,8 +5,8 @@
 //! exists while it has subscribers; a connection counts once per topic.
 //! Each update is framed once and the bytes are shared by every subscriber.
 
-use crate::peer::{ConnId, Peer};
-use crate::protocol;
+use crate::edge::protocol;
+use crate::hub::peer::{ConnId, Peer};
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

@@ -2,9 +2,9 @@
 //! error and live counters, as `/api/v1/modules`, AsyncAPI and `/metrics`
 //! show them.
 
-use crate::bindings::topicwire::ws::types::Route;
-use crate::guest_state::Refusals;
-use crate::topics::TopicInfo;
+use crate::hub::topics::TopicInfo;
+use crate::runtime::bindings::topicwire::ws::types::Route;
+use crate::runtime::guest_state::Refusals;
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -12,12 +12,12 @@
 //! [`CRASH_WINDOW`], quarantine the module until a new version is loaded.
 
 use crate::config::Limits;
-use crate::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe};
-use crate::peer::{ConnId, Peer};
-use crate::protocol::{self, Op};
-pub use crate::status::{LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
-use crate::timers::sleep_until;
-use crate::topics::{Removal, TopicTable};
+use crate::edge::protocol::{self, Op};
+use crate::hub::peer::{ConnId, Peer};
+use crate::hub::topics::{Removal, TopicTable};
+use crate::runtime::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe};
+pub use crate::runtime::status::{LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
+use crate::runtime::timers::sleep_until;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

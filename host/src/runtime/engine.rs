@@ -3,12 +3,12 @@
 //!
 //! Epoch interruption bounds every call into a guest: a ticker thread bumps
 //! the epoch every [`EPOCH_TICK`], and each store checks its call deadline at
-//! each tick (see [`crate::instance`]).
+//! each tick (see [`crate::runtime::instance`]).
 
-use crate::bindings::WsRouteService;
-use crate::cache::ArtifactCache;
 use crate::config::Limits;
-use crate::guest_state::GuestState;
+use crate::runtime::bindings::WsRouteService;
+use crate::runtime::cache::ArtifactCache;
+use crate::runtime::guest_state::GuestState;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,15 +5,15 @@
 //!
 //! Bad input never closes the connection: every frame gets an answer. What
 //! does close it: a frame over `max_frame_bytes` (1009), more than the
-//! allowed message rate (1008), a lasting slow consumer (1008, see [`crate::peer`]),
+//! allowed message rate (1008), a lasting slow consumer (1008, see [`crate::hub::peer`]),
 //! the lifespan limit (1000), module unload and shutdown (1001), and a dead
 //! peer (dropped after `idle_timeout_ms` without a frame).
 
 use crate::config::Limits;
-use crate::module::Module;
-use crate::peer::{CloseReason, Control, Overflow, Peer, close_code};
-use crate::protocol;
+use crate::edge::protocol;
+use crate::hub::peer::{CloseReason, Control, Overflow, Peer, close_code};
 use crate::rate::TokenBucket;
+use crate::runtime::module::Module;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -188,7 +188,7 @@ async fn write_loop(
 }
 
 /// Writes `first` and whatever else is queued (up to [`MAX_BATCH`]) with one
-/// flush; once the queue is empty, also what overflowed (see [`crate::peer`]).
+/// flush; once the queue is empty, also what overflowed (see [`crate::hub::peer`]).
 async fn write_batch(
     sink: &mut SplitSink<WebSocket, Message>,
     first: Utf8Bytes,

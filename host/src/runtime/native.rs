@@ -6,9 +6,9 @@
 //!
 //! Served only when asked for (`--native-probe NAME`).
 
-use crate::bindings::WsRouteServiceImports;
-use crate::bindings::topicwire::ws::types::{Error as GuestError, Route};
-use crate::guest_state::GuestState;
+use crate::runtime::bindings::WsRouteServiceImports;
+use crate::runtime::bindings::topicwire::ws::types::{Error as GuestError, Route};
+use crate::runtime::guest_state::GuestState;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -5,8 +5,8 @@
 //! limits) makes instances cheaply, so a trapped instance is replaced rather
 //! than re-entered, and a new version is instantiated beside the old one.
 
-use crate::bindings::topicwire::ws::types::{Error as GuestError, Route};
-use crate::bindings::{WsRouteService, WsRouteServiceIndices};
+use crate::runtime::bindings::topicwire::ws::types::{Error as GuestError, Route};
+use crate::runtime::bindings::{WsRouteService, WsRouteServiceIndices};
 use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::exports::wasi::http::incoming_handler::{
@@ -20,9 +20,9 @@ pub type HttpRequest = axum::http::Request<http_body_util::Full<bytes::Bytes>>;
 /// Where the component's response head goes.
 pub type ResponseSender = tokio::sync::oneshot::Sender<Result<axum::http::Response<HyperOutgoingBody>, ErrorCode>>;
 use crate::config::Limits;
-use crate::guest_state::GuestState;
-use crate::native::NativeProbe;
-use crate::topics::TopicTable;
+use crate::hub::topics::TopicTable;
+use crate::runtime::guest_state::GuestState;
+use crate::runtime::native::NativeProbe;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +46,7 @@ enum Kind {
         /// Present when the component also exports `wasi:http/incoming-handler`.
         http: Option<HttpIndices>,
     },
-    /// The benchmarks' built-in baseline, see [`crate::native`].
+    /// The benchmarks' built-in baseline, see [`crate::runtime::native`].
     Native,
 }
 
@@ -54,7 +54,7 @@ impl Blueprint {
     /// Links `component` for `module`. Fails if it does not implement the
     /// `ws-route-service` world (missing exports, unknown imports).
     pub fn new(
-        runtime: &crate::engine::Runtime,
+        runtime: &crate::runtime::engine::Runtime,
         module: Arc<str>,
         component: &Component,
         env: Arc<[(String, String)]>,

@@ -6,7 +6,7 @@
 //! `data` = the data schema). Each schema's `$defs` move to
 //! `components/schemas` and their `$ref`s are rewritten to point there.
 
-use crate::module::{ModuleStatus, RouteInfo};
+use crate::runtime::module::{ModuleStatus, RouteInfo};
 use serde_json::{Map, Value, json};
 
 /// The document of one module.

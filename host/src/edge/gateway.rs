@@ -11,12 +11,12 @@
 //! | `GET /healthz` | liveness |
 //! | `GET /metrics` | Prometheus metrics |
 
-use crate::asyncapi;
 use crate::config::Limits;
-use crate::connection;
-use crate::peer::Peer;
-use crate::registry::Registry;
-use crate::status::ModuleReport;
+use crate::edge::connection;
+use crate::hub::peer::Peer;
+use crate::ops::asyncapi;
+use crate::runtime::registry::Registry;
+use crate::runtime::status::ModuleReport;
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
@@ -87,7 +87,7 @@ async fn reports(registry: &Registry) -> Vec<ModuleReport> {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     let connections = state.limits.max_connections - state.connections.available_permits();
-    let text = crate::metrics::render(&reports(&state.registry).await, connections, state.registry.failed().len());
+    let text = crate::ops::metrics::render(&reports(&state.registry).await, connections, state.registry.failed().len());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
