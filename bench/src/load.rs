@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn reads_the_send_time_without_parsing_json() {
-        let frame = r#"{"type":"ticks.update","payload":{"topic":"t","data":{"version":1,"seq":3,"sent_us":1732240000123456}}}"#;
+        let frame = r#"{"type":"ticks.update","payload":{"topic":"t","payload":{"version":1,"seq":3,"sent_us":1732240000123456}}}"#;
         assert_eq!(sent_us(frame), Some(1_732_240_000_123_456));
         assert_eq!(sent_us("{}"), None);
     }

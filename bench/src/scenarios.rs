@@ -237,7 +237,7 @@ async fn hot_swap(settings: &Settings) -> Result<Value> {
         let now = Instant::now();
         largest_gap = largest_gap.max(now - last);
         last = now;
-        if update["data"]["version"] == 2 {
+        if update["payload"]["version"] == 2 {
             break swapped.elapsed();
         }
     };

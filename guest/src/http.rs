@@ -33,10 +33,40 @@ impl Request {
         self.query.as_deref()?.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
     }
 
+    /// The value of query parameter `name`, percent-decoded (`+` is a space);
+    /// `None` when absent or not UTF-8 once decoded.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        let pairs = self.query.as_deref()?.split('&');
+        pairs
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| percent_decode(key).as_deref() == Some(name))
+            .and_then(|(_, value)| percent_decode(value))
+    }
+
     /// The path's segments: `/orders/3` → `["orders", "3"]`.
     pub fn segments(&self) -> Vec<&str> {
         self.path.split('/').filter(|segment| !segment.is_empty()).collect()
     }
+}
+
+/// Decodes `%XX` escapes and `+` (form encoding) in a query component.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// An HTTP response.
@@ -85,6 +115,10 @@ mod tests {
         assert_eq!(request.header("X-Account-Id"), Some("B2"));
         assert_eq!(request.query_param("accountId"), Some("A1"));
         assert_eq!(request.query_param("y"), None);
+        let encoded = Request { query: Some("a=1&accountId=A%201+x&bad=%zz".into()), ..request.clone() };
+        assert_eq!(encoded.query_value("accountId").as_deref(), Some("A 1 x"));
+        assert_eq!(encoded.query_value("bad"), None);
+        assert_eq!(encoded.query_value("b"), None);
         assert_eq!(request.segments(), ["orders", "7"]);
         let response = Response::error(404, "no order 7");
         assert_eq!((response.status, response.body.as_slice()), (404, br#"{"error":"no order 7"}"#.as_slice()));

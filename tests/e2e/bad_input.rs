@@ -48,8 +48,11 @@ async fn every_kind_of_bad_input_is_answered_and_the_connection_stays_usable() {
     let reply = client.subscribe("quotes", json!({"symbols": []})).await;
     assert!(reply["message"].as_str().unwrap().contains("both empty"), "{reply}");
 
-    let reply = client.subscribe("bars", json!("AAPL")).await;
-    assert_eq!(reply["status"], "error");
+    // serde would read a struct positionally from an array; the payload must be an object.
+    let not_an_object = json!({"status": "error", "message": "invalid request: the payload must be a JSON object"});
+    assert_eq!(client.subscribe("bars", json!(["AAPL", "1"])).await, not_an_object);
+    assert_eq!(client.subscribe("bars", json!("AAPL")).await, not_an_object);
+    assert_eq!(client.unsubscribe("bars", json!(["AAPL", "1"])).await, not_an_object);
 
     client.send_message(Message::binary(vec![1, 2, 3])).await;
     let reply = client.recv().await;

@@ -3,6 +3,26 @@
 use serde_json::{Value, json};
 use topicwire_tests::{BROKER_WASM, Client, Host, http_request};
 
+/// `method path` of account A with a raw `body`.
+async fn rest_text(host: &Host, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let headers = [("X-Account-Id", "A"), ("Content-Type", "application/json")];
+    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &headers, body).await
+}
+
+/// Waits until account's first order is FILLED (the account catches up on
+/// each request); returns its id.
+async fn host_eventually_filled(host: &Host, account: &str) -> String {
+    let started = tokio::time::Instant::now();
+    loop {
+        let (_, orders) = rest(host, "GET", "/orders", account, Value::Null).await;
+        if orders[0]["status"] == 2 {
+            return orders[0]["id"].as_str().unwrap().to_owned();
+        }
+        assert!(started.elapsed() < topicwire_tests::DEADLINE, "the market order did not fill: {orders}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 const ROUTES: [&str; 5] = ["orders", "positions", "executions", "equity", "broker-connection"];
 
 async fn broker() -> Host {
@@ -21,7 +41,14 @@ async fn subscribed(host: &Host, account: &str) -> Client {
 
 async fn rest(host: &Host, method: &str, path: &str, account: &str, body: Value) -> (u16, Value) {
     let body = if body.is_null() { String::new() } else { body.to_string() };
-    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &[("X-Account-Id", account)], &body).await
+    let headers = [("X-Account-Id", account), ("Content-Type", "application/json")];
+    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &headers, &body).await
+}
+
+/// A request as the Python system's frontend sends it: no account header.
+async fn frontend(host: &Host, method: &str, path: &str, body: &str) -> (u16, Value) {
+    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &[("Content-Type", "application/json")], body)
+        .await
 }
 
 /// The next broker message other than a periodic equity refresh or the connection status.
@@ -42,14 +69,14 @@ async fn a_market_order_streams_working_then_the_fill_in_order() {
     let mut client = subscribed(&host, "A").await;
     let (status, placed) =
         rest(&host, "POST", "/orders", "A", json!({"symbol": "AAPL", "type": 2, "side": 1, "qty": 10})).await;
-    assert_eq!(status, 201, "{placed}");
+    assert_eq!(status, 200, "{placed}");
     let id = placed["orderId"].as_str().unwrap().to_owned();
 
     let working = next_event(&mut client).await;
     assert_eq!(working["type"], "orders.update");
     assert_eq!(working["payload"]["topic"], r#"orders:{"accountId":"A"}"#);
     assert_eq!(
-        (working["payload"]["data"]["id"].as_str(), working["payload"]["data"]["status"].as_i64()),
+        (working["payload"]["payload"]["id"].as_str(), working["payload"]["payload"]["status"].as_i64()),
         (Some(id.as_str()), Some(6))
     );
 
@@ -65,9 +92,9 @@ async fn a_market_order_streams_working_then_the_fill_in_order() {
     }
     let kinds: Vec<&str> = fill.iter().map(|m| m["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["executions.update", "orders.update", "equity.update", "positions.update"]);
-    let execution = &fill[0]["payload"]["data"];
-    let order = &fill[1]["payload"]["data"];
-    let position = &fill[3]["payload"]["data"];
+    let execution = &fill[0]["payload"]["payload"];
+    let order = &fill[1]["payload"]["payload"];
+    let position = &fill[3]["payload"]["payload"];
     let price = execution["price"].as_f64().unwrap();
     assert_eq!(
         (execution["symbol"].as_str(), execution["qty"].as_f64(), execution["side"].as_i64()),
@@ -89,19 +116,19 @@ async fn a_market_order_streams_working_then_the_fill_in_order() {
     assert_eq!(positions[0], *position);
 
     // Close the position: a round trip realizes the price difference.
-    let (status, _) = rest(&host, "DELETE", "/positions/AAPL", "A", Value::Null).await;
-    assert_eq!(status, 200);
+    let (status, closed) = rest(&host, "DELETE", "/positions/AAPL", "A", Value::Null).await;
+    assert_eq!((status, &closed["success"]), (200, &json!(true)), "{closed}");
     let closing = loop {
         let message = next_event(&mut client).await;
         if message["type"] == "executions.update" {
-            break message["payload"]["data"].clone();
+            break message["payload"]["payload"].clone();
         }
     };
     assert_eq!(closing["side"], -1);
     let closed = loop {
         let message = next_event(&mut client).await;
         if message["type"] == "positions.update" {
-            break message["payload"]["data"].clone();
+            break message["payload"]["payload"].clone();
         }
     };
     assert_eq!(closed["qty"].as_f64(), Some(0.0));
@@ -118,18 +145,20 @@ async fn a_far_limit_order_stays_working_until_cancelled() {
     let host = broker().await;
     let mut client = subscribed(&host, "A").await;
     let order = json!({"symbol": "MSFT", "type": 1, "side": 1, "qty": 5, "limitPrice": 1.0});
-    let (status, placed) = rest(&host, "POST", "/orders", "A", order).await;
-    assert_eq!(status, 201);
+    let (status, placed) = rest(&host, "POST", "/orders", "A", order.clone()).await;
+    assert_eq!(status, 200);
     let id = placed["orderId"].as_str().unwrap();
-    assert_eq!(next_event(&mut client).await["payload"]["data"]["status"], 6);
-    let (status, changed) = rest(&host, "PUT", &format!("/orders/{id}"), "A", json!({"qty": 7})).await;
-    assert_eq!((status, changed["qty"].as_f64()), (200, Some(7.0)));
-    assert_eq!(next_event(&mut client).await["payload"]["data"]["qty"], 7.0);
+    assert_eq!(next_event(&mut client).await["payload"]["payload"]["status"], 6);
+    let mut change = order;
+    change["qty"] = json!(7);
+    let (status, changed) = rest(&host, "PUT", &format!("/orders/{id}"), "A", change).await;
+    assert_eq!((status, changed), (200, json!({"success": true, "message": format!("Order {id} modified")})));
+    assert_eq!(next_event(&mut client).await["payload"]["payload"]["qty"], 7.0);
     let (status, cancelled) = rest(&host, "DELETE", &format!("/orders/{id}"), "A", Value::Null).await;
-    assert_eq!((status, cancelled["status"].as_i64()), (200, Some(1)));
+    assert_eq!((status, cancelled["success"].as_bool()), (200, Some(true)));
     let streamed = next_event(&mut client).await;
     assert_eq!(
-        (streamed["type"].as_str(), streamed["payload"]["data"]["status"].as_i64()),
+        (streamed["type"].as_str(), streamed["payload"]["payload"]["status"].as_i64()),
         (Some("orders.update"), Some(1))
     );
     let (_, orders) = rest(&host, "GET", "/orders", "A", Value::Null).await;
@@ -161,51 +190,201 @@ async fn broker_connection_sends_the_status_on_subscribe() {
     let mut client = host.client("broker").await;
     client.subscribe("broker-connection", json!({"accountId": "A"})).await;
     let status = client.next_update("broker-connection").await;
-    assert_eq!((status["data"]["status"].as_i64(), status["data"]["message"].as_str()), (Some(1), Some("Connected")));
-    assert!(status["data"]["timestamp"].as_i64().unwrap() > 0);
+    assert_eq!(
+        (status["payload"]["status"].as_i64(), status["payload"]["message"].as_str()),
+        (Some(1), Some("Connected"))
+    );
+    assert!(status["payload"]["timestamp"].as_i64().unwrap() > 0);
     host.stop().await;
 }
 
 #[tokio::test]
-async fn bad_requests_get_4xx_and_change_nothing() {
+async fn bad_requests_get_the_python_systems_statuses_and_change_nothing() {
     let host = broker().await;
     let (status, _) =
         rest(&host, "POST", "/orders", "A", json!({"symbol": "AAPL", "type": 2, "side": 1, "qty": 1})).await;
-    assert_eq!(status, 201);
-    let (_, before) = rest(&host, "GET", "/orders", "A", Value::Null).await;
+    assert_eq!(status, 200);
     // With no topic live, the account catches up with the market on each request.
-    let (_, orders) = rest(&host, "GET", "/orders", "A", Value::Null).await;
-    assert_eq!(orders[0]["status"], 2, "the market order filled: {orders}");
-    let filled_id = orders[0]["id"].as_str().unwrap().to_owned();
+    let filled = host_eventually_filled(&host, "A").await;
+    let (_, before) = rest(&host, "GET", "/orders", "A", Value::Null).await;
 
-    let cases: Vec<(&str, String, &str, u16, &str)> = vec![
-        ("POST", "/orders".into(), "{not json", 400, "invalid body"),
-        ("POST", "/orders".into(), r#"{"symbol":"NOPE","type":2,"side":1,"qty":1}"#, 400, "unknown symbol `NOPE`"),
+    let refused: Vec<(&str, String, &str, u16, &str)> = vec![
+        (
+            "POST",
+            "/orders".into(),
+            r#"{"symbol":"NOPE","type":1,"side":1,"qty":1,"limitPrice":1}"#,
+            400,
+            "unknown symbol `NOPE`",
+        ),
+        ("POST", "/orders".into(), r#"{"symbol":"NOPE","type":2,"side":1,"qty":1}"#, 400, "seenPrice"),
         ("POST", "/orders".into(), r#"{"symbol":"AAPL","type":2,"side":1,"qty":0}"#, 400, "qty"),
         ("POST", "/orders".into(), r#"{"symbol":"AAPL","type":2,"side":1,"qty":-5}"#, 400, "qty"),
-        ("POST", "/orders".into(), r#"{"symbol":"AAPL","type":9,"side":1,"qty":1}"#, 400, "type"),
         ("POST", "/orders".into(), r#"{"symbol":"AAPL","type":1,"side":1,"qty":1}"#, 400, "limitPrice"),
-        ("PUT", "/orders/999".into(), r#"{"qty":2}"#, 404, "no order `999`"),
+        ("POST", "/orders".into(), r#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":-5}"#, 400, "limitPrice"),
+        (
+            "PUT",
+            format!("/orders/{filled}"),
+            r#"{"symbol":"AAPL","type":2,"side":1,"qty":2}"#,
+            400,
+            "no longer working",
+        ),
+        ("PUT", "/orders/999".into(), r#"{"symbol":"AAPL","type":2,"side":1,"qty":2}"#, 404, "no order `999`"),
         ("DELETE", "/orders/999".into(), "", 404, "no order `999`"),
-        ("PUT", format!("/orders/{filled_id}"), r#"{"qty":2}"#, 409, "no longer working"),
         ("DELETE", "/positions/MSFT".into(), "", 404, "no open position"),
-        ("GET", "/nowhere".into(), "", 404, "no such endpoint"),
+        ("DELETE", "/positions/AAPL?amount=5".into(), "", 400, "amount"),
+        ("PUT", "/positions/MSFT/brackets".into(), r#"{"stopLoss":1}"#, 404, "no open position"),
+        ("PUT", "/leverage/set".into(), r#"{"symbol":"AAPL","orderType":2,"side":1,"leverage":500}"#, 400, "leverage"),
+        ("GET", "/nowhere".into(), "", 404, "Not Found"),
+        ("PATCH", "/orders".into(), "", 405, "Method Not Allowed"),
+        ("POST", "/debug/reset".into(), "", 404, "Not Found"),
     ];
-    for (method, path, body, expected, message) in cases {
-        let (status, reply) =
-            http_request(host.addr, method, &format!("/api/v1/broker{path}"), &[("X-Account-Id", "A")], body).await;
+    for (method, path, body, expected, message) in refused {
+        let (status, reply) = rest_text(&host, method, &path, body).await;
         assert_eq!(status, expected, "{method} {path} {body}: {reply}");
-        assert!(reply["error"].as_str().unwrap().contains(message), "{method} {path}: {reply}");
+        assert!(reply["detail"].as_str().unwrap().contains(message), "{method} {path}: {reply}");
     }
-    let (status, reply) = http_request(host.addr, "GET", "/api/v1/broker/orders", &[], "").await;
+    let unprocessable: Vec<(&str, &str, &str, Value)> = vec![
+        ("POST", "/orders", "{not json", json!("json_invalid")),
+        ("POST", "/orders", r#"["AAPL",2,1,1]"#, json!("model_attributes_type")),
+        ("POST", "/orders", r#"{"symbol":"AAPL","type":9,"side":1,"qty":1}"#, json!("value_error")),
+        ("POST", "/orders", r#"{"symbol":"AAPL","type":2,"side":1}"#, json!("missing")),
+        ("PUT", "/positions/AAPL/brackets", r#"{"stopLoss":"high"}"#, json!("value_error")),
+        ("GET", "/leverage/info?symbol=AAPL&orderType=x&side=1", "", json!("int_parsing")),
+        ("GET", "/leverage/info?symbol=AAPL", "", json!("missing")),
+    ];
+    for (method, path, body, kind) in unprocessable {
+        let (status, reply) = rest_text(&host, method, path, body).await;
+        assert_eq!((status, &reply["detail"][0]["type"]), (422, &kind), "{method} {path} {body}: {reply}");
+        assert!(reply["detail"][0]["loc"][0].is_string(), "{reply}");
+    }
+    let (_, missing) = rest_text(&host, "POST", "/orders", r#"{"symbol":"AAPL","type":2,"side":1}"#).await;
+    assert_eq!(missing["detail"][0]["loc"], json!(["body", "qty"]));
+    let (status, reply) = rest(&host, "GET", "/orders", &"x".repeat(65), Value::Null).await;
     assert_eq!(status, 400, "{reply}");
     let (_, after) = rest(&host, "GET", "/orders", "A", Value::Null).await;
-    assert_eq!(after.as_array().unwrap().len(), before.as_array().unwrap().len());
-    assert_eq!(after[0]["id"], before[0]["id"]);
+    assert_eq!(after, before, "refused requests changed nothing");
     // A module without a REST API answers 404 there.
     let datafeed = Host::start_with(&[("datafeed", topicwire_tests::DATAFEED_WASM)], "").await;
     let (status, reply) = datafeed.get("/api/v1/datafeed/orders").await;
     assert_eq!(status, 404, "{reply}");
     datafeed.stop().await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn every_rest_call_of_the_python_system_answers_in_its_shape() {
+    let host = broker().await;
+    // Its frontend sends no account: the default account serves.
+    let mut client = subscribed(&host, "DEMO-ACCOUNT").await;
+    let order = r#"{"symbol":"AAPL","type":2,"side":1,"qty":10,"takeProfit":100000,"stopLoss":0.01}"#;
+    let (status, preview) = frontend(&host, "POST", "/orders/preview", order).await;
+    assert_eq!(status, 200, "{preview}");
+    let rows: Vec<&str> = preview["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|section| section["rows"].as_array().unwrap())
+        .map(|row| row["title"].as_str().unwrap())
+        .collect();
+    for title in ["Symbol", "Side", "Quantity", "Estimated value", "Commission", "Margin"] {
+        assert!(rows.contains(&title), "{title} missing from {preview}");
+    }
+    let cost = &preview["sections"][1]["rows"];
+    let value: f64 = cost[0]["value"].as_str().unwrap().parse().unwrap();
+    let commission: f64 = cost[1]["value"].as_str().unwrap().parse().unwrap();
+    assert!((commission - value * 0.001).abs() < 0.011, "{preview}");
+
+    let (status, placed) = frontend(&host, "POST", "/orders", order).await;
+    assert_eq!(status, 200, "{placed}");
+    assert!(placed["orderId"].is_string(), "{placed}");
+    while next_event(&mut client).await["type"] != "positions.update" {}
+
+    let (_, executions) = frontend(&host, "GET", "/executions/AAPL", "").await;
+    assert_eq!(executions.as_array().unwrap().len(), 1, "{executions}");
+    assert_eq!((executions[0]["qty"].as_f64(), executions[0]["side"].as_i64()), (Some(10.0), Some(1)));
+    let (_, none) = frontend(&host, "GET", "/executions/MSFT", "").await;
+    assert_eq!(none, json!([]));
+    let (_, positions) = frontend(&host, "GET", "/positions", "").await;
+    assert_eq!((positions[0]["id"].as_str(), positions[0]["takeProfit"].as_f64()), (Some("AAPL"), Some(100000.0)));
+
+    let brackets = r#"{"stopLoss":1.5,"takeProfit":99999}"#;
+    let (status, reply) = frontend(&host, "PUT", "/positions/AAPL/brackets", brackets).await;
+    assert_eq!((status, &reply["success"]), (200, &json!(true)), "{reply}");
+    let streamed = loop {
+        let message = next_event(&mut client).await;
+        if message["type"] == "positions.update" {
+            break message["payload"]["payload"].clone();
+        }
+    };
+    assert_eq!(streamed["stopLoss"].as_f64(), Some(1.5), "the brackets are streamed: {streamed}");
+    let (_, positions) = frontend(&host, "GET", "/positions", "").await;
+    assert_eq!((positions[0]["stopLoss"].as_f64(), positions[0]["takeProfit"].as_f64()), (Some(1.5), Some(99999.0)));
+
+    let (status, reply) = frontend(&host, "DELETE", "/positions/AAPL?amount=4", "").await;
+    assert_eq!((status, &reply["success"]), (200, &json!(true)), "{reply}");
+    let remaining = loop {
+        let message = next_event(&mut client).await;
+        if message["type"] == "positions.update" {
+            break message["payload"]["payload"]["qty"].as_f64();
+        }
+    };
+    assert_eq!(remaining, Some(6.0));
+
+    let (_, account) = frontend(&host, "GET", "/account", "").await;
+    assert_eq!((account["id"].as_str(), account["name"].is_string()), (Some("DEMO-ACCOUNT"), true), "{account}");
+    assert!(account["balance"].is_number() && account["equity"].is_number(), "{account}");
+
+    let (_, info) = frontend(&host, "GET", "/leverage/info?symbol=AAPL&orderType=2&side=1", "").await;
+    assert_eq!(
+        (info["leverage"].as_f64(), info["min"].as_f64(), info["max"].as_f64(), info["step"].as_f64()),
+        (Some(10.0), Some(1.0), Some(100.0), Some(1.0))
+    );
+    assert!(info["title"].is_string());
+    let set = r#"{"symbol":"AAPL","orderType":2,"side":1,"leverage":25}"#;
+    let (_, preview) = frontend(&host, "POST", "/leverage/preview", set).await;
+    assert!(preview["infos"].is_array() && preview.get("errors").is_none(), "{preview}");
+    assert_eq!(frontend(&host, "PUT", "/leverage/set", set).await, (200, json!({"leverage": 25.0})));
+    let (_, info) = frontend(&host, "GET", "/leverage/info?symbol=AAPL&orderType=2&side=1", "").await;
+    assert_eq!(info["leverage"].as_f64(), Some(25.0));
+    let (_, refused) =
+        frontend(&host, "POST", "/leverage/preview", r#"{"symbol":"AAPL","orderType":2,"side":1,"leverage":0}"#).await;
+    assert!(refused["errors"].is_array(), "{refused}");
+
+    // A symbol the broker has no price for: a market order fills at the price the client saw.
+    let unpriced = r#"{"symbol":"ACME","type":2,"side":-1,"qty":3,"currentQuotes":{"ask":12.5,"bid":12.25}}"#;
+    let (status, placed) = frontend(&host, "POST", "/orders", unpriced).await;
+    assert_eq!(status, 200, "{placed}");
+    let fill = loop {
+        let message = next_event(&mut client).await;
+        if message["type"] == "executions.update" && message["payload"]["payload"]["symbol"] == "ACME" {
+            break message["payload"]["payload"]["price"].as_f64();
+        }
+    };
+    assert_eq!(fill, Some(12.25));
+
+    // The OpenAPI document the frontend generates its client from.
+    let (status, openapi) = host.get("/api/v1/broker/openapi.json").await;
+    assert_eq!((status, openapi["openapi"].as_str()), (200, Some("3.1.0")));
+    for path in
+        ["/orders", "/orders/preview", "/orders/{orderId}", "/positions/{positionId}/brackets", "/leverage/info"]
+    {
+        assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn debug_endpoints_exist_only_when_the_module_setting_enables_them() {
+    let host =
+        Host::start_with(&[("broker", BROKER_WASM)], "[modules.broker]\nTICK_MS = 20\nDEBUG_ENDPOINTS = true\n").await;
+    let far = r#"{"symbol":"MSFT","type":1,"side":1,"qty":2,"limitPrice":1}"#;
+    frontend(&host, "POST", "/orders", far).await;
+    let (status, reply) = frontend(&host, "POST", "/debug/execute-orders", "").await;
+    assert_eq!((status, reply["message"].as_str()), (200, Some("Executed working orders: 1")), "{reply}");
+    let (_, orders) = frontend(&host, "GET", "/orders", "").await;
+    assert_eq!(orders[0]["status"], 2, "{orders}");
+    let (status, _) = frontend(&host, "POST", "/debug/reset", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(frontend(&host, "GET", "/orders", "").await.1, json!([]));
     host.stop().await;
 }

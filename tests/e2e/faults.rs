@@ -88,10 +88,10 @@ async fn a_restarted_module_serves_its_subscribers_again_without_resubscribing()
     client.subscribe("ticks", json!({"stream": "a"})).await;
     // Ticks 1 and 2 publish, tick 3 traps; the fresh instance re-creates the
     // topic and numbers its ticks from 0 again.
-    let mut previous = client.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+    let mut previous = client.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
     let mut last_before = Instant::now();
     let restarted_after = loop {
-        let seq = client.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        let seq = client.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
         if seq < previous {
             break last_before.elapsed();
         }

@@ -22,7 +22,7 @@ async fn ride_the_swap(client: &mut topicwire_tests::Client, swapped: Instant) -
         let now = Instant::now();
         largest_gap = largest_gap.max(now - last);
         last = now;
-        match update["data"]["version"].as_u64() {
+        match update["payload"]["version"].as_u64() {
             Some(2) => return (now - swapped, largest_gap),
             Some(1) => continue,
             other => panic!("unexpected version {other:?}"),
@@ -35,7 +35,7 @@ async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
     let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
     let mut client = host.client("ticker").await;
     assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
-    assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+    assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
 
     let swapped = Instant::now();
     swap(&host);
@@ -54,7 +54,7 @@ async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
     assert_eq!(ticker["state"], "serving");
     assert_eq!(ticker["topics"][0]["subscribers"], 1);
     for _ in 0..3 {
-        assert_eq!(client.next_update("ticks").await["data"]["version"], 2);
+        assert_eq!(client.next_update("ticks").await["payload"]["version"], 2);
     }
     host.stop().await;
 }
@@ -83,7 +83,7 @@ async fn assert_bad_file_keeps_the_old_version(bytes: &[u8], expected_error: &st
     assert!(ticker["last_error"]["at_ms"].as_u64().unwrap() > 0);
     assert_eq!(ticker["version"], hash(PROBE_WASM), "the old version is still the one served");
     for _ in 0..3 {
-        assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+        assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
     }
     // A good file afterwards is loaded.
     host.rename_over("ticker", PROBE_V2_WASM);
@@ -133,7 +133,7 @@ async fn a_file_added_at_runtime_mounts_a_new_module() {
     host.eventually("the new module is loaded", |modules| modules["modules"].as_array().unwrap().len() == 2).await;
     let mut client = host.client("ticker").await;
     assert_eq!(client.subscribe("ticks", json!({"stream": "new"})).await["status"], "ok");
-    assert_eq!(client.next_update("ticks").await["data"]["version"], 1);
+    assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
     host.stop().await;
 }
 

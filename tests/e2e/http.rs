@@ -55,10 +55,10 @@ async fn asyncapi_documents_describe_the_routes_with_schemas() {
     }
     let request = &messages["bars.subscribe"]["payload"]["properties"]["payload"];
     assert_eq!(request["required"], serde_json::json!(["symbol", "resolution"]));
-    let bar = &messages["bars.update"]["payload"]["properties"]["payload"]["properties"]["data"];
+    let bar = &messages["bars.update"]["payload"]["properties"]["payload"]["properties"]["payload"];
     assert_eq!(bar["properties"]["close"]["type"], "number");
     // Nested definitions are hoisted and their references resolve.
-    let quote = &messages["quotes.update"]["payload"]["properties"]["payload"]["properties"]["data"];
+    let quote = &messages["quotes.update"]["payload"]["properties"]["payload"]["properties"]["payload"];
     let reference = quote["properties"]["v"]["$ref"].as_str().unwrap();
     let name = reference.strip_prefix("#/components/schemas/").unwrap();
     assert!(doc["components"]["schemas"][name].is_object(), "{reference} does not resolve");

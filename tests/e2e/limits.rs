@@ -66,10 +66,10 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_every_update() {
 
     // The reader gets every tick, in order, while the stalled client's
     // socket buffers and then its queue fill up.
-    let mut expected = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap() + 1;
+    let mut expected = reader.next_update("ticks").await["payload"]["seq"].as_u64().unwrap() + 1;
     let mut dropped = false;
     for _ in 0..200_000 {
-        let seq = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        let seq = reader.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
         assert_eq!(seq, expected, "the reader missed ticks");
         expected += 1;
         if expected % 1000 == 0 && host.topics("ticker").await.first().is_some_and(|(_, subscribers)| *subscribers == 1)
@@ -80,7 +80,7 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_every_update() {
     }
     assert!(dropped, "the stalled client was never dropped");
     for _ in 0..1000 {
-        let seq = reader.next_update("ticks").await["data"]["seq"].as_u64().unwrap();
+        let seq = reader.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
         assert_eq!(seq, expected, "the reader missed ticks after the drop");
         expected += 1;
     }

@@ -18,7 +18,7 @@ async fn subscribing_to_bars_replies_then_streams_bars() {
     for _ in 0..3 {
         let update = client.next_update("bars").await;
         assert_eq!(update["topic"], AAPL_1);
-        let bar = &update["data"];
+        let bar = &update["payload"];
         assert!(bar["time"].is_i64() && bar["volume"].is_i64(), "{bar}");
         for price in ["open", "high", "low", "close"] {
             assert!(bar[price].is_f64(), "{price} in {bar}");
@@ -41,7 +41,7 @@ async fn subscribing_to_quotes_streams_one_quote_per_symbol() {
     for _ in 0..4 {
         let update = client.next_update("quotes").await;
         assert_eq!(update["topic"], topic);
-        let quote = &update["data"];
+        let quote = &update["payload"];
         assert_eq!(quote["s"], "ok");
         for field in
             ["lp", "ask", "bid", "spread", "open_price", "high_price", "low_price", "prev_close_price", "ch", "chp"]
@@ -66,7 +66,7 @@ async fn module_settings_reach_the_component_as_its_environment() {
     client.subscribe("quotes", json!({"symbols": ["AAPL"]})).await;
     let quote = client.next_update("quotes").await;
     let expected = market_sim::Market::new(7, 50).get("AAPL").unwrap().open;
-    assert_eq!(quote["data"]["v"]["open_price"].as_f64().unwrap(), expected);
+    assert_eq!(quote["payload"]["v"]["open_price"].as_f64().unwrap(), expected);
     assert_ne!(market_sim::Market::new(42, 50).get("AAPL").unwrap().open, expected, "the seed matters");
     host.stop().await;
 }
@@ -155,7 +155,7 @@ async fn a_double_subscribe_counts_and_delivers_once() {
     let mut client = host.client("datafeed").await;
     assert_eq!(client.subscribe("bars", aapl()).await["message"], "Subscribed");
     let again = client.subscribe("bars", json!({"resolution": "1", "symbol": "AAPL"})).await;
-    assert_eq!(again, json!({"status": "ok", "message": "Already subscribed", "topic": AAPL_1}));
+    assert_eq!(again, json!({"status": "ok", "message": "Subscribed", "topic": AAPL_1}));
     assert_eq!(host.topics("datafeed").await, [(AAPL_1.to_owned(), 1)]);
     // Volume grows at every tick, so a duplicated delivery would show as two equal frames in a row.
     let mut previous = client.next_update("bars").await;

@@ -1,111 +1,271 @@
-//! The REST API, as in the Python system, under `/api/v1/broker/`:
+//! The REST API under `/api/v1/broker/`, as the Python system's, so its
+//! trading frontend (a client generated from `openapi.json`) works unchanged:
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /orders` (`{symbol, type, side, qty, limitPrice?, stopPrice?, takeProfit?, stopLoss?}`) | 201 `{"orderId": "..."}` |
-//! | `PUT /orders/{id}` (`{qty?, limitPrice?, stopPrice?, takeProfit?, stopLoss?}`) | 200 the order |
-//! | `DELETE /orders/{id}` | 200 the cancelled order |
-//! | `GET /orders` | 200 every order |
-//! | `GET /positions` | 200 open positions |
-//! | `DELETE /positions/{id}` | 200 `{"orderId": "..."}` (a market order closing it) |
-//! | `GET /account` | 200 balance, equity, P/L |
+//! | `POST /orders` (PreOrder) | `{"orderId"}` |
+//! | `POST /orders/preview` (PreOrder) | `{"sections":[{"header","rows":[{"title","value"}]}],"warnings"?,"errors"?}` |
+//! | `PUT /orders/{id}` (PreOrder), `DELETE /orders/{id}` | `{"success":true,"message"}` |
+//! | `GET /orders`, `GET /positions`, `GET /executions/{symbol}` | lists |
+//! | `DELETE /positions/{id}[?amount=]`, `PUT /positions/{id}/brackets` | `{"success":true,"message"}` |
+//! | `GET /account` | `{"id","name",...}` |
+//! | `GET /leverage/info?symbol=&orderType=&side=` | `{"title","leverage","min","max","step"}` |
+//! | `PUT /leverage/set`, `POST /leverage/preview` | `{"leverage"}`, `{"infos"?,"warnings"?,"errors"?}` |
+//! | `POST /debug/reset`, `POST /debug/execute-orders` | only with the module setting `DEBUG_ENDPOINTS` |
+//! | `GET /openapi.json` | this API's OpenAPI document |
 //!
-//! The account is the `X-Account-Id` header (or the `accountId` query
-//! parameter). Errors are 4xx with `{"error": "..."}` naming the problem; a
-//! refused request changes nothing. Before answering, the account catches up
-//! with the market (fills due since its last tick).
+//! The account is the `X-Account-Id` header, else the `accountId` query
+//! parameter, else the module setting `DEFAULT_ACCOUNT` (`DEMO-ACCOUNT`).
+//! Errors are as in [`crate::rest`]; a refused request changes nothing.
+//! Before answering, the account catches up with the market.
 
-use crate::models::{ModifyOrder, Order, PlaceOrder};
+use crate::models::{
+    AccountInfo, ActionResult, Brackets, LeverageQuery, LeverageSetParams, LeverageSetResult, PlaceOrderResult,
+    PreOrder,
+};
+use crate::preview::{leverage_error, leverage_info, leverage_preview, order_preview};
+use crate::rest::{Rejection, detail, from_json, object_body, unprocessable};
 use crate::state::{self, State, now_ms};
 use crate::trading::{Event, Refusal};
 use serde_json::json;
 use topicwire_guest::http::{HttpService, Request, Response};
+
+/// Longest account id accepted.
+pub const MAX_ACCOUNT_ID_LEN: usize = 64;
 
 /// The broker's REST API.
 pub struct BrokerApi;
 
 impl HttpService for BrokerApi {
     fn handle(request: Request) -> Response {
-        let Some(account) = request.header("x-account-id").or_else(|| request.query_param("accountId")) else {
-            return Response::error(
-                400,
-                "missing account: send an X-Account-Id header or an accountId query parameter",
-            );
+        if request.method == "GET" && request.path == "/openapi.json" {
+            return Response::json(200, &crate::openapi::document());
+        }
+        let account = match account_of(&request) {
+            Ok(account) => account,
+            Err(Rejection(response)) => return response,
         };
-        let account = account.to_owned();
         state::with(|state| state.step(&account));
         match route(&request, &account) {
-            Ok(response) => response,
-            Err(refusal) => Response::error(refusal.status, refusal.message),
+            Ok(response) | Err(Rejection(response)) => response,
         }
     }
 }
 
-fn route(request: &Request, account: &str) -> Result<Response, Refusal> {
+/// The account a request acts on.
+fn account_of(request: &Request) -> Result<String, Rejection> {
+    let named = request.header("x-account-id").map(str::to_owned).or_else(|| request.query_value("accountId"));
+    let account = named.unwrap_or_else(|| state::with(|state| state.default_account.clone()));
+    if account.is_empty() || account.chars().count() > MAX_ACCOUNT_ID_LEN {
+        return Err(Rejection(detail(400, format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} characters"))));
+    }
+    Ok(account)
+}
+
+fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
     let now = now_ms();
     match (request.method.as_str(), request.segments().as_slice()) {
         ("POST", ["orders"]) => {
-            let order: PlaceOrder = body(request)?;
-            let order = apply(account, |state| {
-                let known = state.knows(&order.symbol);
-                state.account(account).place(order, |_| known, now)
+            let order: PreOrder = object_body(request)?;
+            let placed = apply(account, |state| {
+                let (account, price, ids) = state.account(account);
+                account.place(ids.take(), order, price, now)
             })?;
-            Ok(Response::json(201, &json!({"orderId": order.id})))
+            ok(&PlaceOrderResult { order_id: placed })
         }
-        ("GET", ["orders"]) => Ok(Response::json(200, &state::with(|state| state.account(account).orders()))),
+        ("POST", ["orders", "preview"]) => {
+            let order: PreOrder = object_body(request)?;
+            ok(&state::with(|state| order_preview(&order, state.price(&order.symbol))))
+        }
+        ("GET", ["orders"]) => ok(&state::with(|state| state.account(account).0.orders())),
         ("PUT", ["orders", id]) => {
-            let change: ModifyOrder = body(request)?;
-            let order = apply(account, |state| state.account(account).modify(id, change, now))?;
-            Ok(Response::json(200, &order))
+            let order: PreOrder = object_body(request)?;
+            apply(account, |state| {
+                let (account, price, _) = state.account(account);
+                account.modify(id, order, price, now)
+            })?;
+            ok(&ActionResult::done(format!("Order {id} modified")))
         }
         ("DELETE", ["orders", id]) => {
-            let order = apply(account, |state| state.account(account).cancel(id, now))?;
-            Ok(Response::json(200, &order))
+            apply(account, |state| state.account(account).0.cancel(id, now))?;
+            ok(&ActionResult::done(format!("Order {id} cancelled")))
         }
-        ("GET", ["positions"]) => Ok(Response::json(200, &state::with(|state| state.account(account).positions()))),
+        ("GET", ["positions"]) => ok(&state::with(|state| state.account(account).0.positions())),
         ("DELETE", ["positions", id]) => {
-            let order = apply(account, |state| state.account(account).close_position(id, now))?;
-            Ok(Response::json(200, &json!({"orderId": order.id})))
+            let amount = match request.query_value("amount") {
+                None => None,
+                Some(text) => Some(text.parse::<f64>().map_err(|_| {
+                    unprocessable(vec![json!("query"), json!("amount")], "float_parsing", "Input should be a number")
+                })?),
+            };
+            let closing = apply(account, |state| {
+                let (account, _, ids) = state.account(account);
+                account.close_position(ids.take(), id, amount, now)
+            })?;
+            ok(&ActionResult::done(format!("Position {id} closing with order {closing}")))
         }
-        ("GET", ["account"]) => {
-            let summary = state::with(|state| {
-                let equity = state.equity(account);
-                json!({
-                    "accountId": account,
-                    "balance": equity.balance,
-                    "equity": equity.equity,
-                    "unrealizedPL": equity.unrealized_pl,
-                    "realizedPL": equity.realized_pl,
-                })
-            });
-            Ok(Response::json(200, &summary))
+        ("PUT", ["positions", id, "brackets"]) => {
+            let brackets: Brackets = object_body(request)?;
+            state::with(|state| {
+                let events = state.account(account).0.set_brackets(id, brackets)?;
+                state.publish(account, events);
+                Ok::<_, Refusal>(())
+            })?;
+            ok(&ActionResult::done(format!("Brackets of position {id} updated")))
         }
-        (method, _) => Err(Refusal { status: 404, message: format!("no such endpoint: {method} {}", request.path) }),
+        ("GET", ["executions", symbol]) => ok(&state::with(|state| state.account(account).0.executions(symbol))),
+        ("GET", ["account"]) => ok(&state::with(|state| {
+            let equity = state.equity(account);
+            AccountInfo {
+                id: account.to_owned(),
+                name: account.to_owned(),
+                account_id: account.to_owned(),
+                balance: equity.balance,
+                equity: equity.equity,
+                unrealized_pl: equity.unrealized_pl,
+                realized_pl: equity.realized_pl,
+            }
+        })),
+        ("GET", ["leverage", "info"]) => {
+            let query: LeverageQuery = leverage_query(request)?;
+            let key = leverage_key(&query.symbol, query.order_type as i8, query.side as i8);
+            ok(&state::with(|state| leverage_info(&query.symbol, state.account(account).0.leverage(&key))))
+        }
+        ("PUT", ["leverage", "set"]) => {
+            let params: LeverageSetParams = object_body(request)?;
+            if let Some(error) = leverage_error(params.leverage) {
+                return Err(Rejection(detail(400, error)));
+            }
+            let key = leverage_key(&params.symbol, params.order_type as i8, params.side as i8);
+            state::with(|state| state.account(account).0.set_leverage(key, params.leverage));
+            ok(&LeverageSetResult { leverage: params.leverage })
+        }
+        ("POST", ["leverage", "preview"]) => {
+            let params: LeverageSetParams = object_body(request)?;
+            ok(&leverage_preview(&params.symbol, params.leverage))
+        }
+        ("POST", ["debug", action]) if state::with(|state| state.debug_endpoints) => debug(action, account, now),
+        (method, segments) => Err(Rejection(unknown_endpoint(method, segments))),
     }
 }
 
+/// `POST /debug/reset` and `POST /debug/execute-orders`.
+fn debug(action: &str, account: &str, now: i64) -> Result<Response, Rejection> {
+    match action {
+        "reset" => {
+            state::with(|state| state.reset(account));
+            Ok(Response::json(200, &ActionResult::done(format!("Account {account} reset"))))
+        }
+        "execute-orders" => {
+            let filled = state::with(|state| {
+                let (account_state, price, _) = state.account(account);
+                let events = account_state.execute_all(price, now);
+                let filled = events.iter().filter(|event| matches!(event, Event::Execution(_))).count();
+                state.publish(account, events);
+                filled
+            });
+            Ok(Response::json(200, &ActionResult::done(format!("Executed working orders: {filled}"))))
+        }
+        _ => Err(Rejection(detail(404, "Not Found"))),
+    }
+}
+
+/// 404 for a path the API does not have, 405 for a known path with another method.
+fn unknown_endpoint(method: &str, segments: &[&str]) -> Response {
+    let known_path = matches!(
+        segments,
+        ["orders"]
+            | ["orders", _]
+            | ["positions"]
+            | ["positions", _]
+            | ["positions", _, "brackets"]
+            | ["executions", _]
+            | ["account"]
+            | ["leverage", "info" | "set" | "preview"]
+    );
+    if known_path && method != "OPTIONS" { detail(405, "Method Not Allowed") } else { detail(404, "Not Found") }
+}
+
+/// The query of `GET /leverage/info`; a missing or malformed parameter is 422.
+fn leverage_query(request: &Request) -> Result<LeverageQuery, Rejection> {
+    let param = |name: &str| {
+        request
+            .query_value(name)
+            .ok_or_else(|| unprocessable(vec![json!("query"), json!(name)], "missing", "Field required"))
+    };
+    let integer = |name: &str| {
+        let text = param(name)?;
+        text.parse::<i64>().map_err(|_| {
+            unprocessable(vec![json!("query"), json!(name)], "int_parsing", "Input should be a valid integer")
+        })
+    };
+    let query = json!({"symbol": param("symbol")?, "orderType": integer("orderType")?, "side": integer("side")?});
+    from_json(&query.to_string(), "query")
+}
+
+/// Leverage is kept per symbol, order type and side.
+fn leverage_key(symbol: &str, order_type: i8, side: i8) -> String {
+    format!("{symbol}:{order_type}:{side}")
+}
+
 /// Makes a change to the state and streams the events it produced to
-/// `account`'s topics; returns the order it concerns.
+/// `account`'s topics; returns the id of the order it concerns.
 fn apply(
     account: &str,
-    change: impl FnOnce(&mut State) -> Result<(Order, Vec<Event>), Refusal>,
-) -> Result<Order, Refusal> {
+    change: impl FnOnce(&mut State) -> Result<(crate::models::Order, Vec<Event>), Refusal>,
+) -> Result<String, Rejection> {
     state::with(|state| {
         let (order, events) = change(state)?;
         state.publish(account, events);
-        Ok(order)
+        Ok(order.id)
     })
 }
 
-/// The JSON body as `T`; the error names the field.
-fn body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Refusal> {
-    let text = std::str::from_utf8(&request.body)
-        .map_err(|_| Refusal { status: 400, message: "the body is not UTF-8".into() })?;
-    topicwire_guest::topic::parse_request(text).map_err(|error| Refusal {
-        status: 400,
-        message: match error {
-            topicwire_guest::ServiceError::InvalidRequest(reason) => format!("invalid body: {reason}"),
-            other => other.to_string(),
-        },
-    })
+/// 200 with `value` as JSON.
+fn ok<T: serde::Serialize>(value: &T) -> Result<Response, Rejection> {
+    Ok(Response::json(200, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, path: &str, query: Option<&str>, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.into(),
+            path: path.into(),
+            query: query.map(str::to_owned),
+            headers: headers.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_account_is_the_header_then_the_query_then_the_default() {
+        let header = request("GET", "/account", Some("accountId=Q"), &[("x-account-id", "H")]);
+        assert_eq!(account_of(&header).unwrap(), "H");
+        assert_eq!(account_of(&request("GET", "/account", Some("accountId=Q%201"), &[])).unwrap(), "Q 1");
+        assert_eq!(account_of(&request("GET", "/account", None, &[])).unwrap(), "DEMO-ACCOUNT");
+        let long = "x".repeat(MAX_ACCOUNT_ID_LEN + 1);
+        assert_eq!(
+            account_of(&request("GET", "/account", None, &[("x-account-id", &long)])).unwrap_err().0.status,
+            400
+        );
+    }
+
+    #[test]
+    fn leverage_queries_are_validated_like_the_python_system() {
+        let good = request("GET", "/leverage/info", Some("symbol=AAPL&orderType=2&side=-1"), &[]);
+        assert_eq!(leverage_query(&good).unwrap().symbol, "AAPL");
+        let bad = request("GET", "/leverage/info", Some("symbol=AAPL&orderType=x&side=1"), &[]);
+        assert_eq!(leverage_query(&bad).unwrap_err().0.status, 422);
+        let missing = request("GET", "/leverage/info", Some("symbol=AAPL"), &[]);
+        assert_eq!(leverage_query(&missing).unwrap_err().0.status, 422);
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405() {
+        assert_eq!(unknown_endpoint("PATCH", &["orders"]).status, 405);
+        assert_eq!(unknown_endpoint("GET", &["nope"]).status, 404);
+    }
 }

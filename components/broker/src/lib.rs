@@ -12,11 +12,17 @@
 //! - [`models`]: wire types (the Python system's field names; enums as integers).
 //! - [`trading`]: the paper-trading account, pure and unit-tested natively.
 //! - [`state`]: the component's state and publishing to live topics.
-//! - [`service`]: the topic handlers; [`api`]: the REST API.
+//! - [`service`]: the topic handlers.
+//! - [`api`]: the REST API (the Python system's); [`rest`]: its parsing and
+//!   error answers; [`preview`]: order and leverage previews; [`openapi`]: its
+//!   OpenAPI document.
 //! - [`ws`]: route declarations; [`ws_generated`]: generated router code.
 
 pub mod api;
 pub mod models;
+pub mod openapi;
+pub mod preview;
+pub mod rest;
 pub mod service;
 pub mod state;
 pub mod trading;

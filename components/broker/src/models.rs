@@ -136,6 +136,18 @@ pub struct Position {
     pub side: Side,
     /// Average entry price.
     pub avg_price: f64,
+    /// Take-profit price: the position closes when the price reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_profit: Option<f64>,
+    /// Stop-loss price: the position closes when the price reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_loss: Option<f64>,
+    /// Guaranteed stop price (simulated like a stop-loss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guaranteed_stop: Option<f64>,
+    /// Trailing stop distance, pips (kept and shown, not simulated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing_stop_pips: Option<f64>,
 }
 
 /// A fill.
@@ -182,10 +194,20 @@ pub struct BrokerConnection {
     pub timestamp: i64,
 }
 
-/// `POST /orders`.
+/// Quotes the client saw when it placed an order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CurrentQuotes {
+    /// Best ask.
+    pub ask: f64,
+    /// Best bid.
+    pub bid: f64,
+}
+
+/// An order as the client composes it: the body of `POST /orders`,
+/// `PUT /orders/{id}` and `POST /orders/preview` (the Python system's `PreOrder`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PlaceOrder {
+pub struct PreOrder {
     /// Symbol.
     pub symbol: String,
     /// Order type.
@@ -201,31 +223,188 @@ pub struct PlaceOrder {
     /// Stop price (stop and stop-limit orders).
     #[serde(default)]
     pub stop_price: Option<f64>,
-    /// Take-profit price.
+    /// Take-profit price of the resulting position.
     #[serde(default)]
     pub take_profit: Option<f64>,
+    /// Stop-loss price of the resulting position.
+    #[serde(default)]
+    pub stop_loss: Option<f64>,
+    /// Guaranteed stop price of the resulting position.
+    #[serde(default)]
+    pub guaranteed_stop: Option<f64>,
+    /// Trailing stop distance, pips.
+    #[serde(default)]
+    pub trailing_stop_pips: Option<f64>,
+    /// Kind of the stop.
+    #[serde(default)]
+    pub stop_type: Option<StopType>,
+    /// The price the client saw: fills a market order of a symbol the broker has no price for.
+    #[serde(default)]
+    pub seen_price: Option<f64>,
+    /// The quotes the client saw: a market order of a symbol the broker has no
+    /// price for fills at the ask (buy) or the bid (sell).
+    #[serde(default)]
+    pub current_quotes: Option<CurrentQuotes>,
+}
+
+/// `{"orderId": "..."}`: the answer to `POST /orders` and `DELETE /positions/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaceOrderResult {
+    /// The new order's id.
+    pub order_id: String,
+}
+
+/// `{"success": true, "message": "..."}`: the answer to changes that return no object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionResult {
+    /// Always true: a refusal is an error status instead.
+    pub success: bool,
+    /// What was done.
+    pub message: String,
+}
+
+impl ActionResult {
+    /// A success saying `message`.
+    pub fn done(message: impl Into<String>) -> Self {
+        Self { success: true, message: message.into() }
+    }
+}
+
+/// One row of an order preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PreviewRow {
+    /// What the row shows.
+    pub title: String,
+    /// Its value, formatted.
+    pub value: String,
+}
+
+/// A titled group of preview rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PreviewSection {
+    /// The section's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Its rows.
+    pub rows: Vec<PreviewRow>,
+}
+
+/// `POST /orders/preview`: what placing the order would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPreview {
+    /// The order's details and its estimated cost.
+    pub sections: Vec<PreviewSection>,
+    /// An id to confirm the previewed order with (not required to place it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_id: Option<String>,
+    /// Things to know before placing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
+    /// Why it would be refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+}
+
+/// `PUT /positions/{id}/brackets`: the position's new brackets (absent ones are removed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Brackets {
     /// Stop-loss price.
     #[serde(default)]
     pub stop_loss: Option<f64>,
-}
-
-/// `PUT /orders/{id}`: the fields to change.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ModifyOrder {
-    /// New quantity, positive.
+    /// Guaranteed stop price.
     #[serde(default)]
-    pub qty: Option<f64>,
-    /// New limit price.
-    #[serde(default)]
-    pub limit_price: Option<f64>,
-    /// New stop price.
-    #[serde(default)]
-    pub stop_price: Option<f64>,
-    /// New take-profit price.
+    pub guaranteed_stop: Option<f64>,
+    /// Take-profit price.
     #[serde(default)]
     pub take_profit: Option<f64>,
-    /// New stop-loss price.
+    /// Trailing stop distance, pips.
     #[serde(default)]
-    pub stop_loss: Option<f64>,
+    pub trailing_stop_pips: Option<f64>,
+}
+
+/// `GET /account`: the account's identity (the Python system's `{id, name}`) and its money.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountInfo {
+    /// Account id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Account id (as `id`; kept for earlier clients).
+    pub account_id: String,
+    /// Cash balance.
+    pub balance: f64,
+    /// Balance plus unrealized P/L.
+    pub equity: f64,
+    /// P/L of open positions at current prices.
+    #[serde(rename = "unrealizedPL")]
+    pub unrealized_pl: f64,
+    /// P/L of closed trades.
+    #[serde(rename = "realizedPL")]
+    pub realized_pl: f64,
+}
+
+/// What a leverage applies to: the query of `GET /leverage/info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeverageQuery {
+    /// Symbol.
+    pub symbol: String,
+    /// Order type.
+    pub order_type: OrderType,
+    /// Buy or sell.
+    pub side: Side,
+}
+
+/// `PUT /leverage/set` and `POST /leverage/preview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeverageSetParams {
+    /// Symbol.
+    pub symbol: String,
+    /// Order type.
+    pub order_type: OrderType,
+    /// Buy or sell.
+    pub side: Side,
+    /// The leverage asked for.
+    pub leverage: f64,
+}
+
+/// `GET /leverage/info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeverageInfo {
+    /// What it is the leverage of.
+    pub title: String,
+    /// The leverage in force.
+    pub leverage: f64,
+    /// Smallest leverage.
+    pub min: f64,
+    /// Largest leverage.
+    pub max: f64,
+    /// Leverage steps.
+    pub step: f64,
+}
+
+/// `PUT /leverage/set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeverageSetResult {
+    /// The leverage now in force.
+    pub leverage: f64,
+}
+
+/// `POST /leverage/preview`: what setting the leverage would do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeveragePreviewResult {
+    /// What it would do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infos: Option<Vec<String>>,
+    /// Things to know first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
+    /// Why it would be refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
 }

@@ -1,6 +1,7 @@
 //! The topic handlers: a topic going live may start its account's ticks; the
 //! ticking topic's timer fills orders and refreshes equity.
 
+use crate::api::MAX_ACCOUNT_ID_LEN;
 use crate::models::AccountRequest;
 use crate::state::{self, State};
 use crate::ws_generated::{
@@ -23,10 +24,16 @@ fn set_timer_on(topic: &str, period_ms: u32) {
     .unwrap_or_default();
 }
 
-fn created(state: &mut State, request: &AccountRequest, topic: &str) {
+/// Makes `topic` live for its account; refuses an account id the REST API would refuse.
+fn created(state: &mut State, request: &AccountRequest, topic: &str) -> Result<(), ServiceError> {
+    let length = request.account_id.chars().count();
+    if length == 0 || length > MAX_ACCOUNT_ID_LEN {
+        return Err(ServiceError::invalid_request(format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} characters")));
+    }
     if state.went_live(&request.account_id, topic) {
         set_timer_on(topic, state.tick_ms);
     }
+    Ok(())
 }
 
 fn removed(request: &AccountRequest, topic: &str) {
@@ -43,8 +50,7 @@ fn ticked(request: &AccountRequest) {
 
 impl WsRouteService for Broker {
     fn create_orders(topic: &OrderWsTopic) -> Result<(), ServiceError> {
-        state::with(|state| created(state, topic.request(), topic.as_str()));
-        Ok(())
+        state::with(|state| created(state, topic.request(), topic.as_str()))
     }
 
     fn remove_orders(topic: &OrderWsTopic) {
@@ -56,8 +62,7 @@ impl WsRouteService for Broker {
     }
 
     fn create_positions(topic: &PositionWsTopic) -> Result<(), ServiceError> {
-        state::with(|state| created(state, topic.request(), topic.as_str()));
-        Ok(())
+        state::with(|state| created(state, topic.request(), topic.as_str()))
     }
 
     fn remove_positions(topic: &PositionWsTopic) {
@@ -69,8 +74,7 @@ impl WsRouteService for Broker {
     }
 
     fn create_executions(topic: &ExecutionWsTopic) -> Result<(), ServiceError> {
-        state::with(|state| created(state, topic.request(), topic.as_str()));
-        Ok(())
+        state::with(|state| created(state, topic.request(), topic.as_str()))
     }
 
     fn remove_executions(topic: &ExecutionWsTopic) {
@@ -83,11 +87,11 @@ impl WsRouteService for Broker {
 
     fn create_equity(topic: &EquityWsTopic) -> Result<(), ServiceError> {
         state::with(|state| {
-            created(state, topic.request(), topic.as_str());
+            created(state, topic.request(), topic.as_str())?;
             let equity = state.equity_event(&topic.request().account_id);
             state.publish(&topic.request().account_id, vec![equity]);
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     fn remove_equity(topic: &EquityWsTopic) {
@@ -100,10 +104,10 @@ impl WsRouteService for Broker {
 
     fn create_broker_connection(topic: &BrokerConnectionWsTopic) -> Result<(), ServiceError> {
         state::with(|state| {
-            created(state, topic.request(), topic.as_str());
+            created(state, topic.request(), topic.as_str())?;
             topic.update(&state.connection());
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     fn remove_broker_connection(topic: &BrokerConnectionWsTopic) {

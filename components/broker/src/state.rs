@@ -5,7 +5,7 @@
 //! so the state lives in a thread-local `RefCell`.
 
 use crate::models::{AccountRequest, BrokerConnection};
-use crate::trading::{Account, Event};
+use crate::trading::{Account, Event, OrderIds};
 use crate::ws_generated::{EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic};
 use market_sim::Market;
 use std::cell::RefCell;
@@ -20,6 +20,12 @@ pub struct State {
     market: Market,
     /// Tick period (module setting `TICK_MS`, default 200).
     pub tick_ms: u32,
+    /// Order ids, unique across accounts.
+    pub ids: OrderIds,
+    /// The account of requests that name none (module setting `DEFAULT_ACCOUNT`).
+    pub default_account: String,
+    /// Whether `POST /debug/*` is served (module setting `DEBUG_ENDPOINTS`, default off).
+    pub debug_endpoints: bool,
     accounts: HashMap<String, Account>,
     /// Live topics per account.
     live: HashMap<String, BTreeSet<String>>,
@@ -32,6 +38,9 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::new(State {
         market: Market::new(setting("SEED").unwrap_or(42), setting("TICK_MS").unwrap_or(200)),
         tick_ms: setting("TICK_MS").unwrap_or(200),
+        ids: OrderIds::default(),
+        default_account: std::env::var("DEFAULT_ACCOUNT").unwrap_or_else(|_| "DEMO-ACCOUNT".to_owned()),
+        debug_endpoints: setting("DEBUG_ENDPOINTS").unwrap_or(false),
         accounts: HashMap::new(),
         live: HashMap::new(),
         ticking: HashMap::new(),
@@ -59,14 +68,16 @@ impl State {
         self.market.get(symbol).map(|state| state.price)
     }
 
-    /// Whether `symbol` trades.
-    pub fn knows(&self, symbol: &str) -> bool {
-        self.market.knows(symbol)
+    /// The account `id`, opened on first use, with the market's prices and the order ids.
+    pub fn account(&mut self, id: &str) -> (&mut Account, impl Fn(&str) -> Option<f64> + '_, &mut OrderIds) {
+        let market = &self.market;
+        let account = self.accounts.entry(id.to_owned()).or_default();
+        (account, |symbol: &str| market.get(symbol).map(|state| state.price), &mut self.ids)
     }
 
-    /// The account `id`, opened on first use.
-    pub fn account(&mut self, id: &str) -> &mut Account {
-        self.accounts.entry(id.to_owned()).or_default()
+    /// Forgets account `id` (`POST /debug/reset`); order ids are not reused.
+    pub fn reset(&mut self, id: &str) {
+        self.accounts.remove(id);
     }
 
     /// Advances the market to now, fills what can fill in account `id` and
@@ -76,7 +87,7 @@ impl State {
         self.market.advance_to(now.max(0) as u64);
         let market = &self.market;
         let account = self.accounts.entry(id.to_owned()).or_default();
-        let events = account.tick(|symbol| market.get(symbol).map(|state| state.price), now);
+        let events = account.tick(|symbol| market.get(symbol).map(|state| state.price), &mut self.ids, now);
         if events.is_empty() {
             let due = self.last_equity.get(id).is_none_or(|last| now - last >= EQUITY_REFRESH_MS);
             if due {

@@ -1,15 +1,23 @@
 //! A paper-trading account: orders, fills against simulated prices,
-//! positions netted per symbol with an average price, and equity.
+//! positions netted per symbol with an average price and brackets, and equity.
 //!
-//! Pure: prices come in as a lookup, time as a number, and every change comes
-//! out as [`Event`]s for the service to stream, in the order clients expect
-//! (a fill: execution, order, equity, position).
+//! Pure: prices come in as a lookup, time as a number, order ids from the
+//! caller's [`OrderIds`], and every change comes out as [`Event`]s for the
+//! service to stream, in the order clients expect (a fill: execution, order,
+//! equity, position). Catching up with the market costs time proportional to
+//! the account's working orders and bracketed positions, not to its history.
 
-use crate::models::{Equity, Execution, ModifyOrder, Order, OrderStatus, OrderType, PlaceOrder, Position, Side};
-use std::collections::BTreeMap;
+use crate::models::{Brackets, Equity, Execution, Order, OrderStatus, OrderType, Position, PreOrder, Side, StopType};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Starting cash of every account.
 pub const STARTING_BALANCE: f64 = 100_000.0;
+/// Working orders one account may hold at once.
+pub const MAX_WORKING_ORDERS: usize = 1_000;
+/// Executions one account keeps for `GET /executions/{symbol}` (the oldest go first).
+pub const MAX_EXECUTIONS: usize = 10_000;
+/// Longest symbol accepted.
+const MAX_SYMBOL_LEN: usize = 32;
 
 /// Something to stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +35,7 @@ pub enum Event {
 /// A refused API call: the HTTP status and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// 400, 404, 409, ...
+    /// 400 (a refused order or change), 404 (unknown order or position).
     pub status: u16,
     /// What is wrong.
     pub message: String,
@@ -37,11 +45,49 @@ fn refuse<T>(status: u16, message: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal { status, message: message.into() })
 }
 
+/// Order ids, unique across every account and never reused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderIds {
+    next: u64,
+}
+
+impl Default for OrderIds {
+    fn default() -> Self {
+        Self { next: 1 }
+    }
+}
+
+impl OrderIds {
+    /// Ids continue from `next`.
+    pub fn starting_at(next: u64) -> Self {
+        Self { next: next.max(1) }
+    }
+
+    /// The id the next order gets.
+    pub fn peek(&self) -> u64 {
+        self.next
+    }
+
+    /// Takes the next id.
+    pub fn take(&mut self) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+}
+
 /// A net position: signed quantity (long > 0) and average entry price.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Net {
     qty: f64,
     avg: f64,
+}
+
+/// A position and its brackets.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Holding {
+    net: Net,
+    brackets: Brackets,
 }
 
 /// One account.
@@ -50,8 +96,13 @@ pub struct Account {
     balance: f64,
     realized_pl: f64,
     orders: BTreeMap<u64, Order>,
-    positions: BTreeMap<String, Net>,
-    next_id: u64,
+    /// The working orders' ids, each with the price it fills at when its
+    /// symbol has no market price (a market order given `seenPrice` or `currentQuotes`).
+    working: BTreeMap<u64, Option<f64>>,
+    positions: BTreeMap<String, Holding>,
+    executions: VecDeque<Execution>,
+    /// Leverage per `symbol:type:side`; absent is the default.
+    leverage: BTreeMap<String, f64>,
 }
 
 impl Default for Account {
@@ -60,8 +111,10 @@ impl Default for Account {
             balance: STARTING_BALANCE,
             realized_pl: 0.0,
             orders: BTreeMap::new(),
+            working: BTreeMap::new(),
             positions: BTreeMap::new(),
-            next_id: 1,
+            executions: VecDeque::new(),
+            leverage: BTreeMap::new(),
         }
     }
 }
@@ -74,7 +127,12 @@ impl Account {
 
     /// Open positions.
     pub fn positions(&self) -> Vec<Position> {
-        self.positions.iter().filter(|(_, net)| net.qty != 0.0).map(|(symbol, net)| position(symbol, *net)).collect()
+        self.positions.iter().filter(|(_, holding)| holding.net.qty != 0.0).map(|(s, h)| position(s, h)).collect()
+    }
+
+    /// The account's executions of `symbol`, oldest first.
+    pub fn executions(&self, symbol: &str) -> Vec<Execution> {
+        self.executions.iter().filter(|execution| execution.symbol == symbol).cloned().collect()
     }
 
     /// Equity at `price`s.
@@ -82,7 +140,7 @@ impl Account {
         let unrealized: f64 = self
             .positions
             .iter()
-            .map(|(symbol, net)| price(symbol).map_or(0.0, |price| net.qty * (price - net.avg)))
+            .map(|(symbol, holding)| price(symbol).map_or(0.0, |price| holding.net.qty * (price - holding.net.avg)))
             .sum();
         Equity {
             equity: cents(self.balance + unrealized),
@@ -92,113 +150,159 @@ impl Account {
         }
     }
 
-    /// Places an order (WORKING); `known` tells whether a symbol trades.
+    /// Places an order (WORKING) with id `id`; `price` tells a symbol's market price, if it trades.
     pub fn place(
         &mut self,
-        request: PlaceOrder,
-        known: impl Fn(&str) -> bool,
+        id: u64,
+        request: PreOrder,
+        price: impl Fn(&str) -> Option<f64>,
         now: i64,
     ) -> Result<(Order, Vec<Event>), Refusal> {
-        if !known(&request.symbol) {
-            return refuse(400, format!("symbol: unknown symbol `{}`", request.symbol));
+        let fallback = check(&request, price(&request.symbol).is_some())?;
+        if self.working.len() >= MAX_WORKING_ORDERS {
+            return refuse(400, format!("too many working orders: an account holds at most {MAX_WORKING_ORDERS}"));
         }
-        check_qty(request.qty)?;
-        let needs_limit = matches!(request.order_type, OrderType::Limit | OrderType::StopLimit);
-        let needs_stop = matches!(request.order_type, OrderType::Stop | OrderType::StopLimit);
-        if needs_limit && !request.limit_price.is_some_and(|price| price > 0.0) {
-            return refuse(400, "limitPrice: a positive limit price is required for this order type");
-        }
-        if needs_stop && !request.stop_price.is_some_and(|price| price > 0.0) {
-            return refuse(400, "stopPrice: a positive stop price is required for this order type");
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        let order = Order {
-            id: id.to_string(),
-            symbol: request.symbol,
-            order_type: request.order_type,
-            side: request.side,
-            qty: request.qty,
-            status: OrderStatus::Working,
-            limit_price: request.limit_price.filter(|_| needs_limit),
-            stop_price: request.stop_price.filter(|_| needs_stop),
-            take_profit: request.take_profit,
-            stop_loss: request.stop_loss,
-            guaranteed_stop: None,
-            trailing_stop_pips: None,
-            stop_type: None,
-            filled_qty: None,
-            avg_price: None,
-            update_time: Some(now),
-        };
+        let order = new_order(id, request, now);
         self.orders.insert(id, order.clone());
+        self.working.insert(id, fallback);
         Ok((order.clone(), vec![Event::Order(order)]))
     }
 
-    /// Changes a working order.
-    pub fn modify(&mut self, id: &str, change: ModifyOrder, now: i64) -> Result<(Order, Vec<Event>), Refusal> {
-        if let Some(qty) = change.qty {
-            check_qty(qty)?;
+    /// Changes working order `id` to `request` (validated as [`place`](Self::place) does);
+    /// its symbol and side stay.
+    pub fn modify(
+        &mut self,
+        id: &str,
+        request: PreOrder,
+        price: impl Fn(&str) -> Option<f64>,
+        now: i64,
+    ) -> Result<(Order, Vec<Event>), Refusal> {
+        let key = self.working_key(id)?;
+        let order = &self.orders[&key];
+        if request.symbol != order.symbol {
+            return refuse(400, format!("symbol: order `{id}` is for {}; place a new order instead", order.symbol));
         }
-        let order = self.working_order(id)?;
-        if let Some(qty) = change.qty {
-            order.qty = qty;
+        if request.side != order.side {
+            return refuse(400, format!("side: order `{id}` cannot change side; place a new order instead"));
         }
-        if change.limit_price.is_some() && order.limit_price.is_some() {
-            order.limit_price = change.limit_price;
-        }
-        if change.stop_price.is_some() && order.stop_price.is_some() {
-            order.stop_price = change.stop_price;
-        }
-        order.take_profit = change.take_profit.or(order.take_profit);
-        order.stop_loss = change.stop_loss.or(order.stop_loss);
-        order.update_time = Some(now);
-        let order = order.clone();
+        let fallback = check(&request, price(&request.symbol).is_some())?;
+        let order = new_order(key, request, now);
+        self.orders.insert(key, order.clone());
+        self.working.insert(key, fallback);
         Ok((order.clone(), vec![Event::Order(order)]))
     }
 
-    /// Cancels a working order.
+    /// Cancels working order `id`.
     pub fn cancel(&mut self, id: &str, now: i64) -> Result<(Order, Vec<Event>), Refusal> {
-        let order = self.working_order(id)?;
+        let key = self.working_key(id)?;
+        self.working.remove(&key);
+        let Some(order) = self.orders.get_mut(&key) else { return refuse(404, format!("no order `{id}`")) };
         order.status = OrderStatus::Canceled;
         order.update_time = Some(now);
         let order = order.clone();
         Ok((order.clone(), vec![Event::Order(order)]))
     }
 
-    /// Closes the position in `symbol` with a market order.
-    pub fn close_position(&mut self, symbol: &str, now: i64) -> Result<(Order, Vec<Event>), Refusal> {
-        let net = self.positions.get(symbol).copied().filter(|net| net.qty != 0.0);
-        let Some(net) = net else { return refuse(404, format!("no open position `{symbol}`")) };
-        let side = if net.qty > 0.0 { Side::Sell } else { Side::Buy };
-        let request = PlaceOrder {
-            symbol: symbol.to_owned(),
-            order_type: OrderType::Market,
-            side,
-            qty: net.qty.abs(),
-            limit_price: None,
-            stop_price: None,
-            take_profit: None,
-            stop_loss: None,
+    /// Closes `amount` (all when `None`) of the position in `symbol` with a
+    /// market order of id `id`, which fills at the next tick.
+    pub fn close_position(
+        &mut self,
+        id: u64,
+        symbol: &str,
+        amount: Option<f64>,
+        now: i64,
+    ) -> Result<(Order, Vec<Event>), Refusal> {
+        let Some(net) = self.open_net(symbol) else { return refuse(404, format!("no open position `{symbol}`")) };
+        let qty = match amount {
+            None => net.qty.abs(),
+            Some(amount) if amount.is_finite() && amount > 0.0 && amount <= net.qty.abs() => amount,
+            Some(_) => return refuse(400, format!("amount: must be positive and at most {}", net.qty.abs())),
         };
-        self.place(request, |_| true, now)
+        let request = PreOrder { qty, ..market_order(symbol, if net.qty > 0.0 { Side::Sell } else { Side::Buy }) };
+        self.place(id, request, |_| Some(net.avg), now)
     }
 
-    /// Fills every working order whose condition holds at current prices.
-    pub fn tick(&mut self, price: impl Fn(&str) -> Option<f64>, now: i64) -> Vec<Event> {
+    /// Replaces the brackets of the position in `symbol`.
+    pub fn set_brackets(&mut self, symbol: &str, brackets: Brackets) -> Result<Vec<Event>, Refusal> {
+        for (field, value) in [
+            ("stopLoss", brackets.stop_loss),
+            ("guaranteedStop", brackets.guaranteed_stop),
+            ("takeProfit", brackets.take_profit),
+            ("trailingStopPips", brackets.trailing_stop_pips),
+        ] {
+            check_positive(field, value)?;
+        }
+        if self.open_net(symbol).is_none() {
+            return refuse(404, format!("no open position `{symbol}`"));
+        }
+        let Some(holding) = self.positions.get_mut(symbol) else {
+            return refuse(404, format!("no position `{symbol}`"));
+        };
+        holding.brackets = brackets;
+        Ok(vec![Event::Position(position(symbol, holding))])
+    }
+
+    /// The leverage set for `key` (`symbol:type:side`), if any.
+    pub fn leverage(&self, key: &str) -> Option<f64> {
+        self.leverage.get(key).copied()
+    }
+
+    /// Sets the leverage of `key` (`symbol:type:side`), already validated.
+    pub fn set_leverage(&mut self, key: String, leverage: f64) {
+        self.leverage.insert(key, leverage);
+    }
+
+    /// Fills every working order whose condition holds at current prices and
+    /// closes positions whose brackets were reached (with new orders from `ids`).
+    pub fn tick(&mut self, price: impl Fn(&str) -> Option<f64>, ids: &mut OrderIds, now: i64) -> Vec<Event> {
         let mut events = Vec::new();
-        let ids: Vec<u64> =
-            self.orders.iter().filter(|(_, o)| o.status == OrderStatus::Working).map(|(id, _)| *id).collect();
-        for id in ids {
-            let Some(order) = self.orders.get(&id) else { continue };
-            let Some(market) = price(&order.symbol) else { continue };
-            let Some(fill) = fill_price(order, market) else { continue };
+        let due: Vec<(u64, f64)> = self
+            .working
+            .iter()
+            .filter_map(|(id, fallback)| {
+                let order = self.orders.get(id)?;
+                let market = price(&order.symbol).or(*fallback)?;
+                fill_price(order, market).map(|fill| (*id, fill))
+            })
+            .collect();
+        for (id, fill) in due {
             events.extend(self.fill(id, fill, now, &price));
+        }
+        let reached: Vec<(String, f64)> = self
+            .positions
+            .iter()
+            .filter_map(|(symbol, holding)| {
+                let market = price(symbol)?;
+                bracket_reached(holding, market).then(|| (symbol.clone(), market))
+            })
+            .collect();
+        for (symbol, market) in reached {
+            let Some(net) = self.open_net(&symbol) else { continue };
+            let id = ids.take();
+            let side = if net.qty > 0.0 { Side::Sell } else { Side::Buy };
+            let order = new_order(id, PreOrder { qty: net.qty.abs(), ..market_order(&symbol, side) }, now);
+            self.orders.insert(id, order);
+            events.extend(self.fill(id, market, now, &price));
         }
         events
     }
 
+    /// Fills every working order now, whatever its conditions (`POST /debug/execute-orders`).
+    pub fn execute_all(&mut self, price: impl Fn(&str) -> Option<f64>, now: i64) -> Vec<Event> {
+        let due: Vec<(u64, f64)> = self
+            .working
+            .iter()
+            .filter_map(|(id, fallback)| {
+                let order = self.orders.get(id)?;
+                let market = price(&order.symbol).or(*fallback)?;
+                Some((*id, market))
+            })
+            .collect();
+        due.into_iter().flat_map(|(id, fill)| self.fill(id, fill, now, &price)).collect()
+    }
+
     fn fill(&mut self, id: u64, price: f64, now: i64, prices: &impl Fn(&str) -> Option<f64>) -> Vec<Event> {
+        self.working.remove(&id);
         let Some(order) = self.orders.get_mut(&id) else { return Vec::new() };
         order.status = OrderStatus::Filled;
         order.filled_qty = Some(order.qty);
@@ -206,16 +310,31 @@ impl Account {
         order.update_time = Some(now);
         let order = order.clone();
         let signed = order.qty * order.side.sign();
-        let net = self.positions.entry(order.symbol.clone()).or_default();
-        let realized = apply_fill(net, signed, price);
-        let net = *net;
+        let holding = self.positions.entry(order.symbol.clone()).or_default();
+        let opening = holding.net.qty == 0.0 || holding.net.qty.signum() == signed.signum();
+        let realized = apply_fill(&mut holding.net, signed, price);
+        if opening && has_brackets(&order) {
+            holding.brackets = Brackets {
+                stop_loss: order.stop_loss,
+                guaranteed_stop: order.guaranteed_stop,
+                take_profit: order.take_profit,
+                trailing_stop_pips: order.trailing_stop_pips,
+            };
+        }
+        if holding.net.qty == 0.0 {
+            holding.brackets = Brackets::default();
+        }
+        let position = position(&order.symbol, holding);
+        if holding.net.qty == 0.0 {
+            self.positions.remove(&order.symbol);
+        }
         self.realized_pl += realized;
         self.balance += realized;
         let execution = Execution { symbol: order.symbol.clone(), price, qty: order.qty, side: order.side, time: now };
-        let position = position(&order.symbol, net);
-        if net.qty == 0.0 {
-            self.positions.remove(&order.symbol);
+        if self.executions.len() >= MAX_EXECUTIONS {
+            self.executions.pop_front();
         }
+        self.executions.push_back(execution.clone());
         vec![
             Event::Execution(execution),
             Event::Order(order),
@@ -224,19 +343,131 @@ impl Account {
         ]
     }
 
-    fn working_order(&mut self, id: &str) -> Result<&mut Order, Refusal> {
-        let Some(order) = id.parse::<u64>().ok().and_then(|key| self.orders.get_mut(&key)) else {
+    fn open_net(&self, symbol: &str) -> Option<Net> {
+        self.positions.get(symbol).map(|holding| holding.net).filter(|net| net.qty != 0.0)
+    }
+
+    fn working_key(&self, id: &str) -> Result<u64, Refusal> {
+        let Some((key, order)) = id.parse::<u64>().ok().and_then(|key| Some((key, self.orders.get(&key)?))) else {
             return refuse(404, format!("no order `{id}`"));
         };
-        if order.status != OrderStatus::Working {
-            return refuse(409, format!("order `{id}` is no longer working (status {})", order.status as i8));
+        if !self.working.contains_key(&key) {
+            return refuse(400, format!("order `{id}` is no longer working (status {})", order.status as i8));
         }
-        Ok(order)
+        Ok(key)
     }
 }
 
-fn check_qty(qty: f64) -> Result<(), Refusal> {
-    if qty.is_finite() && qty > 0.0 { Ok(()) } else { refuse(400, "qty: must be a positive number") }
+/// Validates an order as placed or modified; returns the price a market
+/// order of a symbol without a market price fills at.
+pub fn check(request: &PreOrder, priced: bool) -> Result<Option<f64>, Refusal> {
+    if request.symbol.is_empty() || request.symbol.len() > MAX_SYMBOL_LEN {
+        return refuse(400, format!("symbol: must be 1 to {MAX_SYMBOL_LEN} characters"));
+    }
+    if !(request.qty.is_finite() && request.qty > 0.0) {
+        return refuse(400, "qty: must be a positive number");
+    }
+    let needs_limit = matches!(request.order_type, OrderType::Limit | OrderType::StopLimit);
+    let needs_stop = matches!(request.order_type, OrderType::Stop | OrderType::StopLimit);
+    if needs_limit && request.limit_price.is_none() {
+        return refuse(400, "limitPrice: a positive limit price is required for this order type");
+    }
+    if needs_stop && request.stop_price.is_none() {
+        return refuse(400, "stopPrice: a positive stop price is required for this order type");
+    }
+    for (field, value) in [
+        ("limitPrice", request.limit_price),
+        ("stopPrice", request.stop_price),
+        ("takeProfit", request.take_profit),
+        ("stopLoss", request.stop_loss),
+        ("guaranteedStop", request.guaranteed_stop),
+        ("trailingStopPips", request.trailing_stop_pips),
+        ("seenPrice", request.seen_price),
+        ("currentQuotes.ask", request.current_quotes.map(|quotes| quotes.ask)),
+        ("currentQuotes.bid", request.current_quotes.map(|quotes| quotes.bid)),
+    ] {
+        check_positive(field, value)?;
+    }
+    if priced {
+        return Ok(None);
+    }
+    let seen = request.seen_price.or(request.current_quotes.map(|quotes| match request.side {
+        Side::Buy => quotes.ask,
+        Side::Sell => quotes.bid,
+    }));
+    match (request.order_type, seen) {
+        (OrderType::Market, Some(price)) => Ok(Some(price)),
+        (OrderType::Market, None) => refuse(
+            400,
+            format!(
+                "symbol: no market price for `{}`; a market order of it needs seenPrice or currentQuotes",
+                request.symbol
+            ),
+        ),
+        _ => refuse(400, format!("symbol: unknown symbol `{}`", request.symbol)),
+    }
+}
+
+fn check_positive(field: &str, value: Option<f64>) -> Result<(), Refusal> {
+    match value {
+        Some(value) if !(value.is_finite() && value > 0.0) => {
+            refuse(400, format!("{field}: must be a positive number"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn new_order(id: u64, request: PreOrder, now: i64) -> Order {
+    let needs_limit = matches!(request.order_type, OrderType::Limit | OrderType::StopLimit);
+    let needs_stop = matches!(request.order_type, OrderType::Stop | OrderType::StopLimit);
+    Order {
+        id: id.to_string(),
+        symbol: request.symbol,
+        order_type: request.order_type,
+        side: request.side,
+        qty: request.qty,
+        status: OrderStatus::Working,
+        limit_price: request.limit_price.filter(|_| needs_limit),
+        stop_price: request.stop_price.filter(|_| needs_stop),
+        take_profit: request.take_profit,
+        stop_loss: request.stop_loss,
+        guaranteed_stop: request.guaranteed_stop,
+        trailing_stop_pips: request.trailing_stop_pips,
+        stop_type: request.stop_type.or_else(|| stop_type_of(&request.guaranteed_stop, &request.stop_loss)),
+        filled_qty: None,
+        avg_price: None,
+        update_time: Some(now),
+    }
+}
+
+fn stop_type_of(guaranteed: &Option<f64>, stop_loss: &Option<f64>) -> Option<StopType> {
+    if guaranteed.is_some() { Some(StopType::GuaranteedStop) } else { stop_loss.map(|_| StopType::StopLoss) }
+}
+
+/// A market order of `symbol` with no extras.
+pub fn market_order(symbol: &str, side: Side) -> PreOrder {
+    PreOrder {
+        symbol: symbol.to_owned(),
+        order_type: OrderType::Market,
+        side,
+        qty: 0.0,
+        limit_price: None,
+        stop_price: None,
+        take_profit: None,
+        stop_loss: None,
+        guaranteed_stop: None,
+        trailing_stop_pips: None,
+        stop_type: None,
+        seen_price: None,
+        current_quotes: None,
+    }
+}
+
+fn has_brackets(order: &Order) -> bool {
+    order.take_profit.is_some()
+        || order.stop_loss.is_some()
+        || order.guaranteed_stop.is_some()
+        || order.trailing_stop_pips.is_some()
 }
 
 /// The price a working order fills at, if its condition holds at `market`.
@@ -250,6 +481,21 @@ fn fill_price(order: &Order, market: f64) -> Option<f64> {
         OrderType::Stop => stop_hit().then_some(market),
         OrderType::StopLimit => (stop_hit() && limit_ok()).then_some(market),
     }
+}
+
+/// Whether `market` reached a take-profit or stop of `holding`.
+fn bracket_reached(holding: &Holding, market: f64) -> bool {
+    let long = holding.net.qty > 0.0;
+    if holding.net.qty == 0.0 {
+        return false;
+    }
+    let brackets = &holding.brackets;
+    let profit = brackets.take_profit.is_some_and(|tp| if long { market >= tp } else { market <= tp });
+    let stop = [brackets.stop_loss, brackets.guaranteed_stop]
+        .into_iter()
+        .flatten()
+        .any(|stop| if long { market <= stop } else { market >= stop });
+    profit || stop
 }
 
 /// Applies a signed fill to a net position; returns the realized P/L.
@@ -273,13 +519,18 @@ fn apply_fill(net: &mut Net, signed: f64, price: f64) -> f64 {
     realized
 }
 
-fn position(symbol: &str, net: Net) -> Position {
+fn position(symbol: &str, holding: &Holding) -> Position {
+    let Holding { net, brackets } = holding;
     Position {
         id: symbol.to_owned(),
         symbol: symbol.to_owned(),
         qty: net.qty.abs(),
         side: if net.qty < 0.0 { Side::Sell } else { Side::Buy },
         avg_price: cents(net.avg),
+        take_profit: brackets.take_profit,
+        stop_loss: brackets.stop_loss,
+        guaranteed_stop: brackets.guaranteed_stop,
+        trailing_stop_pips: brackets.trailing_stop_pips,
     }
 }
 
@@ -290,38 +541,36 @@ fn cents(value: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::CurrentQuotes;
 
-    fn market(side: Side, qty: f64) -> PlaceOrder {
-        PlaceOrder {
-            symbol: "AAPL".into(),
-            order_type: OrderType::Market,
-            side,
-            qty,
-            limit_price: None,
-            stop_price: None,
-            take_profit: None,
-            stop_loss: None,
-        }
+    fn market(side: Side, qty: f64) -> PreOrder {
+        PreOrder { qty, ..market_order("AAPL", side) }
+    }
+
+    fn priced(_: &str) -> Option<f64> {
+        Some(100.0)
     }
 
     #[test]
     fn a_market_round_trip_realizes_the_price_difference() {
-        let mut account = Account::default();
-        account.place(market(Side::Buy, 10.0), |_| true, 1).unwrap();
-        let events = account.tick(|_| Some(100.0), 2);
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        account.place(ids.take(), market(Side::Buy, 10.0), priced, 1).unwrap();
+        let events = account.tick(|_| Some(100.0), &mut ids, 2);
         assert!(matches!(
             events.as_slice(),
             [Event::Execution(_), Event::Order(o), Event::Equity(_), Event::Position(p)]
                 if o.status == OrderStatus::Filled && o.avg_price == Some(100.0) && p.qty == 10.0 && p.avg_price == 100.0
         ));
         assert_eq!(account.equity(|_| Some(105.0)).unrealized_pl, 50.0);
-        account.place(market(Side::Sell, 10.0), |_| true, 3).unwrap();
-        let events = account.tick(|_| Some(105.0), 4);
+        account.place(ids.take(), market(Side::Sell, 10.0), priced, 3).unwrap();
+        let events = account.tick(|_| Some(105.0), &mut ids, 4);
         let Event::Position(closed) = &events[3] else { panic!("{events:?}") };
         assert_eq!(closed.qty, 0.0);
         let equity = account.equity(|_| Some(105.0));
         assert_eq!((equity.realized_pl, equity.balance, equity.unrealized_pl), (50.0, 100_050.0, 0.0));
         assert!(account.positions().is_empty());
+        assert_eq!(account.executions("AAPL").len(), 2);
+        assert!(account.executions("MSFT").is_empty());
     }
 
     #[test]
@@ -338,31 +587,113 @@ mod tests {
 
     #[test]
     fn limit_and_stop_orders_wait_for_their_price() {
-        let mut account = Account::default();
-        let limit = PlaceOrder { order_type: OrderType::Limit, limit_price: Some(90.0), ..market(Side::Buy, 1.0) };
-        let stop = PlaceOrder { order_type: OrderType::Stop, stop_price: Some(110.0), ..market(Side::Buy, 1.0) };
-        account.place(limit, |_| true, 1).unwrap();
-        account.place(stop, |_| true, 1).unwrap();
-        assert!(account.tick(|_| Some(100.0), 2).is_empty());
-        assert_eq!(account.tick(|_| Some(89.0), 3).len(), 4, "the limit fills");
-        assert_eq!(account.tick(|_| Some(111.0), 4).len(), 4, "the stop fills");
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        let limit = PreOrder { order_type: OrderType::Limit, limit_price: Some(90.0), ..market(Side::Buy, 1.0) };
+        let stop = PreOrder { order_type: OrderType::Stop, stop_price: Some(110.0), ..market(Side::Buy, 1.0) };
+        account.place(ids.take(), limit, priced, 1).unwrap();
+        account.place(ids.take(), stop, priced, 1).unwrap();
+        assert!(account.tick(|_| Some(100.0), &mut ids, 2).is_empty());
+        assert_eq!(account.tick(|_| Some(89.0), &mut ids, 3).len(), 4, "the limit fills");
+        assert_eq!(account.tick(|_| Some(111.0), &mut ids, 4).len(), 4, "the stop fills");
+    }
+
+    #[test]
+    fn an_unpriced_symbol_fills_a_market_order_at_the_price_the_client_saw() {
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        let unpriced = |_: &str| None;
+        let order = PreOrder { seen_price: Some(12.5), ..market_order("XYZ", Side::Buy) };
+        assert_eq!(account.place(ids.take(), PreOrder { qty: 2.0, ..order }, unpriced, 1).unwrap().0.id, "1");
+        let quoted = PreOrder {
+            qty: 1.0,
+            current_quotes: Some(CurrentQuotes { ask: 13.0, bid: 12.0 }),
+            ..market_order("XYZ", Side::Sell)
+        };
+        account.place(ids.take(), quoted, unpriced, 1).unwrap();
+        let fills: Vec<f64> = account
+            .tick(unpriced, &mut ids, 2)
+            .into_iter()
+            .filter_map(|event| if let Event::Execution(e) = event { Some(e.price) } else { None })
+            .collect();
+        assert_eq!(fills, [12.5, 12.0]);
+        let blind = PreOrder { qty: 1.0, ..market_order("XYZ", Side::Buy) };
+        assert!(account.place(ids.take(), blind, unpriced, 3).unwrap_err().message.contains("seenPrice"));
+    }
+
+    #[test]
+    fn brackets_close_the_position_when_reached() {
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        let order = PreOrder { take_profit: Some(110.0), stop_loss: Some(95.0), ..market(Side::Buy, 3.0) };
+        account.place(ids.take(), order, priced, 1).unwrap();
+        account.tick(|_| Some(100.0), &mut ids, 2);
+        assert_eq!(account.positions()[0].take_profit, Some(110.0));
+        assert!(account.tick(|_| Some(105.0), &mut ids, 3).is_empty());
+        let events = account.tick(|_| Some(94.0), &mut ids, 4);
+        let Event::Order(closing) = &events[1] else { panic!("{events:?}") };
+        assert_eq!((closing.id.as_str(), closing.side, closing.qty), ("2", Side::Sell, 3.0));
+        assert!(account.positions().is_empty());
+        assert_eq!(account.equity(|_| Some(94.0)).realized_pl, -18.0);
+    }
+
+    #[test]
+    fn partial_closes_and_bracket_changes() {
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        account.place(ids.take(), market(Side::Buy, 10.0), priced, 1).unwrap();
+        account.tick(priced, &mut ids, 2);
+        assert_eq!(account.close_position(ids.take(), "AAPL", Some(11.0), 3).unwrap_err().status, 400);
+        assert_eq!(account.close_position(ids.take(), "MSFT", None, 3).unwrap_err().status, 404);
+        let (closing, _) = account.close_position(ids.take(), "AAPL", Some(4.0), 3).unwrap();
+        assert_eq!((closing.qty, closing.side), (4.0, Side::Sell));
+        account.tick(priced, &mut ids, 4);
+        assert_eq!(account.positions()[0].qty, 6.0);
+        let brackets = Brackets { stop_loss: Some(-1.0), ..Brackets::default() };
+        assert_eq!(account.set_brackets("AAPL", brackets).unwrap_err().status, 400);
+        let brackets = Brackets { take_profit: Some(120.0), ..Brackets::default() };
+        account.set_brackets("AAPL", brackets).unwrap();
+        assert_eq!(account.positions()[0].take_profit, Some(120.0));
     }
 
     #[test]
     fn bad_requests_are_refused_without_changes() {
-        let mut account = Account::default();
-        assert_eq!(account.place(market(Side::Buy, 0.0), |_| true, 1).unwrap_err().status, 400);
-        assert_eq!(account.place(market(Side::Buy, 1.0), |_| false, 1).unwrap_err().status, 400);
-        let limit = PlaceOrder { order_type: OrderType::Limit, ..market(Side::Buy, 1.0) };
-        assert!(account.place(limit, |_| true, 1).unwrap_err().message.starts_with("limitPrice"));
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        assert_eq!(account.place(ids.take(), market(Side::Buy, 0.0), priced, 1).unwrap_err().status, 400);
+        assert_eq!(account.place(ids.take(), market(Side::Buy, 1.0), |_| None, 1).unwrap_err().status, 400);
+        let limit = PreOrder { order_type: OrderType::Limit, ..market(Side::Buy, 1.0) };
+        assert!(account.place(ids.take(), limit, priced, 1).unwrap_err().message.starts_with("limitPrice"));
+        let negative = PreOrder { order_type: OrderType::Limit, limit_price: Some(-5.0), ..market(Side::Buy, 1.0) };
+        assert!(account.place(ids.take(), negative, priced, 1).unwrap_err().message.starts_with("limitPrice"));
         assert_eq!(account.cancel("9", 1).unwrap_err().status, 404);
         assert!(account.orders().is_empty());
-        account.place(market(Side::Buy, 1.0), |_| true, 1).unwrap();
-        account.tick(|_| Some(10.0), 2);
-        assert_eq!(
-            account.modify("1", ModifyOrder { qty: Some(2.0), ..ModifyOrder::default() }, 3).unwrap_err().status,
-            409
-        );
+        let id = ids.take();
+        account.place(id, market(Side::Buy, 1.0), priced, 1).unwrap();
+        account.tick(|_| Some(10.0), &mut ids, 2);
+        let change = market(Side::Buy, 2.0);
+        assert_eq!(account.modify(&id.to_string(), change, priced, 3).unwrap_err().status, 400);
         assert_eq!(account.orders()[0].qty, 1.0);
+    }
+
+    #[test]
+    fn a_modification_is_validated_as_a_placement() {
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        let limit = PreOrder { order_type: OrderType::Limit, limit_price: Some(90.0), ..market(Side::Buy, 1.0) };
+        account.place(ids.take(), limit.clone(), priced, 1).unwrap();
+        let negative = PreOrder { limit_price: Some(-5.0), ..limit.clone() };
+        assert!(account.modify("1", negative, priced, 2).unwrap_err().message.starts_with("limitPrice"));
+        let other_side = PreOrder { side: Side::Sell, ..limit.clone() };
+        assert!(account.modify("1", other_side, priced, 2).unwrap_err().message.starts_with("side"));
+        let (order, _) =
+            account.modify("1", PreOrder { qty: 3.0, limit_price: Some(95.0), ..limit }, priced, 2).unwrap();
+        assert_eq!((order.qty, order.limit_price, order.status), (3.0, Some(95.0), OrderStatus::Working));
+    }
+
+    #[test]
+    fn working_orders_are_bounded() {
+        let (mut account, mut ids) = (Account::default(), OrderIds::default());
+        let limit = PreOrder { order_type: OrderType::Limit, limit_price: Some(1.0), ..market(Side::Buy, 1.0) };
+        for _ in 0..MAX_WORKING_ORDERS {
+            account.place(ids.take(), limit.clone(), priced, 1).unwrap();
+        }
+        assert!(account.place(ids.take(), limit, priced, 1).unwrap_err().message.starts_with("too many"));
+        account.cancel("1", 2).unwrap();
+        assert_eq!(account.working.len(), MAX_WORKING_ORDERS - 1);
     }
 }

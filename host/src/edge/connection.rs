@@ -104,8 +104,8 @@ async fn read_loop(
 
 async fn handle_text(module: &Module, peer: &Peer, text: &str) {
     match protocol::parse_client_message(text) {
-        Err(message) => {
-            peer.send(protocol::error_message(&message));
+        Err(refusal) => {
+            peer.send(refusal.reply());
         }
         Ok(request) => {
             if !module.request(request.op, request.route, request.payload, peer.clone()).await {

@@ -5,8 +5,10 @@
 //!
 //! Server → client: `<route>.subscribe.response` / `<route>.unsubscribe.response`
 //! with `{"status":"ok"|"error","message":...,"topic":...}`, `<route>.update`
-//! with `{"topic":...,"data":...}`, and `error` with `{"status":"error","message":...}`
-//! for input that names no route (malformed JSON, unknown message type, binary frames).
+//! with `{"topic":...,"payload":...}` (the Python system's `SubscriptionUpdate`:
+//! its clients read `message.payload.payload`), and `error` with
+//! `{"status":"error","message":...}` for input that names no route (malformed
+//! JSON, unknown message type, binary frames).
 
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,7 @@ impl Op {
 }
 
 /// A well-formed client request: route, operation and the request payload
-/// (JSON text, `{}` when absent), still to be validated by the component.
+/// (a JSON object as text, `{}` when absent), still to be validated by the component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRequest {
     /// Route name, e.g. `bars`.
@@ -51,8 +53,52 @@ struct Envelope<'a> {
     payload: Option<&'a RawValue>,
 }
 
-/// Parses one text frame. The error is the message of an `error` reply.
-pub fn parse_client_message(text: &str) -> Result<ClientRequest, String> {
+/// Why a client message is refused, and how to answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No route can be named: answered with an `error` message.
+    Unroutable(String),
+    /// The route and operation are known but the request is not valid:
+    /// answered with a `<route>.<op>.response` error.
+    InvalidRequest {
+        /// The route named by the message type.
+        route: String,
+        /// The operation named by the message type.
+        op: Op,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Refusal {
+    /// The reply frame.
+    pub fn reply(&self) -> Utf8Bytes {
+        match self {
+            Self::Unroutable(message) => error_message(message),
+            Self::InvalidRequest { route, op, message } => error_response(route, *op, message),
+        }
+    }
+}
+
+/// Parses one text frame.
+pub fn parse_client_message(text: &str) -> Result<ClientRequest, Refusal> {
+    parse_envelope(text).map_err(Refusal::Unroutable).and_then(|(route, op, payload)| {
+        // serde reads a struct positionally from an array, so `["AAPL","1"]`
+        // would pass as a request: the payload must be an object, as in the Python system.
+        let payload = match payload {
+            None => "{}".to_owned(),
+            Some(raw) if raw.get() == "null" => "{}".to_owned(),
+            Some(raw) if raw.get().starts_with('{') => raw.get().to_owned(),
+            Some(_) => {
+                let message = "invalid request: the payload must be a JSON object".to_owned();
+                return Err(Refusal::InvalidRequest { route, op, message });
+            }
+        };
+        Ok(ClientRequest { route, op, payload })
+    })
+}
+
+fn parse_envelope(text: &str) -> Result<(String, Op, Option<&RawValue>), String> {
     let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|err| {
         if err.is_data() {
             "malformed message: expected a JSON object {\"type\": \"<route>.subscribe\", \"payload\": {...}}".to_owned()
@@ -72,11 +118,7 @@ pub fn parse_client_message(text: &str) -> Result<ClientRequest, String> {
             ));
         }
     };
-    let payload = match envelope.payload {
-        Some(raw) if raw.get() != "null" => raw.get().to_owned(),
-        _ => "{}".to_owned(),
-    };
-    Ok(ClientRequest { route: route.to_owned(), op, payload })
+    Ok((route.to_owned(), op, envelope.payload))
 }
 
 /// `{"type":"<route>.<op>.response","payload":{"status":"ok","message":...,"topic":...}}`.
@@ -122,11 +164,11 @@ fn frame(kind: &str, payload: Status<'_>) -> Utf8Bytes {
 }
 
 /// The invariant part of a topic's update frames, up to the data:
-/// `{"type":"<route>.update","payload":{"topic":"<topic>","data":`.
+/// `{"type":"<route>.update","payload":{"topic":"<topic>","payload":`.
 pub fn update_prefix(route: &str, topic: &str) -> String {
     // Serialising a &str cannot fail.
     let topic = serde_json::to_string(topic).unwrap_or_default();
-    format!("{{\"type\":\"{route}.update\",\"payload\":{{\"topic\":{topic},\"data\":")
+    format!("{{\"type\":\"{route}.update\",\"payload\":{{\"topic\":{topic},\"payload\":")
 }
 
 /// A whole update frame from its prefix and the data's JSON text, built once
@@ -162,18 +204,36 @@ mod tests {
         );
     }
 
+    fn unroutable(text: &str) -> String {
+        match parse_client_message(text) {
+            Err(Refusal::Unroutable(message)) => message,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
     #[test]
     fn explains_bad_input() {
-        assert!(parse_client_message("{nope").unwrap_err().starts_with("malformed JSON"));
-        assert!(parse_client_message("[1,2]").unwrap_err().starts_with("malformed message"));
-        assert!(parse_client_message(r#"{"payload":{}}"#).unwrap_err().starts_with("missing `type`"));
-        assert!(
-            parse_client_message(r#"{"type":"bars.publish"}"#)
-                .unwrap_err()
-                .contains("unknown message type `bars.publish`")
-        );
-        assert!(parse_client_message(r#"{"type":".subscribe"}"#).unwrap_err().contains("unknown message type"));
-        assert!(parse_client_message(r#"{"type":5}"#).unwrap_err().starts_with("malformed message"));
+        assert!(unroutable("{nope").starts_with("malformed JSON"));
+        assert!(unroutable("[1,2]").starts_with("malformed message"));
+        assert!(unroutable(r#"{"payload":{}}"#).starts_with("missing `type`"));
+        assert!(unroutable(r#"{"type":"bars.publish"}"#).contains("unknown message type `bars.publish`"));
+        assert!(unroutable(r#"{"type":".subscribe"}"#).contains("unknown message type"));
+        assert!(unroutable(r#"{"type":5}"#).starts_with("malformed message"));
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_an_invalid_request() {
+        for payload in [r#"["AAPL","1"]"#, "\"AAPL\"", "1", "true"] {
+            let text = format!(r#"{{"type":"bars.unsubscribe","payload":{payload}}}"#);
+            let refusal = parse_client_message(&text).unwrap_err();
+            assert_eq!(
+                parsed(refusal.reply()),
+                json!({"type":"bars.unsubscribe.response","payload":{"status":"error","message":"invalid request: the payload must be a JSON object"}}),
+                "{payload}"
+            );
+        }
+        let spaced = parse_client_message(r#"{"type":"bars.subscribe","payload": {"symbol":"A"} }"#).unwrap();
+        assert_eq!(spaced.payload, r#"{"symbol":"A"}"#);
     }
 
     #[test]
@@ -193,6 +253,6 @@ mod tests {
     fn update_frames_embed_the_data_once() {
         let topic = r#"bars:{"resolution":"1","symbol":"AAPL"}"#;
         let frame = update_frame(&update_prefix("bars", topic), r#"{"close":1.5}"#);
-        assert_eq!(parsed(frame), json!({"type":"bars.update","payload":{"topic":topic,"data":{"close":1.5}}}));
+        assert_eq!(parsed(frame), json!({"type":"bars.update","payload":{"topic":topic,"payload":{"close":1.5}}}));
     }
 }

@@ -18,7 +18,7 @@ struct Topic {
     /// The topic, shared by conflation slots of slow connections.
     name: Arc<str>,
     route: String,
-    /// `{"type":"<route>.update","payload":{"topic":"...","data":`, computed once.
+    /// `{"type":"<route>.update","payload":{"topic":"...","payload":`, computed once.
     update_prefix: String,
     subscribers: Vec<Peer>,
     /// While `create-topic` runs: updates it published, delivered once the
@@ -297,7 +297,7 @@ mod tests {
         table.finish_create("bars:{}");
         assert_eq!(qa.recv().await.unwrap().as_str(), "response");
         let update = qa.recv().await.unwrap();
-        assert_eq!(update.as_str(), r#"{"type":"bars.update","payload":{"topic":"bars:{}","data":{"close":1}}}"#);
+        assert_eq!(update.as_str(), r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#);
         assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
     }
 

@@ -3,7 +3,7 @@
 //!
 //! Per route: `<route>.subscribe` and `<route>.unsubscribe` (received, payload
 //! = the request schema), their `.response`s and `<route>.update` (sent,
-//! `data` = the data schema). Each schema's `$defs` move to
+//! `payload.payload` = the data schema). Each schema's `$defs` move to
 //! `components/schemas` and their `$ref`s are rewritten to point there.
 
 use crate::runtime::module::{ModuleStatus, RouteInfo};
@@ -73,8 +73,8 @@ fn route_messages(route: &RouteInfo, schemas: &mut Map<String, Value>) -> Vec<(S
     });
     let update = json!({
         "type": "object",
-        "required": ["topic", "data"],
-        "properties": {"topic": {"type": "string"}, "data": data},
+        "required": ["topic", "payload"],
+        "properties": {"topic": {"type": "string"}, "payload": data},
     });
     vec![
         (format!("{name}.subscribe"), "receive", envelope(format!("{name}.subscribe"), request.clone())),

@@ -288,7 +288,8 @@ impl Actor {
         let Some(instance) = self.instance.as_mut() else { return };
         let table = &mut instance.state().topics;
         if table.is_subscribed(topic, peer.id()) {
-            peer.send(protocol::ok_response(route, Op::Subscribe, "Already subscribed", topic));
+            // Counts once; answered as the Python system does, whose clients compare the message.
+            peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
             return;
         }
         if table.subscriptions_of(peer.id()) >= limits.max_subscriptions_per_connection {
