@@ -1,80 +1,102 @@
-//! A seeded random-walk market, shared by the `datafeed` and `broker`
-//! components so both see the same prices for the same seed.
+//! A seeded market simulation shared by the `datafeed` and `broker`
+//! components, so both see the same prices for the same seed.
 //!
-//! Prices move in discrete steps of a fixed length (the module's tick). The
-//! market is advanced to a wall-clock time, so the walk's speed does not
-//! depend on how many topics or timers ask for prices, and the same seed and
-//! number of steps always give the same prices.
+//! Prices move in discrete steps of a fixed length (the module's tick) along
+//! a path that is a pure function of the seed, the symbol and the step
+//! number ([`walk`]): the market is *positioned* at a wall-clock time rather
+//! than replayed from a start, so a restarted instance, a new version of a
+//! component and another module all continue the same path, and a session
+//! (a UTC day) has one open, high, low and volume whoever asks.
 
 mod rng;
 mod symbols;
+pub mod walk;
 
 pub use rng::SplitMix64;
 pub use symbols::{SYMBOLS, SymbolInfo};
 
-/// The simulated state of one symbol.
+/// One session: a UTC day, in milliseconds.
+pub const SESSION_MS: u64 = 24 * 60 * 60 * 1000;
+/// Largest number of steps scanned for a high or a low; longer ranges are sampled.
+const RANGE_SAMPLES: u64 = 2_048;
+
+/// The simulated state of one symbol at the market's current step.
 #[derive(Debug, Clone)]
 pub struct SymbolState {
     /// Static description of the symbol.
     pub info: &'static SymbolInfo,
     /// Last traded price.
     pub price: f64,
-    /// Price at the start of the simulation (the session open).
+    /// The session's first price.
     pub open: f64,
     /// Highest price of the session.
     pub high: f64,
     /// Lowest price of the session.
     pub low: f64,
-    /// Previous session's close: the base price.
+    /// Previous session's close.
     pub prev_close: f64,
     /// Shares traded in the session.
     pub volume: u64,
-    rng: SplitMix64,
+    key: u64,
 }
 
 impl SymbolState {
-    fn new(info: &'static SymbolInfo, seed: u64) -> Self {
-        let mut rng = SplitMix64::new(seed ^ symbols::fnv1a(info.symbol));
-        // The session opens a little away from the previous close.
-        let open = round_to_cents(info.base_price * (1.0 + 0.01 * rng.next_signed()));
-        Self { info, price: open, open, high: open, low: open, prev_close: info.base_price, volume: 0, rng }
-    }
-
-    /// One step of the walk: a small relative move and some traded volume.
-    fn step(&mut self) {
-        // The sum of three uniforms approximates a normal move of ~0.05%.
-        let noise = (self.rng.next_signed() + self.rng.next_signed() + self.rng.next_signed()) / 3.0;
-        let next = round_to_cents((self.price * (1.0 + 0.001 * noise)).max(0.01));
-        self.price = next;
-        self.high = self.high.max(next);
-        self.low = self.low.min(next);
-        self.volume += 100 * (1 + self.rng.next_u64() % 50);
-    }
-
     /// Half the bid/ask spread: one cent or 0.01% of the price, whichever is larger.
     pub fn half_spread(&self) -> f64 {
         round_to_cents((self.price * 0.0001).max(0.01))
     }
 }
 
-/// All simulated symbols, advanced in steps of `step_ms` milliseconds.
+/// The price, range and volume of a symbol between two steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    /// Price at the first step.
+    pub open: f64,
+    /// Highest price (sampled for ranges over 2 048 steps).
+    pub high: f64,
+    /// Lowest price (sampled likewise).
+    pub low: f64,
+    /// Price at the last step.
+    pub close: f64,
+    /// Shares traded from the first step to the last.
+    pub volume: u64,
+}
+
+/// All simulated symbols, positioned at one step of `step_ms` milliseconds.
 #[derive(Debug, Clone)]
 pub struct Market {
     symbols: Vec<SymbolState>,
     step_ms: u64,
-    /// Wall-clock time (epoch ms) the walk has been advanced to.
-    now_ms: Option<u64>,
+    /// The current step: wall-clock time divided by `step_ms`.
+    step: u64,
 }
 
-/// The largest number of steps one `advance_to` takes, so a long pause (a
-/// suspended host) does not stall the component replaying it.
-const MAX_STEPS_PER_ADVANCE: u64 = 1_000;
-
 impl Market {
-    /// A market over [`SYMBOLS`] whose walk is fixed by `seed`.
+    /// A market over [`SYMBOLS`] whose path is fixed by `seed`, positioned at
+    /// the epoch (move it with [`advance_to`](Self::advance_to)).
     pub fn new(seed: u64, step_ms: u64) -> Self {
-        let symbols = SYMBOLS.iter().map(|info| SymbolState::new(info, seed)).collect();
-        Self { symbols, step_ms: step_ms.max(1), now_ms: None }
+        Self::at(seed, step_ms, 0)
+    }
+
+    /// The market of `seed` positioned at wall-clock time `now_ms`.
+    pub fn at(seed: u64, step_ms: u64, now_ms: u64) -> Self {
+        let step_ms = step_ms.max(1);
+        let symbols = SYMBOLS
+            .iter()
+            .map(|info| SymbolState {
+                info,
+                price: info.base_price,
+                open: info.base_price,
+                high: info.base_price,
+                low: info.base_price,
+                prev_close: info.base_price,
+                volume: 0,
+                key: seed ^ symbols::fnv1a(info.symbol),
+            })
+            .collect();
+        let mut market = Self { symbols, step_ms, step: now_ms / step_ms };
+        market.start_session();
+        market
     }
 
     /// The state of `symbol`, if it is simulated.
@@ -92,30 +114,84 @@ impl Market {
         self.symbols.iter().map(|state| state.info.symbol).collect::<Vec<_>>().join(", ")
     }
 
-    /// Advances every symbol by the whole steps elapsed until `now_ms`.
-    /// Returns the number of steps taken.
+    /// The length of a step, milliseconds.
+    pub fn step_ms(&self) -> u64 {
+        self.step_ms
+    }
+
+    /// Moves to wall-clock time `now_ms`. Returns the number of steps taken
+    /// (time going backwards is ignored).
     pub fn advance_to(&mut self, now_ms: u64) -> u64 {
-        let Some(then) = self.now_ms else {
-            self.now_ms = Some(now_ms);
-            return 0;
-        };
-        let steps = now_ms.saturating_sub(then) / self.step_ms;
-        if steps == 0 {
-            return 0;
-        }
-        self.now_ms = Some(then + steps * self.step_ms);
-        self.step(steps.min(MAX_STEPS_PER_ADVANCE));
+        let target = now_ms / self.step_ms;
+        let steps = target.saturating_sub(self.step);
+        self.step(steps);
         steps
     }
 
-    /// Advances every symbol by `steps` steps, whatever the clock says.
+    /// Moves `steps` steps forward, whatever the clock says.
     pub fn step(&mut self, steps: u64) {
+        if steps == 0 {
+            return;
+        }
+        let from = self.step;
+        self.step = from.saturating_add(steps);
+        if self.session_of(self.step) != self.session_of(from) {
+            return self.start_session();
+        }
         for state in &mut self.symbols {
-            for _ in 0..steps {
-                state.step();
-            }
+            let range = range_of(state.key, state.info.base_price, from, self.step);
+            state.price = range.close;
+            state.high = state.high.max(range.high);
+            state.low = state.low.min(range.low);
+            state.volume += range.volume;
         }
     }
+
+    /// The price, range and volume of `symbol` from wall-clock `from_ms` to the current step.
+    pub fn range_since(&self, symbol: &str, from_ms: u64) -> Option<Range> {
+        let state = self.get(symbol)?;
+        let from = (from_ms / self.step_ms).min(self.step);
+        Some(range_of(state.key, state.info.base_price, from, self.step))
+    }
+
+    fn session_of(&self, step: u64) -> u64 {
+        step.saturating_mul(self.step_ms) / SESSION_MS
+    }
+
+    /// Recomputes every symbol's session figures at the current step.
+    fn start_session(&mut self) {
+        let first = (self.session_of(self.step) * SESSION_MS).div_ceil(self.step_ms);
+        for state in &mut self.symbols {
+            let range = range_of(state.key, state.info.base_price, first, self.step.max(first));
+            state.prev_close = price_at(state.key, state.info.base_price, first.saturating_sub(1));
+            state.open = range.open;
+            state.high = range.high;
+            state.low = range.low;
+            state.price = range.close;
+            state.volume = range.volume;
+        }
+    }
+}
+
+/// The price of the walk `key` around `base` at step `n`, in cents.
+fn price_at(key: u64, base: f64, n: u64) -> f64 {
+    round_to_cents((base * walk::deviation(key, n).exp()).max(0.01))
+}
+
+/// Open, high, low, close and volume from step `from` to step `to`; the
+/// high and low are sampled when the range is long.
+fn range_of(key: u64, base: f64, from: u64, to: u64) -> Range {
+    let (open, close) = (price_at(key, base, from), price_at(key, base, to));
+    let stride = ((to - from) / RANGE_SAMPLES).max(1);
+    let (mut high, mut low) = (open.max(close), open.min(close));
+    let mut n = from + stride;
+    while n < to {
+        let price = price_at(key, base, n);
+        high = high.max(price);
+        low = low.min(price);
+        n += stride;
+    }
+    Range { open, high, low, close, volume: walk::volume_between(key, from, to) }
 }
 
 /// Rounds a price to whole cents, as quoted prices are.
@@ -127,38 +203,63 @@ pub fn round_to_cents(price: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// 2026-12-01 12:00 UTC.
+    const NOON: u64 = 1_796_126_400_000;
+
     #[test]
-    fn the_same_seed_gives_the_same_walk() {
-        let mut a = Market::new(7, 200);
-        let mut b = Market::new(7, 200);
-        a.step(500);
-        b.step(500);
-        assert_eq!(a.get("AAPL").unwrap().price, b.get("AAPL").unwrap().price);
-        let mut c = Market::new(8, 200);
-        c.step(500);
-        assert_ne!(a.get("AAPL").unwrap().price, c.get("AAPL").unwrap().price);
+    fn the_same_seed_and_time_give_the_same_market() {
+        let a = Market::at(7, 200, NOON);
+        let mut b = Market::at(7, 200, NOON - 100_000);
+        b.advance_to(NOON);
+        for symbol in ["AAPL", "MSFT"] {
+            let (a, b) = (a.get(symbol).unwrap(), b.get(symbol).unwrap());
+            assert_eq!((a.price, a.open, a.prev_close, a.volume), (b.price, b.open, b.prev_close, b.volume));
+        }
+        assert_ne!(Market::at(8, 200, NOON).get("AAPL").unwrap().price, a.get("AAPL").unwrap().price);
     }
 
     #[test]
     fn prices_stay_positive_and_within_the_session_range() {
-        let mut market = Market::new(1, 200);
+        let mut market = Market::at(1, 200, NOON);
         market.step(10_000);
         for symbol in SYMBOLS {
             let state = market.get(symbol.symbol).unwrap();
             assert!(state.price > 0.0);
-            assert!(state.low <= state.price && state.price <= state.high);
+            assert!(state.low <= state.price && state.price <= state.high, "{state:?}");
+            assert!(state.low <= state.open && state.open <= state.high, "{state:?}");
             assert!(state.volume > 0);
         }
     }
 
     #[test]
     fn advances_by_whole_steps_of_wall_clock_time() {
-        let mut market = Market::new(1, 200);
-        assert_eq!(market.advance_to(10_000), 0);
+        let mut market = Market::at(1, 200, 10_000);
         assert_eq!(market.advance_to(10_199), 0);
         assert_eq!(market.advance_to(10_450), 2);
         assert_eq!(market.advance_to(10_600), 1);
         assert_eq!(market.advance_to(10_500), 0, "time going backwards is ignored");
+    }
+
+    #[test]
+    fn a_new_session_starts_at_midnight() {
+        let mut market = Market::at(1, 200, NOON);
+        let before = market.get("AAPL").unwrap().clone();
+        market.advance_to(NOON + SESSION_MS / 2 + 1_000);
+        let after = market.get("AAPL").unwrap();
+        assert!(after.volume < before.volume, "the volume restarts");
+        assert_ne!(after.open, before.open);
+    }
+
+    #[test]
+    fn ranges_agree_with_the_market() {
+        let market = Market::at(1, 200, NOON);
+        let range = market.range_since("AAPL", NOON - 60_000).unwrap();
+        assert_eq!(range.close, market.get("AAPL").unwrap().price);
+        assert!(range.low <= range.open.min(range.close) && range.high >= range.open.max(range.close));
+        assert_eq!(
+            range.volume,
+            walk::volume_between(market.get("AAPL").unwrap().key, (NOON - 60_000) / 200, NOON / 200)
+        );
     }
 
     #[test]

@@ -183,3 +183,41 @@ async fn a_restart_with_a_warm_cache_does_not_recompile() {
     assert_eq!((ticker["state"].as_str(), ticker["compiled_from_cache"].as_bool()), (Some("serving"), Some(false)));
     host.stop().await;
 }
+
+#[tokio::test]
+async fn ten_swaps_under_live_subscribers_repeat_no_update_and_no_bar_goes_back() {
+    let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], "[modules.datafeed]\nTICK_MS = 20\n").await;
+    let mut client = host.client("datafeed").await;
+    assert_eq!(client.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await["status"], "ok");
+    let mut bars: Vec<Value> = vec![client.next_update("bars").await["payload"].clone()];
+    for swap in 1..=10u64 {
+        let temporary = host.dirs.components.path().join(".datafeed.wasm.part");
+        std::fs::write(&temporary, topicwire_tests::with_custom_section(DATAFEED_WASM, &(swap % 2).to_string())).unwrap();
+        std::fs::rename(&temporary, host.file("datafeed")).unwrap();
+        // Read updates while the swap happens, until the module reports it.
+        loop {
+            bars.push(client.next_update("bars").await["payload"].clone());
+            let module = host.module("datafeed").await.unwrap();
+            if module["reloads"].as_u64() == Some(swap) {
+                break;
+            }
+        }
+        for _ in 0..3 {
+            bars.push(client.next_update("bars").await["payload"].clone());
+        }
+    }
+    for pair in bars.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        assert_ne!(before, after, "an update was repeated");
+        let (t0, t1) = (before["time"].as_i64().unwrap(), after["time"].as_i64().unwrap());
+        assert!(t1 >= t0, "a bar went back in time: {before} then {after}");
+        if t0 == t1 {
+            assert_eq!(before["open"], after["open"], "a bar restarted: {before} then {after}");
+            assert!(after["volume"].as_i64() >= before["volume"].as_i64(), "{before} then {after}");
+            assert!(after["high"].as_f64() >= before["high"].as_f64(), "{before} then {after}");
+            assert!(after["low"].as_f64() <= before["low"].as_f64(), "{before} then {after}");
+        }
+    }
+    assert_eq!(host.module("datafeed").await.unwrap()["restarts"], 0);
+    host.stop().await;
+}

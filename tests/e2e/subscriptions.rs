@@ -60,14 +60,15 @@ async fn subscribing_to_quotes_streams_one_quote_per_symbol() {
 
 #[tokio::test]
 async fn module_settings_reach_the_component_as_its_environment() {
-    // The session open of each symbol depends only on the walk's seed.
+    // The session open of each symbol depends only on the walk's seed (and the day).
     let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], "[modules.datafeed]\nSEED = 7\nTICK_MS = 50\n").await;
     let mut client = host.client("datafeed").await;
     client.subscribe("quotes", json!({"symbols": ["AAPL"]})).await;
     let quote = client.next_update("quotes").await;
-    let expected = market_sim::Market::new(7, 50).get("AAPL").unwrap().open;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let expected = market_sim::Market::at(7, 50, now).get("AAPL").unwrap().open;
     assert_eq!(quote["payload"]["v"]["open_price"].as_f64().unwrap(), expected);
-    assert_ne!(market_sim::Market::new(42, 50).get("AAPL").unwrap().open, expected, "the seed matters");
+    assert_ne!(market_sim::Market::at(42, 50, now).get("AAPL").unwrap().open, expected, "the seed matters");
     host.stop().await;
 }
 

@@ -338,3 +338,29 @@ fn dechunk(mut body: &str) -> String {
     }
     out
 }
+
+/// `wasm` (a component file) with a custom section appended: the same
+/// component under another content hash, e.g. to hot-reload a module with
+/// itself. `tag` tells the variants apart.
+pub fn with_custom_section(wasm: &str, tag: &str) -> Vec<u8> {
+    fn leb128(mut value: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                return out.push(byte);
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = b"topicwire-test";
+    let mut payload = Vec::new();
+    leb128(name.len(), &mut payload);
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(tag.as_bytes());
+    let mut bytes = std::fs::read(wasm).unwrap();
+    bytes.push(0); // custom section id
+    leb128(payload.len(), &mut bytes);
+    bytes.extend_from_slice(&payload);
+    bytes
+}

@@ -36,7 +36,7 @@ pub struct State {
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State {
-        market: Market::new(setting("SEED").unwrap_or(42), setting("TICK_MS").unwrap_or(200)),
+        market: Market::at(setting("SEED").unwrap_or(42), setting("TICK_MS").unwrap_or(200), now_ms().max(0) as u64),
         tick_ms: setting("TICK_MS").unwrap_or(200),
         ids: OrderIds::default(),
         default_account: std::env::var("DEFAULT_ACCOUNT").unwrap_or_else(|_| "DEMO-ACCOUNT".to_owned()),

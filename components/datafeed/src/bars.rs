@@ -1,6 +1,7 @@
 //! Bars: parsing resolutions and aggregating the price walk into OHLCV bars.
 
 use crate::models::Bar;
+use market_sim::Market;
 
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
@@ -17,43 +18,57 @@ pub fn resolution_ms(resolution: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("resolution: `{resolution}` is not a resolution; use minutes (1 to 1440), D/1D or W/1W"))
 }
 
-/// Aggregates prices into the current bar of one topic.
+/// The current bar of one topic, continued from the market's path: a new
+/// builder (a restarted instance, a new version) computes the bar so far
+/// from the bar's start, so a bar never resets or goes back in time.
 #[derive(Debug, Clone)]
 pub struct BarBuilder {
     period_ms: u64,
     bar: Option<Bar>,
-    /// The symbol's cumulative volume when last seen, to add only new volume.
-    last_volume: u64,
+    /// When the bar was last updated, epoch ms.
+    updated_ms: u64,
 }
 
 impl BarBuilder {
-    /// A builder of bars `period_ms` long, starting from the symbol's current
-    /// cumulative volume.
-    pub fn new(period_ms: u64, cumulative_volume: u64) -> Self {
-        Self { period_ms, bar: None, last_volume: cumulative_volume }
+    /// A builder of bars `period_ms` long.
+    pub fn new(period_ms: u64) -> Self {
+        Self { period_ms, bar: None, updated_ms: 0 }
     }
 
-    /// Folds the price at `now_ms` into the current bar (starting a new one at
-    /// a period boundary) and returns it.
-    pub fn update(&mut self, now_ms: u64, price: f64, cumulative_volume: u64) -> Bar {
-        let start = (now_ms - now_ms % self.period_ms) as i64;
-        let traded = cumulative_volume.saturating_sub(self.last_volume) as i64;
-        self.last_volume = cumulative_volume;
+    /// The bar of `symbol` containing `now_ms`, the market being positioned
+    /// at `now_ms`; `None` if the market has not moved since the last update
+    /// (a timer firing twice within one step publishes nothing new).
+    pub fn update(&mut self, market: &Market, symbol: &str, now_ms: u64) -> Option<Bar> {
+        if self.bar.is_some() && now_ms / market.step_ms() == self.updated_ms / market.step_ms() {
+            return None;
+        }
+        let start = now_ms - now_ms % self.period_ms;
         let bar = match self.bar.take() {
-            Some(bar) if bar.time == start => Bar {
-                high: bar.high.max(price),
-                low: bar.low.min(price),
-                close: price,
-                volume: bar.volume + traded,
-                ..bar
-            },
-            previous => {
-                let open = previous.map_or(price, |bar| bar.close);
-                Bar { time: start, open, high: open.max(price), low: open.min(price), close: price, volume: traded }
+            Some(bar) if bar.time == start as i64 => {
+                let recent = market.range_since(symbol, self.updated_ms)?;
+                Bar {
+                    high: bar.high.max(recent.high),
+                    low: bar.low.min(recent.low),
+                    close: recent.close,
+                    volume: bar.volume + recent.volume as i64,
+                    ..bar
+                }
+            }
+            _ => {
+                let range = market.range_since(symbol, start)?;
+                Bar {
+                    time: start as i64,
+                    open: range.open,
+                    high: range.high,
+                    low: range.low,
+                    close: range.close,
+                    volume: range.volume as i64,
+                }
             }
         };
+        self.updated_ms = now_ms;
         self.bar = Some(bar.clone());
-        bar
+        Some(bar)
     }
 }
 
@@ -73,13 +88,20 @@ mod tests {
     }
 
     #[test]
-    fn aggregates_within_a_bar_and_rolls_over() {
-        let mut builder = BarBuilder::new(60_000, 1_000);
-        let first = builder.update(120_010, 10.0, 1_100);
-        assert_eq!(first, Bar { time: 120_000, open: 10.0, high: 10.0, low: 10.0, close: 10.0, volume: 100 });
-        let second = builder.update(120_500, 12.0, 1_300);
-        assert_eq!(second, Bar { time: 120_000, open: 10.0, high: 12.0, low: 10.0, close: 12.0, volume: 300 });
-        let third = builder.update(180_000, 11.0, 1_350);
-        assert_eq!(third, Bar { time: 180_000, open: 12.0, high: 12.0, low: 11.0, close: 11.0, volume: 50 });
+    fn a_new_builder_continues_the_bar_of_another() {
+        let noon = 1_796_126_400_000;
+        let mut market = Market::at(3, 200, noon + 30_000);
+        let mut running = BarBuilder::new(60_000);
+        running.update(&market, "AAPL", noon + 30_000).unwrap();
+        market.advance_to(noon + 45_000);
+        let continued = running.update(&market, "AAPL", noon + 45_000).unwrap();
+        let restarted = BarBuilder::new(60_000).update(&market, "AAPL", noon + 45_000).unwrap();
+        assert_eq!(continued, restarted);
+        assert_eq!(running.update(&market, "AAPL", noon + 45_100), None, "nothing moved within the step");
+        assert_eq!(continued.time, noon as i64);
+        assert!(continued.volume > 0 && continued.low <= continued.close && continued.close <= continued.high);
+        market.advance_to(noon + 61_000);
+        let next = running.update(&market, "AAPL", noon + 61_000).unwrap();
+        assert_eq!(next.time, noon as i64 + 60_000, "rolls over to the next bar");
     }
 }

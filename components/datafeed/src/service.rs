@@ -20,12 +20,13 @@ struct State {
     market: Market,
     tick_ms: u32,
     bars: HashMap<String, BarBuilder>,
-    quotes: HashMap<String, Vec<String>>,
+    /// Per `quotes` topic: its symbols and the market step last quoted.
+    quotes: HashMap<String, (Vec<String>, Option<u64>)>,
 }
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State {
-        market: Market::new(settings::seed(), u64::from(settings::tick_ms())),
+        market: Market::at(settings::seed(), u64::from(settings::tick_ms()), now_ms()),
         tick_ms: settings::tick_ms(),
         bars: HashMap::new(),
         quotes: HashMap::new(),
@@ -40,17 +41,22 @@ impl Datafeed {
     fn publish_bar(state: &mut State, topic: &BarWsTopic) {
         let now = now_ms();
         state.market.advance_to(now);
-        let symbol = &topic.request().symbol;
-        let (Some(builder), Some(sim)) = (state.bars.get_mut(topic.as_str()), state.market.get(symbol)) else {
-            return;
-        };
-        topic.update(&builder.update(now, sim.price, sim.volume));
+        let Some(builder) = state.bars.get_mut(topic.as_str()) else { return };
+        if let Some(bar) = builder.update(&state.market, &topic.request().symbol, now) {
+            topic.update(&bar);
+        }
     }
 
     fn publish_quotes(state: &mut State, topic: &QuoteWsTopic) {
-        state.market.advance_to(now_ms());
-        let Some(symbols) = state.quotes.get(topic.as_str()) else { return };
-        for symbol in symbols {
+        let now = now_ms();
+        state.market.advance_to(now);
+        let Some((symbols, quoted)) = state.quotes.get_mut(topic.as_str()) else { return };
+        // A timer firing twice within one step has nothing new to quote.
+        let step = now / state.market.step_ms();
+        if quoted.replace(step) == Some(step) {
+            return;
+        }
+        for symbol in symbols.iter() {
             if let Some(sim) = state.market.get(symbol) {
                 topic.update(&quote(sim));
             }
@@ -63,14 +69,14 @@ impl WsRouteService for Datafeed {
         let request = topic.request();
         let period = resolution_ms(&request.resolution).map_err(ServiceError::InvalidRequest)?;
         STATE.with_borrow_mut(|state| {
-            let Some(sim) = state.market.get(&request.symbol) else {
+            if !state.market.knows(&request.symbol) {
                 return Err(ServiceError::invalid_request(format!(
                     "symbol: unknown symbol `{}`; known symbols: {}",
                     request.symbol,
                     state.market.known_symbols()
                 )));
-            };
-            state.bars.insert(topic.as_str().to_owned(), BarBuilder::new(period, sim.volume));
+            }
+            state.bars.insert(topic.as_str().to_owned(), BarBuilder::new(period));
             topic.set_timer(state.tick_ms);
             Self::publish_bar(state, topic);
             Ok(())
@@ -88,7 +94,7 @@ impl WsRouteService for Datafeed {
     fn create_quotes(topic: &QuoteWsTopic) -> Result<(), ServiceError> {
         STATE.with_borrow_mut(|state| {
             let symbols = symbols_of(topic.request(), &state.market)?;
-            state.quotes.insert(topic.as_str().to_owned(), symbols);
+            state.quotes.insert(topic.as_str().to_owned(), (symbols, None));
             topic.set_timer(state.tick_ms);
             Self::publish_quotes(state, topic);
             Ok(())

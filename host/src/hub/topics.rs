@@ -24,6 +24,12 @@ struct Topic {
     /// While `create-topic` runs: updates it published, delivered once the
     /// subscriber has had its subscribe response.
     pending: Option<Vec<Utf8Bytes>>,
+    /// The last update frame delivered (shared bytes, not a copy).
+    last: Option<Utf8Bytes>,
+    /// Set when a new instance takes the topic over (a reload or a restart):
+    /// its first update is dropped if it repeats the last one delivered, so
+    /// a handover never shows subscribers the same update twice.
+    resuming: bool,
     updates: u64,
 }
 
@@ -110,6 +116,8 @@ impl TopicTable {
                 update_prefix: protocol::update_prefix(route, topic),
                 subscribers: vec![peer],
                 pending: Some(Vec::new()),
+                last: None,
+                resuming: false,
                 updates: 0,
             },
         );
@@ -120,6 +128,7 @@ impl TopicTable {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
             deliver(&entry.name, &entry.subscribers, &frame);
+            entry.last = Some(frame);
         }
     }
 
@@ -193,6 +202,13 @@ impl TopicTable {
         self.topics.get(topic).map(|entry| entry.route.as_str())
     }
 
+    /// Marks every topic as taken over by a new instance (see `Topic::resuming`).
+    pub fn resume_all(&mut self) {
+        for entry in self.topics.values_mut() {
+            entry.resuming = true;
+        }
+    }
+
     /// Every connection subscribed to any topic of the module.
     pub fn peers(&self) -> Vec<Peer> {
         let mut seen = HashSet::new();
@@ -215,13 +231,18 @@ impl TopicTable {
         if serde_json::from_str::<serde::de::IgnoredAny>(data).is_err() {
             return Err(Rejected::InvalidJson);
         }
-        entry.updates += 1;
         let frame = protocol::update_frame(&entry.update_prefix, data);
+        if std::mem::take(&mut entry.resuming) && entry.last.as_ref() == Some(&frame) {
+            return Ok(0);
+        }
+        entry.updates += 1;
         if let Some(pending) = &mut entry.pending {
             pending.push(frame);
             return Ok(0);
         }
-        Ok(deliver(&entry.name, &entry.subscribers, &frame))
+        let delivered = deliver(&entry.name, &entry.subscribers, &frame);
+        entry.last = Some(frame);
+        Ok(delivered)
     }
 
     /// Live topics with their subscriber counts, sorted by topic.
@@ -299,6 +320,22 @@ mod tests {
         let update = qa.recv().await.unwrap();
         assert_eq!(update.as_str(), r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#);
         assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
+    }
+
+    #[tokio::test]
+    async fn a_new_instance_does_not_repeat_the_last_update() {
+        let mut table = TopicTable::default();
+        let (a, mut qa) = peer(1);
+        table.begin_create("t", "bars", a);
+        table.finish_create("t");
+        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1));
+        table.resume_all();
+        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(0), "the handover repeat is dropped");
+        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1), "later equal updates are the module's own");
+        table.resume_all();
+        assert_eq!(table.publish("t", r#"{"v":2}"#, MAX), Ok(1));
+        let frames: Vec<String> = std::iter::from_fn(|| qa.try_recv().ok()).map(|f| f.as_str().to_owned()).collect();
+        assert_eq!(frames.len(), 3);
     }
 
     #[test]

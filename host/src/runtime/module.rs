@@ -407,6 +407,7 @@ impl Actor {
     async fn recreate(&mut self, topics: TopicTable) {
         let Some(instance) = self.instance.as_mut() else { return };
         instance.state().topics = topics;
+        instance.state().topics.resume_all();
         for topic in instance.state().topics.topics() {
             match instance.create_topic(&topic).await {
                 Ok(Ok(())) => {}
