@@ -19,14 +19,15 @@
 //! Errors are as in [`crate::rest`]; a refused request changes nothing.
 //! Before answering, the account catches up with the market.
 
+use crate::ledger::StoreError;
 use crate::models::{
     AccountInfo, ActionResult, Brackets, LeverageQuery, LeverageSetParams, LeverageSetResult, PlaceOrderResult,
     PreOrder,
 };
 use crate::preview::{leverage_error, leverage_info, leverage_preview, order_preview};
 use crate::rest::{Rejection, detail, from_json, object_body, unprocessable};
-use crate::state::{self, State, now_ms};
-use crate::trading::{Event, Refusal};
+use crate::state::{self, AccountView, State, now_ms};
+use crate::trading::Event;
 use serde_json::json;
 use topicwire_guest::http::{HttpService, Request, Response};
 
@@ -45,7 +46,9 @@ impl HttpService for BrokerApi {
             Ok(account) => account,
             Err(Rejection(response)) => return response,
         };
-        state::with(|state| state.step(&account));
+        if let Err(error) = state::with(|state| state.step(&account)) {
+            return Rejection::from(error).0;
+        }
         match route(&request, &account) {
             Ok(response) | Err(Rejection(response)) => response,
         }
@@ -68,8 +71,8 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
         ("POST", ["orders"]) => {
             let order: PreOrder = object_body(request)?;
             let placed = apply(account, |state| {
-                let (account, price, ids) = state.account(account);
-                account.place(ids.take(), order, price, now)
+                let AccountView { account, ids, prices } = state.account(account)?;
+                Ok(account.place(ids.take(), order, |symbol| prices.of(symbol), now)?)
             })?;
             ok(&PlaceOrderResult { order_id: placed })
         }
@@ -77,20 +80,22 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
             let order: PreOrder = object_body(request)?;
             ok(&state::with(|state| order_preview(&order, state.price(&order.symbol))))
         }
-        ("GET", ["orders"]) => ok(&state::with(|state| state.account(account).0.orders())),
+        ("GET", ["orders"]) => ok(&state::with(|state| Ok::<_, StoreError>(state.account(account)?.account.orders()))?),
         ("PUT", ["orders", id]) => {
             let order: PreOrder = object_body(request)?;
             apply(account, |state| {
-                let (account, price, _) = state.account(account);
-                account.modify(id, order, price, now)
+                let AccountView { account, prices, .. } = state.account(account)?;
+                Ok(account.modify(id, order, |symbol| prices.of(symbol), now)?)
             })?;
             ok(&ActionResult::done(format!("Order {id} modified")))
         }
         ("DELETE", ["orders", id]) => {
-            apply(account, |state| state.account(account).0.cancel(id, now))?;
+            apply(account, |state| Ok(state.account(account)?.account.cancel(id, now)?))?;
             ok(&ActionResult::done(format!("Order {id} cancelled")))
         }
-        ("GET", ["positions"]) => ok(&state::with(|state| state.account(account).0.positions())),
+        ("GET", ["positions"]) => {
+            ok(&state::with(|state| Ok::<_, StoreError>(state.account(account)?.account.positions()))?)
+        }
         ("DELETE", ["positions", id]) => {
             let amount = match request.query_value("amount") {
                 None => None,
@@ -99,24 +104,26 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
                 })?),
             };
             let closing = apply(account, |state| {
-                let (account, _, ids) = state.account(account);
-                account.close_position(ids.take(), id, amount, now)
+                let AccountView { account, ids, .. } = state.account(account)?;
+                Ok(account.close_position(ids.take(), id, amount, now)?)
             })?;
             ok(&ActionResult::done(format!("Position {id} closing with order {closing}")))
         }
         ("PUT", ["positions", id, "brackets"]) => {
             let brackets: Brackets = object_body(request)?;
             state::with(|state| {
-                let events = state.account(account).0.set_brackets(id, brackets)?;
-                state.publish(account, events);
-                Ok::<_, Refusal>(())
+                let events = state.account(account)?.account.set_brackets(id, brackets)?;
+                state.commit(account, events)?;
+                Ok::<_, Rejection>(())
             })?;
             ok(&ActionResult::done(format!("Brackets of position {id} updated")))
         }
-        ("GET", ["executions", symbol]) => ok(&state::with(|state| state.account(account).0.executions(symbol))),
+        ("GET", ["executions", symbol]) => {
+            ok(&state::with(|state| Ok::<_, StoreError>(state.account(account)?.account.executions(symbol)))?)
+        }
         ("GET", ["account"]) => ok(&state::with(|state| {
-            let equity = state.equity(account);
-            AccountInfo {
+            let equity = state.equity(account)?;
+            Ok::<_, StoreError>(AccountInfo {
                 id: account.to_owned(),
                 name: account.to_owned(),
                 account_id: account.to_owned(),
@@ -124,12 +131,13 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
                 equity: equity.equity,
                 unrealized_pl: equity.unrealized_pl,
                 realized_pl: equity.realized_pl,
-            }
-        })),
+            })
+        })?),
         ("GET", ["leverage", "info"]) => {
             let query: LeverageQuery = leverage_query(request)?;
             let key = leverage_key(&query.symbol, query.order_type as i8, query.side as i8);
-            ok(&state::with(|state| leverage_info(&query.symbol, state.account(account).0.leverage(&key))))
+            let set = state::with(|state| Ok::<_, StoreError>(state.account(account)?.account.leverage(&key)))?;
+            ok(&leverage_info(&query.symbol, set))
         }
         ("PUT", ["leverage", "set"]) => {
             let params: LeverageSetParams = object_body(request)?;
@@ -137,7 +145,10 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
                 return Err(Rejection(detail(400, error)));
             }
             let key = leverage_key(&params.symbol, params.order_type as i8, params.side as i8);
-            state::with(|state| state.account(account).0.set_leverage(key, params.leverage));
+            state::with(|state| {
+                state.account(account)?.account.set_leverage(key, params.leverage);
+                state.commit(account, Vec::new())
+            })?;
             ok(&LeverageSetResult { leverage: params.leverage })
         }
         ("POST", ["leverage", "preview"]) => {
@@ -153,17 +164,17 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
 fn debug(action: &str, account: &str, now: i64) -> Result<Response, Rejection> {
     match action {
         "reset" => {
-            state::with(|state| state.reset(account));
+            state::with(|state| state.reset(account))?;
             Ok(Response::json(200, &ActionResult::done(format!("Account {account} reset"))))
         }
         "execute-orders" => {
             let filled = state::with(|state| {
-                let (account_state, price, _) = state.account(account);
-                let events = account_state.execute_all(price, now);
+                let AccountView { account: account_state, prices, .. } = state.account(account)?;
+                let events = account_state.execute_all(|symbol| prices.of(symbol), now);
                 let filled = events.iter().filter(|event| matches!(event, Event::Execution(_))).count();
-                state.publish(account, events);
-                filled
-            });
+                state.commit(account, events)?;
+                Ok::<_, StoreError>(filled)
+            })?;
             Ok(Response::json(200, &ActionResult::done(format!("Executed working orders: {filled}"))))
         }
         _ => Err(Rejection(detail(404, "Not Found"))),
@@ -208,15 +219,15 @@ fn leverage_key(symbol: &str, order_type: i8, side: i8) -> String {
     format!("{symbol}:{order_type}:{side}")
 }
 
-/// Makes a change to the state and streams the events it produced to
-/// `account`'s topics; returns the id of the order it concerns.
+/// Makes a change to the state, stores it and streams the events it
+/// produced to `account`'s topics; returns the id of the order it concerns.
 fn apply(
     account: &str,
-    change: impl FnOnce(&mut State) -> Result<(crate::models::Order, Vec<Event>), Refusal>,
+    change: impl FnOnce(&mut State) -> Result<(crate::models::Order, Vec<Event>), Rejection>,
 ) -> Result<String, Rejection> {
     state::with(|state| {
         let (order, events) = change(state)?;
-        state.publish(account, events);
+        state.commit(account, events)?;
         Ok(order.id)
     })
 }

@@ -11,7 +11,8 @@
 //!
 //! - [`models`]: wire types (the Python system's field names; enums as integers).
 //! - [`trading`]: the paper-trading account, pure and unit-tested natively.
-//! - [`state`]: the component's state and publishing to live topics.
+//! - [`state`]: the component's state and publishing to live topics;
+//!   [`ledger`]: how it is kept in the store; [`storage`]: the store.
 //! - [`service`]: the topic handlers.
 //! - [`api`]: the REST API (the Python system's); [`rest`]: its parsing and
 //!   error answers; [`preview`]: order and leverage previews; [`openapi`]: its
@@ -19,12 +20,14 @@
 //! - [`ws`]: route declarations; [`ws_generated`]: generated router code.
 
 pub mod api;
+pub mod ledger;
 pub mod models;
 pub mod openapi;
 pub mod preview;
 pub mod rest;
 pub mod service;
 pub mod state;
+pub mod storage;
 pub mod trading;
 pub mod ws;
 pub mod ws_generated;

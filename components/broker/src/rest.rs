@@ -5,6 +5,7 @@
 //! `{"detail": [{"type", "loc", "msg"}]}` locating the offending field
 //! (`["body", "qty"]`, `["query", "side"]`).
 
+use crate::ledger::StoreError;
 use crate::trading::Refusal;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -17,6 +18,12 @@ pub struct Rejection(pub Response);
 impl From<Refusal> for Rejection {
     fn from(refusal: Refusal) -> Self {
         Self(detail(refusal.status, refusal.message))
+    }
+}
+
+impl From<StoreError> for Rejection {
+    fn from(error: StoreError) -> Self {
+        Self(detail(503, format!("{error}; nothing was changed, try again")))
     }
 }
 

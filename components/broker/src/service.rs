@@ -45,7 +45,10 @@ fn removed(request: &AccountRequest, topic: &str) {
 }
 
 fn ticked(request: &AccountRequest) {
-    state::with(|state| state.step(&request.account_id));
+    if let Err(error) = state::with(|state| state.step(&request.account_id)) {
+        // Retried at the next tick; the account is read again from the store.
+        eprintln!("account {}: {error}", request.account_id);
+    }
 }
 
 impl WsRouteService for Broker {
@@ -88,7 +91,8 @@ impl WsRouteService for Broker {
     fn create_equity(topic: &EquityWsTopic) -> Result<(), ServiceError> {
         state::with(|state| {
             created(state, topic.request(), topic.as_str())?;
-            let equity = state.equity_event(&topic.request().account_id);
+            let equity =
+                state.equity_event(&topic.request().account_id).map_err(|e| ServiceError::failed(e.to_string()))?;
             state.publish(&topic.request().account_id, vec![equity]);
             Ok(())
         })

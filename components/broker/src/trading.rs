@@ -8,6 +8,7 @@
 //! the account's working orders and bracketed positions, not to its history.
 
 use crate::models::{Brackets, Equity, Execution, Order, OrderStatus, OrderType, Position, PreOrder, Side, StopType};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Starting cash of every account.
@@ -45,46 +46,56 @@ fn refuse<T>(status: u16, message: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal { status, message: message.into() })
 }
 
-/// Order ids, unique across every account and never reused.
+/// Order ids, unique across every account and never reused: handed out
+/// from a block reserved durably ahead of use (see [`crate::ledger`]), so a
+/// restart continues after the last reserved block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderIds {
     next: u64,
+    /// Ids below this are durably reserved.
+    reserved: u64,
 }
 
 impl Default for OrderIds {
     fn default() -> Self {
-        Self { next: 1 }
+        Self::starting_at(1)
     }
 }
 
 impl OrderIds {
-    /// Ids continue from `next`.
+    /// Ids continue from `next`, which is durably reserved up to itself.
     pub fn starting_at(next: u64) -> Self {
-        Self { next: next.max(1) }
+        Self { next: next.max(1), reserved: next.max(1) }
     }
 
-    /// The id the next order gets.
-    pub fn peek(&self) -> u64 {
-        self.next
-    }
-
-    /// Takes the next id.
+    /// Takes the next id. Ids past the reserved block must be reserved
+    /// (see [`unreserved`](Self::unreserved)) before anything using them is stored.
     pub fn take(&mut self) -> u64 {
         let id = self.next;
         self.next += 1;
         id
     }
+
+    /// The bound the reservation must reach to cover every id taken, if it does not yet.
+    pub fn unreserved(&self) -> Option<u64> {
+        (self.next > self.reserved).then_some(self.next)
+    }
+
+    /// Records that ids below `bound` are durably reserved.
+    pub fn reserved_to(&mut self, bound: u64) {
+        self.reserved = self.reserved.max(bound);
+    }
 }
 
 /// A net position: signed quantity (long > 0) and average entry price.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Net {
     qty: f64,
     avg: f64,
 }
 
 /// A position and its brackets.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Holding {
     net: Net,
     brackets: Brackets,
@@ -101,8 +112,29 @@ pub struct Account {
     working: BTreeMap<u64, Option<f64>>,
     positions: BTreeMap<String, Holding>,
     executions: VecDeque<Execution>,
+    /// Executions ever made: the sequence number of the latest.
+    executions_made: u64,
     /// Leverage per `symbol:type:side`; absent is the default.
     leverage: BTreeMap<String, f64>,
+}
+
+/// What of an account is stored apart from its orders and executions:
+/// small, rewritten with every change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    balance: f64,
+    realized_pl: f64,
+    working: BTreeMap<u64, Option<f64>>,
+    positions: BTreeMap<String, Holding>,
+    executions_made: u64,
+    leverage: BTreeMap<String, f64>,
+}
+
+impl Summary {
+    /// How many executions the account ever made.
+    pub fn executions_made(&self) -> u64 {
+        self.executions_made
+    }
 }
 
 impl Default for Account {
@@ -114,12 +146,43 @@ impl Default for Account {
             working: BTreeMap::new(),
             positions: BTreeMap::new(),
             executions: VecDeque::new(),
+            executions_made: 0,
             leverage: BTreeMap::new(),
         }
     }
 }
 
 impl Account {
+    /// The account from what was stored: its summary, every order, and its latest executions.
+    pub fn restore(summary: Summary, orders: Vec<Order>, executions: Vec<Execution>) -> Self {
+        let Summary { balance, realized_pl, working, positions, executions_made, leverage } = summary;
+        let orders = orders.into_iter().filter_map(|order| Some((order.id.parse().ok()?, order))).collect();
+        let mut executions: VecDeque<Execution> = executions.into();
+        while executions.len() > MAX_EXECUTIONS {
+            executions.pop_front();
+        }
+        Self { balance, realized_pl, orders, working, positions, executions, executions_made, leverage }
+    }
+
+    /// What is stored apart from orders and executions.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            balance: self.balance,
+            realized_pl: self.realized_pl,
+            working: self.working.clone(),
+            positions: self.positions.clone(),
+            executions_made: self.executions_made,
+            leverage: self.leverage.clone(),
+        }
+    }
+
+    /// The latest `count` executions with their sequence numbers (1 = the first ever).
+    pub fn latest_executions(&self, count: usize) -> Vec<(u64, Execution)> {
+        let count = count.min(self.executions.len());
+        let first = self.executions_made + 1 - count as u64;
+        self.executions.iter().skip(self.executions.len() - count).cloned().zip(first..).map(|(e, n)| (n, e)).collect()
+    }
+
     /// Every order, oldest first.
     pub fn orders(&self) -> Vec<Order> {
         self.orders.values().cloned().collect()
@@ -335,6 +398,7 @@ impl Account {
             self.executions.pop_front();
         }
         self.executions.push_back(execution.clone());
+        self.executions_made += 1;
         vec![
             Event::Execution(execution),
             Event::Order(order),
