@@ -21,6 +21,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Subscribe to a route and print every message as a JSON line.
     Sub(SubArgs),
+    /// Write typed TypeScript clients of modules (from component files, or a running host).
+    ClientTs(ClientTsArgs),
 }
 
 /// `topicwire serve`.
@@ -59,4 +61,23 @@ pub struct SubArgs {
     /// Exit after this many updates.
     #[arg(long)]
     pub count: Option<usize>,
+}
+
+/// `topicwire client-ts`.
+#[derive(Debug, clap::Args)]
+pub struct ClientTsArgs {
+    /// Component files (`components/*.wasm`), read offline.
+    pub files: Vec<PathBuf>,
+    /// Or a running host, e.g. http://127.0.0.1:8000
+    #[arg(long, conflicts_with = "files")]
+    pub url: Option<String>,
+    /// Folder the `<module>.ts` files are written to.
+    #[arg(long, default_value = "clients/ts/generated")]
+    pub out: PathBuf,
+    /// The generator script (Node.js).
+    #[arg(long, default_value = crate::ops::client_ts::DEFAULT_GENERATOR)]
+    pub generator: PathBuf,
+    /// Print the generator's input (the modules' routes as JSON) instead of running it.
+    #[arg(long)]
+    pub print_routes: bool,
 }

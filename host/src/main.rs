@@ -5,8 +5,19 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
-use topicwire::cli::{Cli, Command, ServeArgs};
+use topicwire::cli::{Cli, ClientTsArgs, Command, ServeArgs};
 use topicwire::config::{Config, ConfigSources};
+
+// The benchmarks compare allocators on memory returned after load and CPU per
+// message; the default build keeps the system allocator. mimalloc wins when
+// both features are on (`--all-features`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -21,6 +32,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Sub(args) => topicwire::sub::run(args).await,
+        Command::ClientTs(args) => client_ts(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,4 +59,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let shutdown = CancellationToken::new();
     topicwire::shutdown::on_signal(shutdown.clone());
     topicwire::server::run(listener, config, shutdown).await
+}
+
+async fn client_ts(args: ClientTsArgs) -> Result<()> {
+    use topicwire::ops::client_ts;
+    let manifest = match &args.url {
+        Some(url) => client_ts::manifest_of_host(url).await?,
+        None if args.files.is_empty() => anyhow::bail!("name component files (components/*.wasm) or --url"),
+        None => client_ts::manifest_of_files(&args.files).await?,
+    };
+    if args.print_routes {
+        println!("{manifest:#}");
+        return Ok(());
+    }
+    client_ts::generate(&manifest, &args.generator, &args.out)
 }

@@ -3,6 +3,10 @@
 //!
 //! - [`topics`]: live topics, reference counting, framing each update once.
 //! - [`peer`]: a connection as the hub sees it: its bounded queue, conflation, close.
+//! - [`outbox`]: a connection's outgoing bytes, written straight to its socket when it is idle.
+//! - [`frame`]: server WebSocket frames as shared wire bytes.
 
+pub mod frame;
+pub mod outbox;
 pub mod peer;
 pub mod topics;

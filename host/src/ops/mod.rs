@@ -2,6 +2,8 @@
 //!
 //! - [`asyncapi`]: AsyncAPI 3.0 documents built from the components' routes.
 //! - [`metrics`]: `/metrics` in the Prometheus text format.
+//! - [`client_ts`]: `topicwire client-ts`, typed TypeScript clients from the modules' routes.
 
 pub mod asyncapi;
+pub mod client_ts;
 pub mod metrics;
