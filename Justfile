@@ -40,11 +40,19 @@ run *args: build-components
 # Wasm component crates (served ones and test fixtures), by package name.
 wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xargs -n1 dirname | xargs -n1 basename | tr '\n' ' '`
 
-# Run every test: generated code freshness, unit tests, components' native tests, end-to-end tests.
 # Components' unit tests run natively with --lib: their cdylib only links for wasm32-wasip2.
+# The TypeScript client's and the dashboard's tests install npm packages, Debian's Chromium and Playwright when missing.
+# Run every test: generated code, unit and end-to-end tests, then the TypeScript client and the dashboard against the real host.
 test: codegen-check
     cargo test --workspace {{ prepend("--exclude ", wasm_packages) }}
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
+    cargo build -p topicwire
+    TOPICWIRE_BIN=target/debug/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+
+# Regenerate the typed TypeScript clients (clients/ts/generated/, compiled into dist/) from the built components.
+client-ts: build-components
+    cargo run --quiet -p topicwire -- client-ts components/*.wasm --out clients/ts/generated
+    cd clients/ts && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build
 
 # Benchmarks: release server pinned to core 0, load generator to core 1; writes BENCHMARKS.md (+ .json). `just bench --quick` for a smoke run.
 bench *args:

@@ -17,6 +17,10 @@ pub use symbols::{SYMBOLS, SymbolInfo};
 
 /// One session: a UTC day, in milliseconds.
 pub const SESSION_MS: u64 = 24 * 60 * 60 * 1000;
+/// The path's own resolution: it has one price per 50 ms of wall-clock time,
+/// whatever step a module samples it at, so modules with different ticks
+/// (the datafeed's, the broker's) agree on every price.
+pub const WALK_STEP_MS: u64 = 50;
 /// Largest number of steps scanned for a high or a low; longer ranges are sampled.
 const RANGE_SAMPLES: u64 = 2_048;
 
@@ -138,8 +142,9 @@ impl Market {
         if self.session_of(self.step) != self.session_of(from) {
             return self.start_session();
         }
+        let (from, to) = (self.walk_index(from), self.walk_index(self.step));
         for state in &mut self.symbols {
-            let range = range_of(state.key, state.info.base_price, from, self.step);
+            let range = range_of(state.key, state.info.base_price, from, to);
             state.price = range.close;
             state.high = state.high.max(range.high);
             state.low = state.low.min(range.low);
@@ -150,19 +155,25 @@ impl Market {
     /// The price, range and volume of `symbol` from wall-clock `from_ms` to the current step.
     pub fn range_since(&self, symbol: &str, from_ms: u64) -> Option<Range> {
         let state = self.get(symbol)?;
-        let from = (from_ms / self.step_ms).min(self.step);
-        Some(range_of(state.key, state.info.base_price, from, self.step))
+        let from = self.walk_index((from_ms / self.step_ms).min(self.step));
+        Some(range_of(state.key, state.info.base_price, from, self.walk_index(self.step)))
     }
 
     fn session_of(&self, step: u64) -> u64 {
         step.saturating_mul(self.step_ms) / SESSION_MS
     }
 
+    /// The path's index at module step `step`.
+    fn walk_index(&self, step: u64) -> u64 {
+        step.saturating_mul(self.step_ms) / WALK_STEP_MS
+    }
+
     /// Recomputes every symbol's session figures at the current step.
     fn start_session(&mut self) {
-        let first = (self.session_of(self.step) * SESSION_MS).div_ceil(self.step_ms);
+        let first = (self.session_of(self.step) * SESSION_MS).div_ceil(WALK_STEP_MS);
+        let now = self.walk_index(self.step).max(first);
         for state in &mut self.symbols {
-            let range = range_of(state.key, state.info.base_price, first, self.step.max(first));
+            let range = range_of(state.key, state.info.base_price, first, now);
             state.prev_close = price_at(state.key, state.info.base_price, first.saturating_sub(1));
             state.open = range.open;
             state.high = range.high;
@@ -173,12 +184,12 @@ impl Market {
     }
 }
 
-/// The price of the walk `key` around `base` at step `n`, in cents.
+/// The price of the walk `key` around `base` at path index `n`, in cents.
 fn price_at(key: u64, base: f64, n: u64) -> f64 {
     round_to_cents((base * walk::deviation(key, n).exp()).max(0.01))
 }
 
-/// Open, high, low, close and volume from step `from` to step `to`; the
+/// Open, high, low, close and volume from path index `from` to `to`; the
 /// high and low are sampled when the range is long.
 fn range_of(key: u64, base: f64, from: u64, to: u64) -> Range {
     let (open, close) = (price_at(key, base, from), price_at(key, base, to));
@@ -258,8 +269,16 @@ mod tests {
         assert!(range.low <= range.open.min(range.close) && range.high >= range.open.max(range.close));
         assert_eq!(
             range.volume,
-            walk::volume_between(market.get("AAPL").unwrap().key, (NOON - 60_000) / 200, NOON / 200)
+            walk::volume_between(market.get("AAPL").unwrap().key, (NOON - 60_000) / WALK_STEP_MS, NOON / WALK_STEP_MS)
         );
+    }
+
+    #[test]
+    fn modules_sampling_at_different_steps_see_the_same_prices() {
+        let broker = Market::at(42, 200, NOON);
+        let datafeed = Market::at(42, 50, NOON);
+        assert_eq!(broker.get("MSFT").unwrap().price, datafeed.get("MSFT").unwrap().price);
+        assert_eq!(broker.get("MSFT").unwrap().open, datafeed.get("MSFT").unwrap().open);
     }
 
     #[test]

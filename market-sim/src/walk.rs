@@ -6,7 +6,8 @@
 //! The path is fractal value noise: octave `k` interpolates uniform random
 //! values placed every `2^k` steps, with amplitude growing as `√(2^k)`, so
 //! moves over `m` steps scale like a random walk's (`∝ √m`) up to the
-//! largest octave (~`2^16` steps), beyond which the price stays near its base.
+//! largest octave (~`2^16` steps, about an hour of 50 ms steps), beyond
+//! which the price stays near its base.
 
 use crate::rng::SplitMix64;
 

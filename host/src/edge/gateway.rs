@@ -8,6 +8,7 @@
 //! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), as `/{path}` |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
+//! | `GET /` | the dashboard (and its files under `/assets/`) |
 //! | `GET /healthz` | liveness |
 //! | `GET /metrics` | Prometheus metrics |
 
@@ -62,6 +63,11 @@ impl AppState {
 /// The router, shared by `topicwire serve` and the tests.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(|| async { crate::ops::dashboard::serve("/") }))
+        .route(
+            "/assets/{*file}",
+            get(|Path(file): Path<String>| async move { crate::ops::dashboard::serve(&format!("/assets/{file}")) }),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/modules", get(modules))

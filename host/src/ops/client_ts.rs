@@ -6,11 +6,11 @@
 //! `json-schema-to-typescript` package, pinned by `clients/ts/package-lock.json`).
 
 use crate::config::Limits;
+use crate::hub::topics::TopicTable;
 use crate::runtime::engine::Runtime;
 use crate::runtime::instance::Blueprint;
 use crate::runtime::registry::module_name;
 use crate::runtime::status::RouteInfo;
-use crate::hub::topics::TopicTable;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::io::Write;

@@ -1,0 +1,47 @@
+import { type ConnectionEvents, type ConnectionState } from "./connection.js";
+import type { BackoffOptions } from "./backoff.js";
+import type { TokenProvider } from "./refresh.js";
+import type { Unsubscribe } from "./events.js";
+import { Route } from "./route.js";
+import type { RequestShape } from "./shape.js";
+import type { WebSocketConstructor } from "./socket.js";
+import { type TopicsEvents, type Warn } from "./topics.js";
+/** Options of a module client. */
+export interface ClientOptions {
+    /** The host (`http://127.0.0.1:8000`, `location.origin`) or the module's own `ws://…/api/v1/{module}/ws`. */
+    readonly url: string;
+    /** WebSocket constructor; default the global `WebSocket` (pass `ws`'s in Node 20). */
+    readonly WebSocket?: WebSocketConstructor;
+    /** JWT provider for authenticated hosts: sent as `?token=`, refreshed before expiry. */
+    readonly token?: TokenProvider;
+    /** Reconnect delay bounds. */
+    readonly backoff?: BackoffOptions;
+    /** How long opening a socket may take before it is retried, ms. Default 10000. */
+    readonly connectTimeoutMs?: number;
+    /** Where warnings go (e.g. a topic computed differently from the server's). Default `console.warn`. */
+    readonly warn?: Warn;
+}
+/** Every event of a client. */
+export type ClientEvents = ConnectionEvents & TopicsEvents;
+/** A module's client: connects on the first subscribe, reconnects until `close()`. */
+export declare class ModuleClient {
+    /** The module's name, e.g. `datafeed`. */
+    readonly module: string;
+    /** The module's WebSocket URL. */
+    readonly url: string;
+    private readonly connection;
+    private readonly topics;
+    constructor(
+    /** The module's name, e.g. `datafeed`. */
+    module: string, options: ClientOptions);
+    /** `disconnected`, `connecting` (including waits before a reconnect) or `connected`. */
+    get state(): ConnectionState;
+    /** Calls `handler` on every `event` until the returned function is called. */
+    on<K extends keyof ClientEvents>(event: K, handler: (payload: ClientEvents[K]) => void): Unsubscribe;
+    /** Opens the connection now rather than on the first subscribe. */
+    connect(): void;
+    /** A route of this module; generated clients call it once per route with what its schema tells. */
+    route<Request = unknown, Update = unknown>(name: string, shape?: RequestShape): Route<Request, Update>;
+    /** Closes the connection and forgets every listener; pending subscribes reject. A later subscribe reconnects. */
+    close(): void;
+}

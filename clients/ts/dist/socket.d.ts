@@ -1,0 +1,28 @@
+/** A close event as both browsers and `ws` report it. */
+export interface CloseEventLike {
+    readonly code: number;
+    readonly reason: string;
+}
+/** A message event; `data` is a string for text frames. */
+export interface MessageEventLike {
+    readonly data: unknown;
+}
+/**
+ * The client's view of a WebSocket. Handler parameters are `never` so that
+ * sockets whose handlers take richer event types are assignable.
+ */
+export interface WebSocketLike {
+    readonly readyState: number;
+    onopen: ((event: never) => void) | null;
+    onclose: ((event: never) => void) | null;
+    onmessage: ((event: never) => void) | null;
+    onerror: ((event: never) => void) | null;
+    send(data: string): void;
+    close(code?: number, reason?: string): void;
+}
+/** `WebSocket` itself, or `ws`'s default export. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** `readyState` of an open socket (the same constant in every implementation). */
+export declare const OPEN = 1;
+/** The constructor to use: the given one, else the global `WebSocket`. */
+export declare function webSocketConstructor(given: WebSocketConstructor | undefined): WebSocketConstructor;

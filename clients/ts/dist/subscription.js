@@ -1,0 +1,118 @@
+// One server subscription (one topic) shared by every local listener of it:
+// its state machine (unsubscribed → subscribing → subscribed, back to
+// subscribing while the connection is down), its listeners, and the promises
+// of those waiting for it to be subscribed.
+import { reportListenerError } from "./events.js";
+import { TopicwireError } from "./errors.js";
+/** A topic this client is (or is becoming) subscribed to. */
+export class Subscription {
+    connection;
+    hooks;
+    route;
+    topic;
+    request;
+    stateValue = "unsubscribed";
+    /** listener id → callback. */
+    listeners = new Map();
+    waiters = [];
+    /** The topic as the server names it; the client's own until the server answers. */
+    serverTopic;
+    constructor(connection, hooks, route, 
+    /** The topic computed client-side. */
+    topic, 
+    /** The request sent, already normalized. */
+    request) {
+        this.connection = connection;
+        this.hooks = hooks;
+        this.route = route;
+        this.topic = topic;
+        this.request = request;
+        this.serverTopic = topic;
+    }
+    get state() {
+        return this.stateValue;
+    }
+    /** Resolves once subscribed, sending the subscribe first if nobody has. */
+    ready() {
+        if (this.stateValue === "subscribed")
+            return Promise.resolve();
+        const promise = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+        if (this.stateValue === "unsubscribed")
+            this.send();
+        return promise;
+    }
+    /** Sends the subscribe now if connected, else when the connection opens (see topics.ts). */
+    send() {
+        this.setState("subscribing");
+        this.connection.request(this.route, "subscribe", this.request, (reply) => this.answered(reply));
+    }
+    /** The connection dropped: the server forgot this subscription; it is re-sent on reconnect. */
+    interrupted() {
+        if (this.stateValue === "subscribed")
+            this.setState("subscribing");
+    }
+    /** Hands an update to every listener; one that throws does not starve the others. */
+    deliver(data) {
+        for (const listener of [...this.listeners.values()]) {
+            try {
+                listener(data, this.serverTopic);
+            }
+            catch (error) {
+                reportListenerError(error);
+            }
+        }
+    }
+    /** The last listener left: unsubscribes on the server if it knows this topic. */
+    release() {
+        const known = this.stateValue !== "unsubscribed";
+        this.end(new TopicwireError("cancelled", "unsubscribed before the subscription completed", this.topic));
+        if (!known)
+            return Promise.resolve();
+        return new Promise((resolve, reject) => {
+            const sent = this.connection.request(this.route, "unsubscribe", this.request, (reply) => {
+                if (reply === undefined || reply.status === "ok")
+                    resolve();
+                else
+                    reject(new TopicwireError("refused", reply.message, this.serverTopic));
+            });
+            // Not connected: the server dropped the subscription with the connection.
+            if (!sent)
+                resolve();
+        });
+    }
+    /** Over without unsubscribing (refused, dropped, closed, merged): waiters get `error`, or are resolved when it is undefined. */
+    end(error) {
+        this.setState("unsubscribed");
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const waiter of waiters) {
+            if (error === undefined)
+                waiter.resolve();
+            else
+                waiter.reject(error);
+        }
+    }
+    answered(reply) {
+        // No reply: the connection was lost and the subscribe will be re-sent.
+        // Unsubscribed meanwhile: the listeners left and an unsubscribe followed it.
+        if (reply === undefined || this.stateValue !== "subscribing")
+            return;
+        if (reply.status === "error") {
+            this.end(new TopicwireError("refused", reply.message, this.topic));
+            return this.hooks.refused(this);
+        }
+        this.serverTopic = reply.topic ?? this.topic;
+        this.setState("subscribed");
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const waiter of waiters)
+            waiter.resolve();
+        this.hooks.subscribed(this, this.serverTopic);
+    }
+    setState(state) {
+        if (this.stateValue === state)
+            return;
+        this.stateValue = state;
+        this.hooks.changed(this);
+    }
+}

@@ -1,0 +1,27 @@
+// The server validates a request before naming its topic: it drops unknown
+// fields and fills defaults. Doing the same here (from what the generator read
+// in the request schema) lets the client compute the server's topic itself.
+
+/** What the client knows of a route's request schema. */
+export interface RequestShape {
+  /** Top-level fields the schema declares; others are dropped. Absent: keep all. */
+  readonly fields?: readonly string[];
+  /** Defaults of top-level fields, filled in when the request leaves them out. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+}
+
+/** `request` as the server will see it after validation, as far as `shape` tells. */
+export function normalizeRequest(request: unknown, shape: RequestShape | undefined): unknown {
+  if (shape === undefined || request === null || typeof request !== "object" || Array.isArray(request)) {
+    return request;
+  }
+  const given = request as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined && (shape.fields === undefined || shape.fields.includes(key))) out[key] = value;
+  }
+  for (const [key, value] of Object.entries(shape.defaults ?? {})) {
+    if (out[key] === undefined) out[key] = structuredClone(value);
+  }
+  return out;
+}
