@@ -192,7 +192,8 @@ async fn ten_swaps_under_live_subscribers_repeat_no_update_and_no_bar_goes_back(
     let mut bars: Vec<Value> = vec![client.next_update("bars").await["payload"].clone()];
     for swap in 1..=10u64 {
         let temporary = host.dirs.components.path().join(".datafeed.wasm.part");
-        std::fs::write(&temporary, topicwire_tests::with_custom_section(DATAFEED_WASM, &(swap % 2).to_string())).unwrap();
+        std::fs::write(&temporary, topicwire_tests::with_custom_section(DATAFEED_WASM, &(swap % 2).to_string()))
+            .unwrap();
         std::fs::rename(&temporary, host.file("datafeed")).unwrap();
         // Read updates while the swap happens, until the module reports it.
         loop {
