@@ -1,5 +1,6 @@
-//! A `topicwire serve` child process: its own components and cache folders,
-//! a free loopback port, optional CPU pinning, and CPU/RSS readings from /proc.
+//! A `topicwire serve` child process: its own components, cache and data
+//! folders, a free loopback port, optional CPU pinning, and CPU/RSS readings
+//! from /proc.
 
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
@@ -14,6 +15,8 @@ pub(crate) struct Server {
     /// Where it listens.
     pub(crate) addr: SocketAddr,
     started: Instant,
+    /// Its modules' state, removed with it.
+    _data: TempDir,
 }
 
 impl Server {
@@ -31,6 +34,7 @@ impl Server {
         // Inside the components folder (the host only loads `*.wasm` there), so it goes with the folder.
         let config_file = components.path().join("topicwire.toml");
         std::fs::write(&config_file, config)?;
+        let data = TempDir::new("bench-data");
         let mut command = match core {
             Some(core) if Path::new("/usr/bin/taskset").exists() => {
                 let mut command = Command::new("taskset");
@@ -47,6 +51,8 @@ impl Server {
             .arg(components.path())
             .arg("--cache-dir")
             .arg(cache)
+            .arg("--data-dir")
+            .arg(data.path())
             .arg("--config")
             .arg(&config_file)
             .args(if native { &["--native-probe", "native"][..] } else { &[] })
@@ -55,7 +61,7 @@ impl Server {
             .stderr(Stdio::inherit());
         let started = Instant::now();
         let child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
-        let server = Self { child, addr, started };
+        let server = Self { child, addr, started, _data: data };
         server.wait_ready().await?;
         Ok(server)
     }

@@ -56,12 +56,36 @@ impl Drop for TempDir {
     }
 }
 
-/// The folders a host uses: components and the compiled-component cache.
+/// The folders a host uses: components, the compiled-component cache and modules' state.
 pub struct HostDirs {
     /// The watched components folder.
     pub components: TempDir,
     /// The compiled-component cache.
     pub cache: TempDir,
+    /// Modules' state (`--data-dir`).
+    pub data: TempDir,
+}
+
+impl HostDirs {
+    /// Fresh, empty folders.
+    pub fn new() -> Self {
+        Self { components: TempDir::new("components"), cache: TempDir::new("cache"), data: TempDir::new("data") }
+    }
+
+    /// Fresh folders with `components` (`(module name, wasm file)`) copied in.
+    pub fn with(components: &[(&str, &str)]) -> Self {
+        let dirs = Self::new();
+        for (module, wasm) in components {
+            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
+        }
+        dirs
+    }
+}
+
+impl Default for HostDirs {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A running host.
@@ -77,11 +101,7 @@ pub struct Host {
 impl Host {
     /// Starts a host serving `components` (`(module name, wasm file)`), configured by `config` (TOML).
     pub async fn start_with(components: &[(&str, &str)], config: &str) -> Self {
-        let dirs = HostDirs { components: TempDir::new("components"), cache: TempDir::new("cache") };
-        for (module, wasm) in components {
-            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
-        }
-        Self::start_in(dirs, config).await
+        Self::start_in(HostDirs::with(components), config).await
     }
 
     /// Starts a host on existing folders (e.g. those of a stopped host).
@@ -89,6 +109,7 @@ impl Host {
         let sources = ConfigSources {
             components_dir: Some(dirs.components.path().to_owned()),
             cache_dir: Some(dirs.cache.path().to_owned()),
+            data_dir: Some(dirs.data.path().to_owned()),
             ..ConfigSources::default()
         };
         let config = Config::from_toml(config, &sources).unwrap();
