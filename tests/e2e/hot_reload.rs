@@ -183,3 +183,34 @@ async fn a_restart_with_a_warm_cache_does_not_recompile() {
     assert_eq!((ticker["state"].as_str(), ticker["compiled_from_cache"].as_bool()), (Some("serving"), Some(false)));
     host.stop().await;
 }
+
+#[tokio::test]
+async fn the_cache_keeps_only_the_versions_in_use() {
+    let host = Host::start_with(&[("ticker", PROBE_WASM), ("feed", DATAFEED_WASM)], CONFIG).await;
+    host.rename_over("ticker", PROBE_V2_WASM);
+    host.eventually("version 2 serves", |m| m["modules"][1]["reloads"] == 1).await;
+    let mut in_use = vec![hash(PROBE_V2_WASM), hash(DATAFEED_WASM)];
+    in_use.sort();
+    cached_eventually(&host, &in_use, "version 1's entry is pruned once version 2 serves").await;
+    std::fs::remove_file(host.file("feed")).unwrap();
+    cached_eventually(&host, &[hash(PROBE_V2_WASM)], "an unloaded module's entry is pruned").await;
+    host.stop().await;
+}
+
+/// Waits until the cache holds exactly the entries of `hashes` (pruning follows the folder's changes).
+async fn cached_eventually(host: &Host, hashes: &[String], what: &str) {
+    let started = Instant::now();
+    loop {
+        let mut cached: Vec<String> = std::fs::read_dir(host.dirs.cache.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter_map(|name| Some(name.strip_suffix(".cwasm")?.split_once('-')?.0.to_owned()))
+            .collect();
+        cached.sort();
+        if cached == hashes {
+            return;
+        }
+        assert!(started.elapsed() < topicwire_tests::DEADLINE, "{what}: the cache holds {cached:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -42,13 +42,24 @@ pub struct Registry {
     storage: StorageMap,
     modules: RwLock<BTreeMap<String, Arc<Module>>>,
     failed: RwLock<BTreeMap<String, FailedLoad>>,
+    /// Content hash of each module's file as last read: with the served
+    /// versions, what the compiled-component cache keeps.
+    file_hashes: RwLock<BTreeMap<String, String>>,
 }
 
 impl Registry {
     /// An empty registry whose modules keep their state in `storage`.
     pub fn new(runtime: Runtime, config: Arc<Config>, storage: StorageMap) -> Self {
         let limits = Arc::new(config.limits.clone());
-        Self { runtime, config, limits, storage, modules: RwLock::default(), failed: RwLock::default() }
+        Self {
+            runtime,
+            config,
+            limits,
+            storage,
+            modules: RwLock::default(),
+            failed: RwLock::default(),
+            file_hashes: RwLock::default(),
+        }
     }
 
     /// The open storage of module `name`, if it has any.
@@ -90,7 +101,17 @@ impl Registry {
         for file in files {
             let _ = self.load_file(&file).await;
         }
+        self.prune_cache().await;
         Ok(())
+    }
+
+    /// Removes compiled components of versions neither served nor in the
+    /// folder any more. Called once the folder's changes are applied (not
+    /// between the files of one scan, which would drop entries still to load).
+    pub async fn prune_cache(&self) {
+        let mut keep: std::collections::HashSet<String> = read(&self.file_hashes).values().cloned().collect();
+        keep.extend(self.modules().iter().map(|module| module.status().version));
+        self.runtime.prune_cache(keep).await;
     }
 
     /// Loads `file`: a new module is mounted; an existing one switches to the
@@ -160,6 +181,7 @@ impl Registry {
     /// Unloads module `name`: its topics are removed and its clients closed with 1001.
     pub async fn unload(&self, name: &str) {
         write(&self.failed).remove(name);
+        write(&self.file_hashes).remove(name);
         let Some(module) = write(&self.modules).remove(name) else { return };
         tracing::info!(module = name, "unloading");
         module.unload().await;
@@ -181,6 +203,7 @@ impl Registry {
     async fn prepare(&self, name: &str, file: &Path, current: Option<String>) -> Result<Option<Version>> {
         let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
         let hash = hex(&Sha256::digest(&bytes));
+        write(&self.file_hashes).insert(name.to_owned(), hash.clone());
         if current.as_deref() == Some(hash.as_str()) {
             return Ok(None);
         }
