@@ -11,7 +11,7 @@ default:
     @just --list
 
 # Test fixture components (built by the tests, never served from components/).
-fixtures := "tests/fixtures/probe"
+fixtures := "tests/fixtures/probe tests/fixtures/ledger"
 
 # Generate every component's router code (src/ws_generated/) from its src/ws.rs.
 codegen:
