@@ -49,7 +49,7 @@ test: codegen-check
 # Benchmarks: release server pinned to core 0, load generator to core 1; writes BENCHMARKS.md (+ .json). `just bench --quick` for a smoke run.
 bench *args:
     cargo build --release -p topicwire -p topicwire-bench
-    taskset -c 1 target/release/topicwire-bench --server target/release/topicwire --server-core 0 --report BENCHMARKS.md {{args}}
+    taskset -c 1 ${CARGO_TARGET_DIR:-target}/release/topicwire-bench --server ${CARGO_TARGET_DIR:-target}/release/topicwire --server-core 0 --report BENCHMARKS.md {{args}}
 
 # Formatting and clippy, warnings denied.
 lint:

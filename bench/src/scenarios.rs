@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use topicwire_tests::{PROBE_V2_WASM, PROBE_WASM, TempDir, http_get};
+use topicwire_tests::{LEDGER_WASM, PROBE_V2_WASM, PROBE_WASM, TempDir, http_get, http_request};
 
 /// What every scenario needs.
 pub(crate) struct Settings {
@@ -28,6 +28,8 @@ pub(crate) enum Scenario {
     Startup,
     /// A client subscribed across an atomic replacement of the component file.
     HotSwap,
+    /// Durable puts and gets from a component (the ledger fixture), timed inside it.
+    State { puts: u32, gets: u32 },
 }
 
 /// A fan-out scenario.
@@ -78,6 +80,7 @@ pub(crate) fn all(quick: bool) -> Vec<Scenario> {
         Scenario::Idle { conns: scale(10_000, 1000) },
         Scenario::Startup,
         Scenario::HotSwap,
+        Scenario::State { puts: scale(1000, 100) as u32, gets: scale(20_000, 2000) as u32 },
     ]
 }
 
@@ -89,6 +92,7 @@ impl Scenario {
             Self::Idle { .. } => "idle",
             Self::Startup => "startup",
             Self::HotSwap => "hot_swap",
+            Self::State { .. } => "state",
         }
     }
 
@@ -99,6 +103,7 @@ impl Scenario {
             Self::Idle { conns } => idle(settings, *conns).await,
             Self::Startup => startup(settings).await,
             Self::HotSwap => hot_swap(settings).await,
+            Self::State { puts, gets } => state(settings, *puts, *gets).await,
         }
         .with_context(|| format!("scenario {}", self.name()))
     }
@@ -246,6 +251,34 @@ async fn hot_swap(settings: &Settings) -> Result<Value> {
         "rename_to_first_new_update_ms": round3(to_first_new.as_secs_f64() * 1e3),
         "largest_gap_ms": round3(largest_gap.as_secs_f64() * 1e3),
         "disconnects": 0,
+    }))
+}
+
+/// µs per durable put (one fsync'd transaction each) and per get, as the
+/// ledger component sees them: its `/bench` endpoints loop inside one call.
+async fn state(settings: &Settings, puts: u32, gets: u32) -> Result<Value> {
+    let components = TempDir::new("bench");
+    std::fs::copy(LEDGER_WASM, components.path().join("ledger.wasm"))?;
+    let cache = TempDir::new("bench-cache");
+    let server = start(settings, &components, cache.path(), "[limits]\ncall_deadline_ms = 120000\n").await?;
+    let timed = |kind: &'static str, ops: u32| {
+        let addr = server.addr;
+        async move {
+            let (status, body) =
+                http_request(addr, "POST", &format!("/api/v1/ledger/bench/{kind}?n={ops}"), &[], "").await;
+            anyhow::ensure!(status == 200, "bench/{kind}: {status} {body}");
+            Ok(body["elapsed_us"].as_f64().unwrap_or(0.0) / f64::from(ops.max(1)))
+        }
+    };
+    timed("put", 64).await?; // every key once, so gets always hit
+    let put_us = timed("put", puts).await?;
+    let get_us = timed("get", gets).await?;
+    Ok(json!({
+        "scenario": "state",
+        "puts": puts,
+        "gets": gets,
+        "put_us_per_op": round3(put_us),
+        "get_us_per_op": round3(get_us),
     }))
 }
 
