@@ -20,6 +20,8 @@ const BUILDS: &[Build] = &[
     Build { package: "broker", features: "", constant: "BROKER_WASM" },
     Build { package: "probe", features: "", constant: "PROBE_WASM" },
     Build { package: "probe", features: "v2", constant: "PROBE_V2_WASM" },
+    Build { package: "ledger", features: "", constant: "LEDGER_WASM" },
+    Build { package: "ledger", features: "v2", constant: "LEDGER_V2_WASM" },
 ];
 
 /// Variables of the outer build that must not leak into the nested one

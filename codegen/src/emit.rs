@@ -1,6 +1,7 @@
 //! Renders a checked [`Model`] into the files of `src/ws_generated/`:
 //! `mod.rs` (handler trait, export dispatch by route, `routes` with schemas,
-//! wit-bindgen glue) and one file per route (its typed topic).
+//! wit-bindgen glue, its `wasi:keyvalue` imports mapped onto
+//! `topicwire_guest::store`) and one file per route (its typed topic).
 
 use crate::check::{Model, Route};
 use crate::{GENERATED_DIR, GeneratedFile};
@@ -51,12 +52,23 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
         .map(|name| format!(" A `{name}` topic lost its last subscriber: release what it holds."))
         .collect();
     let timer_docs: Vec<_> = names.iter().map(|name| format!(" A timer set on a `{name}` topic fired.")).collect();
-    // With a REST API the world includes wasi:http, whose interfaces (and
-    // their wasi:io dependencies) wit-bindgen must generate too.
-    let generate = if model.http {
-        quote! { wit_bindgen::generate!({ world: "ws-route-service-http", path: #wit_path, generate_all }); }
-    } else {
-        quote! { wit_bindgen::generate!("ws-route-service" in #wit_path); }
+    // The world's wasi:keyvalue imports are generated once, in topicwire-guest
+    // (whose `store` module wraps them); here they are mapped onto it. With a
+    // REST API the world includes wasi:http, whose interfaces (and their
+    // wasi:io dependencies) wit-bindgen must generate too.
+    let (world, generate_all) =
+        if model.http { ("ws-route-service-http", Some(quote! { generate_all, })) } else { ("ws-route-service", None) };
+    let generate = quote! {
+        wit_bindgen::generate!({
+            world: #world,
+            path: #wit_path,
+            with: {
+                "wasi:keyvalue/store@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::store,
+                "wasi:keyvalue/atomics@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::atomics,
+                "wasi:keyvalue/batch@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::batch,
+            },
+            #generate_all
+        });
     };
     let http_module = model.http.then(|| quote! { mod http; });
 

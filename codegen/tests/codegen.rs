@@ -115,7 +115,7 @@ fn the_wit_path_is_relative_to_the_component() {
     let files = generate(&fixture.component()).unwrap();
     let expected =
         topicwire_codegen::Component::locate(&fixture.root, Some(&workspace().join("wit"))).unwrap().wit_from_root;
-    assert!(files[0].contents.contains(&format!("wit_bindgen::generate!(\"ws-route-service\" in \"{expected}\")")));
+    assert!(files[0].contents.contains(&format!("path : \"{expected}\"")), "{}", files[0].contents);
 }
 
 #[test]

@@ -12,12 +12,15 @@
 //! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
 //! - [`schema`]: JSON Schemas of route models for the `routes` export.
 //! - [`http`]: a component's REST API as plain request/response values.
+//! - [`store`]: durable state over the host's `wasi:keyvalue` (typed JSON
+//!   values, counters, one-transaction batches).
 
 pub mod canonical;
 pub mod error;
 pub mod http;
 pub mod router;
 pub mod schema;
+pub mod store;
 pub mod topic;
 
 pub use error::ServiceError;

@@ -7,6 +7,7 @@
 //! ```toml
 //! listen = "127.0.0.1:8000"
 //! components_dir = "components"
+//! data_dir = ".topicwire-data"   # modules' state; "" keeps none
 //!
 //! [limits]
 //! outgoing_queue_frames = 1024
@@ -106,6 +107,12 @@ limits! {
     max_modules: usize = 64;
     /// Requests queued for one module's instance.
     module_queue: usize = 1024;
+    /// Longest key a module may store, bytes; longer keys are refused with a `wasi:keyvalue` error.
+    max_key_bytes: usize = 1024;
+    /// Largest value a module may store under one key, bytes.
+    max_value_bytes: usize = 1024 * 1024;
+    /// State one module may keep (bucket names, keys and values), bytes; writes beyond are refused.
+    max_state_bytes: u64 = 64 * 1024 * 1024;
 }
 
 /// Per-module settings: the `[modules.<name>]` table, given to the component
@@ -121,6 +128,8 @@ pub struct Config {
     pub components_dir: PathBuf,
     /// Where compiled components are cached (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// Where modules' state is kept (`None`: no state; `wasi:keyvalue` answers `access-denied`).
+    pub data_dir: Option<PathBuf>,
     /// Serve the built-in native producer under this module name (benchmark baseline).
     pub native_probe: Option<String>,
     /// Limits.
@@ -135,6 +144,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             components_dir: PathBuf::from("components"),
             cache_dir: Some(PathBuf::from(DEFAULT_CACHE_DIR)),
+            data_dir: Some(PathBuf::from(DEFAULT_DATA_DIR)),
             native_probe: None,
             limits: Limits::default(),
             modules: ModuleSettings::new(),
@@ -149,6 +159,7 @@ struct ConfigFile {
     listen: Option<SocketAddr>,
     components_dir: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
     #[serde(default)]
     limits: LimitsFile,
     #[serde(default)]
@@ -166,6 +177,8 @@ pub struct ConfigSources {
     pub components_dir: Option<PathBuf>,
     /// `--cache-dir`; an empty path (`cache_dir = ""` in the file) turns the cache off.
     pub cache_dir: Option<PathBuf>,
+    /// `--data-dir`; an empty path (`data_dir = ""` in the file) keeps no state.
+    pub data_dir: Option<PathBuf>,
     /// `--native-probe`.
     pub native_probe: Option<String>,
     /// Limit flags.
@@ -174,6 +187,8 @@ pub struct ConfigSources {
 
 /// The default folder of the compiled-component cache.
 pub const DEFAULT_CACHE_DIR: &str = ".topicwire-cache";
+
+pub use crate::state::DEFAULT_DATA_DIR;
 
 /// The default config file, read when present.
 pub const DEFAULT_CONFIG_FILE: &str = "topicwire.toml";
@@ -212,15 +227,21 @@ impl Config {
         Ok(Self {
             listen: sources.listen.or(file.listen).unwrap_or(defaults.listen),
             components_dir: sources.components_dir.clone().or(file.components_dir).unwrap_or(defaults.components_dir),
-            cache_dir: match sources.cache_dir.clone().or(file.cache_dir) {
-                Some(dir) if dir.as_os_str().is_empty() => None,
-                Some(dir) => Some(dir),
-                None => defaults.cache_dir,
-            },
+            cache_dir: optional_dir(sources.cache_dir.clone().or(file.cache_dir), defaults.cache_dir),
+            data_dir: optional_dir(sources.data_dir.clone().or(file.data_dir), defaults.data_dir),
             native_probe: sources.native_probe.clone(),
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
         })
+    }
+}
+
+/// A folder setting where the empty path turns the feature off.
+fn optional_dir(given: Option<PathBuf>, default: Option<PathBuf>) -> Option<PathBuf> {
+    match given {
+        Some(dir) if dir.as_os_str().is_empty() => None,
+        Some(dir) => Some(dir),
+        None => default,
     }
 }
 
@@ -251,6 +272,14 @@ mod tests {
     fn an_empty_cache_dir_turns_the_cache_off() {
         assert_eq!(Config::from_toml("", &ConfigSources::default()).unwrap().cache_dir, Some(DEFAULT_CACHE_DIR.into()));
         assert_eq!(Config::from_toml("cache_dir = \"\"\n", &ConfigSources::default()).unwrap().cache_dir, None);
+    }
+
+    #[test]
+    fn an_empty_data_dir_keeps_no_state() {
+        assert_eq!(Config::from_toml("", &ConfigSources::default()).unwrap().data_dir, Some(DEFAULT_DATA_DIR.into()));
+        assert_eq!(Config::from_toml("data_dir = \"\"\n", &ConfigSources::default()).unwrap().data_dir, None);
+        let flag = ConfigSources { data_dir: Some("d".into()), ..ConfigSources::default() };
+        assert_eq!(Config::from_toml("data_dir = \"f\"\n", &flag).unwrap().data_dir, Some("d".into()));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - [`config`]: defaults < `topicwire.toml` < flags; every limit in one table.
 //! - [`runtime`]: the wasmtime engine, module actors owning their instances,
 //!   the registry of loaded modules and hot reload.
+//! - [`state`]: durable module state: `wasi:keyvalue` over a backend (redb
+//!   files under `--data-dir`), limits, usage, export and import.
 //! - [`hub`]: live topics, reference counting and fan-out to connections.
 //! - [`edge`]: the HTTP surface, WebSocket connections and the wire protocol.
 //! - [`ops`]: AsyncAPI documents and Prometheus metrics.
@@ -22,4 +24,5 @@ pub mod rate;
 pub mod runtime;
 pub mod server;
 pub mod shutdown;
+pub mod state;
 pub mod sub;

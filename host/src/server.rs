@@ -4,25 +4,34 @@ use crate::config::Config;
 use crate::edge::gateway::{AppState, app};
 use crate::runtime::engine::Runtime;
 use crate::runtime::registry::Registry;
+use crate::state::StorageMap;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Loads every component of `config.components_dir`, watches the folder for
-/// changes, and serves the modules on `listener` until `shutdown` is
-/// cancelled; then closes every connection with 1001 and returns.
+/// Opens the data folder, loads every component of `config.components_dir`,
+/// watches the folder for changes, and serves the modules on `listener`
+/// until `shutdown` is cancelled; then closes every connection with 1001,
+/// unloads the modules, closes their state and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
     let config = Arc::new(config);
+    let storage = StorageMap::new(config.data_dir.as_deref(), &config.limits)?;
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
-    let registry = Arc::new(Registry::new(runtime, config.clone()));
+    let registry = Arc::new(Registry::new(runtime, config.clone(), storage));
     registry.load_dir().await?;
     if let Some(name) = &config.native_probe {
         registry.load_native(name).await?;
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
-    let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
+    let state = AppState::new(registry.clone(), Arc::new(config.limits.clone()), shutdown.clone());
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("server error")
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("server error");
+    // Whether serving ended well or not: finish the modules' work and release their data files.
+    registry.close().await;
+    served
 }

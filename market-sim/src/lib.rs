@@ -123,6 +123,12 @@ impl Market {
         self.step_ms
     }
 
+    /// Where on the path the market is: prices change only when this does
+    /// (steps shorter than [`WALK_STEP_MS`] can leave it in place).
+    pub fn position(&self) -> u64 {
+        self.walk_index(self.step)
+    }
+
     /// Moves to wall-clock time `now_ms`. Returns the number of steps taken
     /// (time going backwards is ignored).
     pub fn advance_to(&mut self, now_ms: u64) -> u64 {

@@ -222,3 +222,34 @@ async fn ten_swaps_under_live_subscribers_repeat_no_update_and_no_bar_goes_back(
     assert_eq!(host.module("datafeed").await.unwrap()["restarts"], 0);
     host.stop().await;
 }
+
+#[tokio::test]
+async fn the_cache_keeps_only_the_versions_in_use() {
+    let host = Host::start_with(&[("ticker", PROBE_WASM), ("feed", DATAFEED_WASM)], CONFIG).await;
+    host.rename_over("ticker", PROBE_V2_WASM);
+    host.eventually("version 2 serves", |m| m["modules"][1]["reloads"] == 1).await;
+    let mut in_use = vec![hash(PROBE_V2_WASM), hash(DATAFEED_WASM)];
+    in_use.sort();
+    cached_eventually(&host, &in_use, "version 1's entry is pruned once version 2 serves").await;
+    std::fs::remove_file(host.file("feed")).unwrap();
+    cached_eventually(&host, &[hash(PROBE_V2_WASM)], "an unloaded module's entry is pruned").await;
+    host.stop().await;
+}
+
+/// Waits until the cache holds exactly the entries of `hashes` (pruning follows the folder's changes).
+async fn cached_eventually(host: &Host, hashes: &[String], what: &str) {
+    let started = Instant::now();
+    loop {
+        let mut cached: Vec<String> = std::fs::read_dir(host.dirs.cache.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter_map(|name| Some(name.strip_suffix(".cwasm")?.split_once('-')?.0.to_owned()))
+            .collect();
+        cached.sort();
+        if cached == hashes {
+            return;
+        }
+        assert!(started.elapsed() < topicwire_tests::DEADLINE, "{what}: the cache holds {cached:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -9,4 +9,5 @@ mod faults;
 mod hot_reload;
 mod http;
 mod limits;
+mod state;
 mod subscriptions;

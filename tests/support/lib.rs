@@ -18,6 +18,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use topicwire::config::{Config, ConfigSources};
 
+mod process;
+pub use process::{HostProcess, run_command};
+
 /// The real datafeed component, built for wasm32-wasip2 by this crate's build script.
 pub const DATAFEED_WASM: &str = env!("DATAFEED_WASM");
 /// The real broker component.
@@ -26,6 +29,10 @@ pub const BROKER_WASM: &str = env!("BROKER_WASM");
 pub const PROBE_WASM: &str = env!("PROBE_WASM");
 /// The probe fixture, version 2.
 pub const PROBE_V2_WASM: &str = env!("PROBE_V2_WASM");
+/// The ledger fixture, version 1: durable accounts (see `tests/fixtures/ledger`).
+pub const LEDGER_WASM: &str = env!("LEDGER_WASM");
+/// The ledger fixture, version 2: another stored format, migrated from version 1's.
+pub const LEDGER_V2_WASM: &str = env!("LEDGER_V2_WASM");
 
 /// How long any awaited event may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);
@@ -56,12 +63,41 @@ impl Drop for TempDir {
     }
 }
 
-/// The folders a host uses: components and the compiled-component cache.
+/// The folders a host uses: components, the compiled-component cache and modules' state.
 pub struct HostDirs {
     /// The watched components folder.
     pub components: TempDir,
     /// The compiled-component cache.
     pub cache: TempDir,
+    /// Modules' state (`--data-dir`).
+    pub data: TempDir,
+}
+
+impl HostDirs {
+    /// Fresh, empty folders.
+    pub fn new() -> Self {
+        Self { components: TempDir::new("components"), cache: TempDir::new("cache"), data: TempDir::new("data") }
+    }
+
+    /// Fresh folders with `components` (`(module name, wasm file)`) copied in.
+    pub fn with(components: &[(&str, &str)]) -> Self {
+        let dirs = Self::new();
+        for (module, wasm) in components {
+            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
+        }
+        dirs
+    }
+
+    /// The data file of `module` (the embedded backend's layout).
+    pub fn data_file(&self, module: &str) -> PathBuf {
+        self.data.path().join(format!("{module}.redb"))
+    }
+}
+
+impl Default for HostDirs {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A running host.
@@ -77,11 +113,7 @@ pub struct Host {
 impl Host {
     /// Starts a host serving `components` (`(module name, wasm file)`), configured by `config` (TOML).
     pub async fn start_with(components: &[(&str, &str)], config: &str) -> Self {
-        let dirs = HostDirs { components: TempDir::new("components"), cache: TempDir::new("cache") };
-        for (module, wasm) in components {
-            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
-        }
-        Self::start_in(dirs, config).await
+        Self::start_in(HostDirs::with(components), config).await
     }
 
     /// Starts a host on existing folders (e.g. those of a stopped host).
@@ -89,6 +121,7 @@ impl Host {
         let sources = ConfigSources {
             components_dir: Some(dirs.components.path().to_owned()),
             cache_dir: Some(dirs.cache.path().to_owned()),
+            data_dir: Some(dirs.data.path().to_owned()),
             ..ConfigSources::default()
         };
         let config = Config::from_toml(config, &sources).unwrap();
@@ -306,17 +339,29 @@ pub async fn http_request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Value) {
+    http_request_bytes(addr, method, path, headers, body.as_bytes()).await
+}
+
+/// [`http_request`] with a body of any bytes.
+pub async fn http_request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n",
         body.len()
     );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(DEADLINE, stream.read_to_end(&mut response)).await.expect("a response in time").unwrap();
-    let response = String::from_utf8(response).unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
     let body =

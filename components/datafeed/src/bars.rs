@@ -27,19 +27,21 @@ pub struct BarBuilder {
     bar: Option<Bar>,
     /// When the bar was last updated, epoch ms.
     updated_ms: u64,
+    /// The market's position on its path at the last update.
+    position: Option<u64>,
 }
 
 impl BarBuilder {
     /// A builder of bars `period_ms` long.
     pub fn new(period_ms: u64) -> Self {
-        Self { period_ms, bar: None, updated_ms: 0 }
+        Self { period_ms, bar: None, updated_ms: 0, position: None }
     }
 
     /// The bar of `symbol` containing `now_ms`, the market being positioned
     /// at `now_ms`; `None` if the market has not moved since the last update
-    /// (a timer firing twice within one step publishes nothing new).
+    /// (a timer firing twice within one step of the path publishes nothing new).
     pub fn update(&mut self, market: &Market, symbol: &str, now_ms: u64) -> Option<Bar> {
-        if self.bar.is_some() && now_ms / market.step_ms() == self.updated_ms / market.step_ms() {
+        if self.position.replace(market.position()) == Some(market.position()) {
             return None;
         }
         let start = now_ms - now_ms % self.period_ms;
@@ -97,7 +99,8 @@ mod tests {
         let continued = running.update(&market, "AAPL", noon + 45_000).unwrap();
         let restarted = BarBuilder::new(60_000).update(&market, "AAPL", noon + 45_000).unwrap();
         assert_eq!(continued, restarted);
-        assert_eq!(running.update(&market, "AAPL", noon + 45_100), None, "nothing moved within the step");
+        market.advance_to(noon + 45_020);
+        assert_eq!(running.update(&market, "AAPL", noon + 45_020), None, "nothing moved within the step");
         assert_eq!(continued.time, noon as i64);
         assert!(continued.volume > 0 && continued.low <= continued.close && continued.close <= continued.high);
         market.advance_to(noon + 61_000);

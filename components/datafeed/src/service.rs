@@ -20,7 +20,7 @@ struct State {
     market: Market,
     tick_ms: u32,
     bars: HashMap<String, BarBuilder>,
-    /// Per `quotes` topic: its symbols and the market step last quoted.
+    /// Per `quotes` topic: its symbols and the market position last quoted.
     quotes: HashMap<String, (Vec<String>, Option<u64>)>,
 }
 
@@ -51,9 +51,9 @@ impl Datafeed {
         let now = now_ms();
         state.market.advance_to(now);
         let Some((symbols, quoted)) = state.quotes.get_mut(topic.as_str()) else { return };
-        // A timer firing twice within one step has nothing new to quote.
-        let step = now / state.market.step_ms();
-        if quoted.replace(step) == Some(step) {
+        // A timer firing twice within one step of the path has nothing new to quote.
+        let position = state.market.position();
+        if quoted.replace(position) == Some(position) {
             return;
         }
         for symbol in symbols.iter() {

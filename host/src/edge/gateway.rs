@@ -7,7 +7,7 @@
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
 //! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), as `/{path}` |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
-//! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
+//! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics, storage |
 //! | `GET /` | the dashboard (and its files under `/assets/`) |
 //! | `GET /healthz` | liveness |
 //! | `GET /metrics` | Prometheus metrics |
@@ -86,7 +86,11 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
 async fn reports(registry: &Registry) -> Vec<ModuleReport> {
     let mut reports = Vec::new();
     for module in registry.modules() {
-        reports.push(ModuleReport { status: module.status(), live: module.live().await });
+        let storage = match registry.storage(module.name()) {
+            Some(storage) => Some(storage.report().await),
+            None => None,
+        };
+        reports.push(ModuleReport { status: module.status(), live: module.live().await, storage });
     }
     reports
 }
@@ -99,11 +103,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
     let mut modules = Vec::new();
-    for ModuleReport { status, live } in reports(&state.registry).await {
+    for ModuleReport { status, live, storage } in reports(&state.registry).await {
         let mut entry = serde_json::to_value(status).unwrap_or_default();
         entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
+        entry["storage"] = serde_json::to_value(storage).unwrap_or_default();
         modules.push(entry);
     }
     Json(json!({"modules": modules, "failed": state.registry.failed()}))

@@ -30,8 +30,9 @@ pub async fn manifest_of_files(files: &[PathBuf]) -> Result<Value> {
         let name = module_name(file)?;
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let (component, _) = runtime.compile(bytes, "").await.with_context(|| format!("{}", file.display()))?;
-        let blueprint = Blueprint::new(&runtime, name.as_str().into(), &component, Arc::default(), limits.clone())
-            .with_context(|| format!("{}", file.display()))?;
+        let blueprint =
+            Blueprint::new(&runtime, name.as_str().into(), &component, Arc::default(), limits.clone(), None)
+                .with_context(|| format!("{}", file.display()))?;
         let mut instance = blueprint.instantiate(TopicTable::default()).await?;
         let routes = RouteInfo::from_guest(instance.routes().await.context("the component trapped in `routes`")?)?;
         modules.push(json!({"module": name, "routes": routes}));
@@ -86,4 +87,19 @@ pub fn generate(manifest: &Value, generator: &Path, out: &Path) -> Result<()> {
         bail!("the generator failed ({status})");
     }
     Ok(())
+}
+
+/// `topicwire client-ts`: the routes of `args.files` (or of the host at
+/// `args.url`), printed or written as TypeScript.
+pub async fn run(args: crate::cli::ClientTsArgs) -> Result<()> {
+    let manifest = match &args.url {
+        Some(url) => manifest_of_host(url).await?,
+        None if args.files.is_empty() => bail!("name component files (components/*.wasm) or --url"),
+        None => manifest_of_files(&args.files).await?,
+    };
+    if args.print_routes {
+        println!("{manifest:#}");
+        return Ok(());
+    }
+    generate(&manifest, &args.generator, &args.out)
 }

@@ -1,7 +1,8 @@
 //! `GET /metrics`: the host's counters in the Prometheus text format, built
-//! on request from what the modules and the gateway already track.
+//! on request from what the modules, their storage and the gateway already track.
 
 use crate::runtime::status::{ModuleReport, ModuleState};
+use crate::state::stats::{OperationReport, StorageReport};
 use std::fmt::Write;
 
 /// The exposition text.
@@ -67,7 +68,59 @@ pub fn render(modules: &[ModuleReport], connections: usize, failed_loads: usize)
         "Updates and timers refused from the current instance.",
         &refused,
     );
+    storage(&mut out, modules);
     out
+}
+
+/// The state families: usage per module, operations by kind with their
+/// latency (a summary of count and sum), failures and refusals.
+fn storage(out: &mut String, modules: &[ModuleReport]) {
+    let stored: Vec<(&str, &StorageReport)> =
+        modules.iter().filter_map(|m| Some((m.status.module.as_str(), m.storage.as_ref()?))).collect();
+    let usage = |value: &dyn Fn(&StorageReport) -> Option<u64>| -> Vec<(String, f64)> {
+        stored
+            .iter()
+            .filter_map(|(module, report)| Some((format!("{{module=\"{module}\"}}"), value(report)? as f64)))
+            .collect()
+    };
+    gauge(
+        out,
+        "topicwire_module_state_bytes",
+        "Bytes of state stored (bucket names, keys, values).",
+        &usage(&|r| r.bytes),
+    );
+    gauge(out, "topicwire_module_state_keys", "Keys stored.", &usage(&|r| r.keys));
+    gauge(out, "topicwire_module_state_max_bytes", "max_state_bytes.", &usage(&|r| Some(r.max_state_bytes)));
+    let per_operation = |value: &dyn Fn(&OperationReport) -> f64| -> Vec<(String, f64)> {
+        let mut samples = Vec::new();
+        for (module, report) in &stored {
+            for (operation, counts) in &report.operations {
+                samples.push((format!("{{module=\"{module}\",op=\"{operation}\"}}"), value(counts)));
+            }
+        }
+        samples
+    };
+    let name = "topicwire_module_state_operation_seconds";
+    let _ = writeln!(out, "# HELP {name} State operations and their latency, by kind.\n# TYPE {name} summary");
+    for (labels, value) in per_operation(&|c| c.count as f64) {
+        let _ = writeln!(out, "{name}_count{labels} {value}");
+    }
+    for (labels, value) in per_operation(&|c| c.total_us as f64 / 1e6) {
+        let _ = writeln!(out, "{name}_sum{labels} {value}");
+    }
+    counter(
+        out,
+        "topicwire_module_state_failures_total",
+        "State operations that failed in the storage (I/O, corruption), by kind.",
+        &per_operation(&|c| c.failures as f64),
+    );
+    let mut refused = Vec::new();
+    for (module, report) in &stored {
+        for (reason, count) in &report.refused {
+            refused.push((format!("{{module=\"{module}\",reason=\"{reason}\"}}"), *count as f64));
+        }
+    }
+    counter(out, "topicwire_module_state_refused_total", "State operations refused by a limit, by reason.", &refused);
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {

@@ -54,6 +54,17 @@ impl Runtime {
         Ok(Self { engine, linker: Arc::new(linker), cache, _ticker: ticker })
     }
 
+    /// Prunes the compiled-component cache down to the versions in `keep`
+    /// (content hashes), on a blocking thread.
+    pub async fn prune_cache(&self, keep: std::collections::HashSet<String>) {
+        let cache = self.cache.clone();
+        match tokio::task::spawn_blocking(move || cache.prune(&keep)).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::debug!(removed, "pruned the compiled-component cache"),
+            Err(error) => tracing::warn!("pruning the compiled-component cache failed: {error}"),
+        }
+    }
+
     /// The compiled component of `bytes` (whose SHA-256 is `content_hash`):
     /// from the cache, or compiled with Cranelift on a blocking thread (so the
     /// async workers keep serving meanwhile) and cached. The flag tells which.

@@ -1,6 +1,7 @@
 //! The data of one instance's [`Store`](wasmtime::Store): WASI context,
-//! memory limits, the module's live topics and timers, and the host side of
-//! the world's imports (`topic-update`, `set-timer`, `clear-timer`).
+//! memory limits, the module's live topics and timers, its storage, and the
+//! host side of the world's imports (`topic-update`, `set-timer`,
+//! `clear-timer`; `wasi:keyvalue` is in [`crate::state::keyvalue`]).
 //!
 //! The guest reaches the topic table directly through `topic-update`: the
 //! store belongs to one actor task, so publishing takes no lock.
@@ -11,6 +12,7 @@ use crate::rate::TokenBucket;
 use crate::runtime::bindings::{WsRouteServiceImports, topicwire};
 use crate::runtime::guest_log::{GuestLog, Stream};
 use crate::runtime::timers::Timers;
+use crate::state::ModuleStorage;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,14 +56,25 @@ pub struct GuestState {
     pub published: u64,
     /// When the current call into the guest started, for its deadline.
     pub call_started: Instant,
+    /// The module's state (`None`: the host keeps none), shared by all its instances.
+    pub(crate) storage: Option<Arc<ModuleStorage>>,
+    /// Buckets the guest holds open, bounded by [`crate::state::limits::MAX_OPEN_BUCKETS`].
+    pub(crate) open_buckets: usize,
     /// `max_updates_per_second`, holding one second's worth.
     updates: TokenBucket,
     limits: Arc<Limits>,
 }
 
 impl GuestState {
-    /// The state of a fresh instance of `module`, whose environment is `env`.
-    pub fn new(module: Arc<str>, env: &[(String, String)], limits: Arc<Limits>, topics: TopicTable) -> Self {
+    /// The state of a fresh instance of `module`, whose environment is `env`
+    /// and whose stored data is `storage`.
+    pub fn new(
+        module: Arc<str>,
+        env: &[(String, String)],
+        limits: Arc<Limits>,
+        topics: TopicTable,
+        storage: Option<Arc<ModuleStorage>>,
+    ) -> Self {
         let wasi = WasiCtx::builder()
             .envs(env)
             .stdout(GuestLog::new(module.clone(), Stream::Stdout))
@@ -88,9 +101,16 @@ impl GuestState {
             refusals: Refusals::default(),
             published: 0,
             call_started: Instant::now(),
+            storage,
+            open_buckets: 0,
             updates: TokenBucket::new(limits.max_updates_per_second as f64, limits.max_updates_per_second as f64),
             limits,
         }
+    }
+
+    /// The resource table (WASI's, HTTP's and the open buckets).
+    pub(crate) fn resources(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 
     fn refuse(&self, count: u64, what: &str, topic: &str) {

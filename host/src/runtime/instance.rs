@@ -23,6 +23,7 @@ use crate::config::Limits;
 use crate::hub::topics::TopicTable;
 use crate::runtime::guest_state::GuestState;
 use crate::runtime::native::NativeProbe;
+use crate::state::ModuleStorage;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub struct Blueprint {
     kind: Kind,
     env: Arc<[(String, String)]>,
     limits: Arc<Limits>,
+    /// The module's state, the same for every instance and version.
+    storage: Option<Arc<ModuleStorage>>,
 }
 
 #[derive(Clone)]
@@ -51,14 +54,15 @@ enum Kind {
 }
 
 impl Blueprint {
-    /// Links `component` for `module`. Fails if it does not implement the
-    /// `ws-route-service` world (missing exports, unknown imports).
+    /// Links `component` for `module`, whose state is `storage`. Fails if it
+    /// does not implement the `ws-route-service` world (missing exports, unknown imports).
     pub fn new(
         runtime: &crate::runtime::engine::Runtime,
         module: Arc<str>,
         component: &Component,
         env: Arc<[(String, String)]>,
         limits: Arc<Limits>,
+        storage: Option<Arc<ModuleStorage>>,
     ) -> Result<Self> {
         let pre = runtime
             .linker
@@ -75,17 +79,17 @@ impl Blueprint {
                 None
             }
         };
-        Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits })
+        Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits, storage })
     }
 
     /// The built-in native producer as module `module` (benchmark baseline).
     pub fn native(module: Arc<str>, env: Arc<[(String, String)]>, limits: Arc<Limits>) -> Self {
-        Self { module, kind: Kind::Native, env, limits }
+        Self { module, kind: Kind::Native, env, limits, storage: None }
     }
 
     /// A fresh instance holding `topics`. Its start code runs under the call deadline.
     pub async fn instantiate(&self, topics: TopicTable) -> Result<Instance> {
-        let state = GuestState::new(self.module.clone(), &self.env, self.limits.clone(), topics);
+        let state = GuestState::new(self.module.clone(), &self.env, self.limits.clone(), topics, self.storage.clone());
         let (pre, indices, http) = match &self.kind {
             Kind::Wasm { pre, indices, http } => (pre, indices, http),
             Kind::Native => {

@@ -66,6 +66,9 @@ pub struct Module {
     commands: mpsc::Sender<Command>,
     status: watch::Receiver<ModuleStatus>,
     unloaded: CancellationToken,
+    /// The actor's task, awaited by [`Module::unload`] so that its instance
+    /// (and its hold on the module's state) is gone when unloading returns.
+    actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Module {
@@ -96,8 +99,8 @@ impl Module {
             queue,
             crashes: Vec::new(),
         };
-        tokio::spawn(actor.run());
-        Self { name, commands, status, unloaded: CancellationToken::new() }
+        let actor = std::sync::Mutex::new(Some(tokio::spawn(actor.run())));
+        Self { name, commands, status, unloaded: CancellationToken::new(), actor }
     }
 
     /// The module's name.
@@ -161,11 +164,16 @@ impl Module {
         let _ = self.commands.send(Command::ReloadFailed { message }).await;
     }
 
-    /// Removes every topic, stops the actor and closes the module's connections.
+    /// Removes every topic, stops the actor (waiting until its instance is
+    /// dropped) and closes the module's connections.
     pub async fn unload(&self) {
         let (done, finished) = oneshot::channel();
         if self.commands.send(Command::Unload { done }).await.is_ok() {
             let _ = finished.await;
+        }
+        let actor = self.actor.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(actor) = actor {
+            let _ = actor.await;
         }
         self.unloaded.cancel();
     }

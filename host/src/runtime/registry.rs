@@ -5,12 +5,17 @@
 //! `ws-route-service` world, starts an instance and asks it for its routes;
 //! only then does the module serve (or, for a module already loaded, replace
 //! the running version). A file that fails to load never disturbs what runs.
+//!
+//! A module's state is opened on its first load and shared by every later
+//! version; a module whose state cannot be opened (a damaged data file) does
+//! not load, and `failed` names the file.
 
 use crate::config::{Config, Limits};
 use crate::hub::topics::TopicTable;
 use crate::runtime::engine::Runtime;
 use crate::runtime::instance::Blueprint;
 use crate::runtime::module::{LastError, Module, RouteInfo, Version, now_ms};
+use crate::state::{ModuleStorage, StorageMap};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -34,15 +39,32 @@ pub struct Registry {
     runtime: Runtime,
     config: Arc<Config>,
     limits: Arc<Limits>,
+    storage: StorageMap,
     modules: RwLock<BTreeMap<String, Arc<Module>>>,
     failed: RwLock<BTreeMap<String, FailedLoad>>,
+    /// Content hash of each module's file as last read: with the served
+    /// versions, what the compiled-component cache keeps.
+    file_hashes: RwLock<BTreeMap<String, String>>,
 }
 
 impl Registry {
-    /// An empty registry.
-    pub fn new(runtime: Runtime, config: Arc<Config>) -> Self {
+    /// An empty registry whose modules keep their state in `storage`.
+    pub fn new(runtime: Runtime, config: Arc<Config>, storage: StorageMap) -> Self {
         let limits = Arc::new(config.limits.clone());
-        Self { runtime, config, limits, modules: RwLock::default(), failed: RwLock::default() }
+        Self {
+            runtime,
+            config,
+            limits,
+            storage,
+            modules: RwLock::default(),
+            failed: RwLock::default(),
+            file_hashes: RwLock::default(),
+        }
+    }
+
+    /// The open storage of module `name`, if it has any.
+    pub fn storage(&self, name: &str) -> Option<Arc<ModuleStorage>> {
+        self.storage.get(name)
     }
 
     /// The module called `name`.
@@ -79,7 +101,17 @@ impl Registry {
         for file in files {
             let _ = self.load_file(&file).await;
         }
+        self.prune_cache().await;
         Ok(())
+    }
+
+    /// Removes compiled components of versions neither served nor in the
+    /// folder any more. Called once the folder's changes are applied (not
+    /// between the files of one scan, which would drop entries still to load).
+    pub async fn prune_cache(&self) {
+        let mut keep: std::collections::HashSet<String> = read(&self.file_hashes).values().cloned().collect();
+        keep.extend(self.modules().iter().map(|module| module.status().version));
+        self.runtime.prune_cache(keep).await;
     }
 
     /// Loads `file`: a new module is mounted; an existing one switches to the
@@ -149,9 +181,21 @@ impl Registry {
     /// Unloads module `name`: its topics are removed and its clients closed with 1001.
     pub async fn unload(&self, name: &str) {
         write(&self.failed).remove(name);
+        write(&self.file_hashes).remove(name);
         let Some(module) = write(&self.modules).remove(name) else { return };
         tracing::info!(module = name, "unloading");
         module.unload().await;
+    }
+
+    /// Unloads every module, waiting for their instances to go, then closes
+    /// their state: once this returns, no data file is held open.
+    pub async fn close(&self) {
+        let modules = std::mem::take(&mut *write(&self.modules));
+        for module in modules.values() {
+            module.unload().await;
+        }
+        drop(modules);
+        self.storage.close();
     }
 
     /// Compiles, links and starts `file`, unless its content hash is `current`
@@ -159,12 +203,14 @@ impl Registry {
     async fn prepare(&self, name: &str, file: &Path, current: Option<String>) -> Result<Option<Version>> {
         let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
         let hash = hex(&Sha256::digest(&bytes));
+        write(&self.file_hashes).insert(name.to_owned(), hash.clone());
         if current.as_deref() == Some(hash.as_str()) {
             return Ok(None);
         }
         let (component, from_cache) = self.runtime.compile(bytes, &hash).await?;
+        let storage = self.storage.open(name).await?;
         let env = self.env_of(name);
-        let blueprint = Blueprint::new(&self.runtime, name.into(), &component, env, self.limits.clone())?;
+        let blueprint = Blueprint::new(&self.runtime, name.into(), &component, env, self.limits.clone(), storage)?;
         let mut instance = blueprint.instantiate(TopicTable::default()).await?;
         let routes = instance.routes().await.context("the component trapped in `routes`")?;
         let routes = RouteInfo::from_guest(routes)?;
@@ -181,11 +227,15 @@ pub fn is_component_file(path: &Path) -> bool {
 /// The module name of a component file: its stem, which must be a URL-safe word.
 pub fn module_name(file: &Path) -> Result<String> {
     let stem = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
-    let valid = !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+    if !is_valid_module_name(stem) {
         bail!("`{}` is not a valid module name: use letters, digits, `-` and `_`", file.display());
     }
     Ok(stem.to_owned())
+}
+
+/// Whether `name` can name a module: letters, digits, `-` and `_` (it is a URL segment and a file name).
+pub fn is_valid_module_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn hex(bytes: &[u8]) -> String {

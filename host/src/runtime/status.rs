@@ -1,10 +1,11 @@
 //! What a module reports about itself: its routes, lifecycle state, last
-//! error and live counters, as `/api/v1/modules`, AsyncAPI and `/metrics`
-//! show them.
+//! error, live counters and storage, as `/api/v1/modules`, AsyncAPI and
+//! `/metrics` show them.
 
 use crate::hub::topics::TopicInfo;
 use crate::runtime::bindings::topicwire::ws::types::Route;
 use crate::runtime::guest_state::Refusals;
+use crate::state::stats::StorageReport;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -114,4 +115,6 @@ pub struct ModuleReport {
     pub status: ModuleStatus,
     /// Live topics and publishing counters.
     pub live: LiveInfo,
+    /// Its state's usage and counters (`None`: the host keeps no state).
+    pub storage: Option<StorageReport>,
 }

@@ -72,4 +72,5 @@ async fn apply(registry: &Registry, path: &Path) {
     } else if let Ok(name) = module_name(path) {
         registry.unload(&name).await;
     }
+    registry.prune_cache().await;
 }
