@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod broker;
+mod broker_state;
 mod faults;
 mod hot_reload;
 mod http;

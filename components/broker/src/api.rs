@@ -11,7 +11,7 @@
 //! | `GET /account` | `{"id","name",...}` |
 //! | `GET /leverage/info?symbol=&orderType=&side=` | `{"title","leverage","min","max","step"}` |
 //! | `PUT /leverage/set`, `POST /leverage/preview` | `{"leverage"}`, `{"infos"?,"warnings"?,"errors"?}` |
-//! | `POST /debug/reset`, `POST /debug/execute-orders` | only with the module setting `DEBUG_ENDPOINTS` |
+//! | `POST /debug/reset`, `POST /debug/execute-orders`, `POST /debug/crash` | only with the module setting `DEBUG_ENDPOINTS` |
 //! | `GET /openapi.json` | this API's OpenAPI document |
 //!
 //! The account is the `X-Account-Id` header, else the `accountId` query
@@ -31,7 +31,7 @@ use crate::trading::Event;
 use serde_json::json;
 use topicwire_guest::http::{HttpService, Request, Response};
 
-/// Longest account id accepted.
+/// Longest account id accepted, bytes (an account is a bucket of the module's state).
 pub const MAX_ACCOUNT_ID_LEN: usize = 64;
 
 /// The broker's REST API.
@@ -59,8 +59,8 @@ impl HttpService for BrokerApi {
 fn account_of(request: &Request) -> Result<String, Rejection> {
     let named = request.header("x-account-id").map(str::to_owned).or_else(|| request.query_value("accountId"));
     let account = named.unwrap_or_else(|| state::with(|state| state.default_account.clone()));
-    if account.is_empty() || account.chars().count() > MAX_ACCOUNT_ID_LEN {
-        return Err(Rejection(detail(400, format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} characters"))));
+    if let Err(reason) = check_account_id(&account) {
+        return Err(Rejection(detail(400, reason)));
     }
     Ok(account)
 }
@@ -160,7 +160,8 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
     }
 }
 
-/// `POST /debug/reset` and `POST /debug/execute-orders`.
+/// `POST /debug/reset`, `POST /debug/execute-orders` and `POST /debug/crash`
+/// (a deliberate trap: the host restarts the instance, which resumes from the store).
 fn debug(action: &str, account: &str, now: i64) -> Result<Response, Rejection> {
     match action {
         "reset" => {
@@ -177,6 +178,7 @@ fn debug(action: &str, account: &str, now: i64) -> Result<Response, Rejection> {
             })?;
             Ok(Response::json(200, &ActionResult::done(format!("Executed working orders: {filled}"))))
         }
+        "crash" => panic!("POST /debug/crash: trapping on request"),
         _ => Err(Rejection(detail(404, "Not Found"))),
     }
 }
@@ -212,6 +214,14 @@ fn leverage_query(request: &Request) -> Result<LeverageQuery, Rejection> {
     };
     let query = json!({"symbol": param("symbol")?, "orderType": integer("orderType")?, "side": integer("side")?});
     from_json(&query.to_string(), "query")
+}
+
+/// Why `account` is not an account id, if it is not: 1 to 64 bytes, no control characters.
+pub fn check_account_id(account: &str) -> Result<(), String> {
+    if account.is_empty() || account.len() > MAX_ACCOUNT_ID_LEN || account.chars().any(char::is_control) {
+        return Err(format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} bytes without control characters"));
+    }
+    Ok(())
 }
 
 /// Leverage is kept per symbol, order type and side.

@@ -1,7 +1,7 @@
 //! The topic handlers: a topic going live may start its account's ticks; the
 //! ticking topic's timer fills orders and refreshes equity.
 
-use crate::api::MAX_ACCOUNT_ID_LEN;
+use crate::api::check_account_id;
 use crate::models::AccountRequest;
 use crate::state::{self, State};
 use crate::ws_generated::{
@@ -26,10 +26,7 @@ fn set_timer_on(topic: &str, period_ms: u32) {
 
 /// Makes `topic` live for its account; refuses an account id the REST API would refuse.
 fn created(state: &mut State, request: &AccountRequest, topic: &str) -> Result<(), ServiceError> {
-    let length = request.account_id.chars().count();
-    if length == 0 || length > MAX_ACCOUNT_ID_LEN {
-        return Err(ServiceError::invalid_request(format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} characters")));
-    }
+    check_account_id(&request.account_id).map_err(ServiceError::invalid_request)?;
     if state.went_live(&request.account_id, topic) {
         set_timer_on(topic, state.tick_ms);
     }
