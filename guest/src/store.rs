@@ -97,6 +97,7 @@ impl From<StoreError> for ServiceError {
 /// An open bucket of the module's namespace. Dropping it closes it.
 #[derive(Debug)]
 pub struct Bucket {
+    /// The host's `wasi:keyvalue/store.bucket` resource.
     inner: store::Bucket,
 }
 
@@ -188,6 +189,7 @@ impl Bucket {
 /// Keys and values to write together with [`Bucket::set_many`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
+    /// Keys (each once) and values, as `batch.set-many` takes them.
     pairs: Vec<(String, Vec<u8>)>,
 }
 

@@ -20,7 +20,9 @@ use wasmtime::component::Resource;
 /// An open bucket: the `wasi:keyvalue/store.bucket` resource, kept in the
 /// instance's resource table.
 pub struct Bucket {
+    /// The module's storage the bucket belongs to.
     storage: Arc<ModuleStorage>,
+    /// Its identifier inside the module's namespace.
     name: String,
 }
 

@@ -179,6 +179,7 @@ impl ModuleStorage {
 pub struct StorageMap {
     /// `None`: the host keeps no state (`data_dir = ""`); `open` of a bucket is `access-denied`.
     backend: Option<Arc<dyn StateBackend>>,
+    /// The limits every module's storage gets.
     limits: StorageLimits,
     /// One cell per module, so two loads never open the same namespace twice.
     open: Mutex<BTreeMap<String, Arc<OnceCell<Arc<ModuleStorage>>>>>,

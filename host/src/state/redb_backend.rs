@@ -34,6 +34,7 @@ const CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// Module namespaces as redb files in one folder.
 #[derive(Debug, Clone)]
 pub struct RedbBackend {
+    /// The data folder, checked to be a usable folder.
     dir: PathBuf,
 }
 
@@ -71,12 +72,16 @@ impl StateBackend for RedbBackend {
 /// One module's file.
 #[derive(Clone)]
 pub struct RedbNamespace {
+    /// Shared with the blocking tasks running its operations.
     inner: Arc<Inner>,
 }
 
 struct Inner {
+    /// The open file (redb locks it against other processes).
     db: Database,
+    /// Its path, for errors.
     path: PathBuf,
+    /// Writes that would grow the namespace past this are refused.
     max_state_bytes: u64,
 }
 

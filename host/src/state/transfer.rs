@@ -42,10 +42,14 @@ struct Document {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DocumentEntry {
+    /// Bucket name (`""`: the default bucket).
     bucket: String,
+    /// Key.
     key: String,
+    /// The value, when it is UTF-8 text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// The value in standard base64, when it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     base64: Option<String>,
 }
