@@ -27,10 +27,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     let state = AppState::new(registry.clone(), Arc::new(config.limits.clone()), shutdown.clone());
     let address = listener.local_addr().context("the listener has no address")?;
     tracing::info!("listening on http://{address}");
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("server error");
+    let served = crate::edge::listener::serve(listener, app(state), shutdown).await.context("server error");
     // Whether serving ended well or not: finish the modules' work and release their data files.
     registry.close().await;
     served

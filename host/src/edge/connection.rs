@@ -1,58 +1,84 @@
-//! One WebSocket connection: a reader (this task) that answers client frames,
-//! and a writer task that drains the connection's bounded queue into the
-//! socket, coalescing queued frames into one flush, and sends pings.
+//! One WebSocket connection. Its socket is shared three ways: the module's
+//! actor writes update frames straight to it through the connection's
+//! [`Outbox`] (see [`crate::hub::outbox`]); this task reads and answers
+//! client frames (tungstenite parses and validates them over
+//! [`SocketIo`]); and a writer task drains what the socket did not take at
+//! once, sends pings, and writes the close frame.
 //! Whichever side ends closes the other through the peer's [`Control`].
 //!
 //! Bad input never closes the connection: every frame gets an answer. What
 //! does close it: a frame over `max_frame_bytes` (1009), more than the
-//! allowed message rate (1008), a lasting slow consumer (1008, see [`crate::hub::peer`]),
-//! the lifespan limit (1000), module unload and shutdown (1001), and a dead
-//! peer (dropped after `idle_timeout_ms` without a frame).
+//! allowed message rate (1008), a lasting slow consumer (1008, see
+//! [`crate::hub::peer`]), a protocol violation (1002, or 1007 for text that
+//! is not UTF-8), the lifespan limit (1000), module unload and shutdown
+//! (1001), and a dead peer (dropped after `idle_timeout_ms` without a frame).
+//! A close frame is written after every frame accepted before it, and the
+//! socket is shut down for writing only then, so it reaches the client.
 
 use crate::config::Limits;
 use crate::edge::protocol;
-use crate::hub::peer::{CloseReason, Control, Overflow, Peer, close_code};
+use crate::edge::socket_io::SocketIo;
+use crate::edge::upgrade::Upgraded;
+use crate::hub::frame;
+use crate::hub::outbox::Outbox;
+use crate::hub::peer::{CloseReason, Control, Peer, close_code};
 use crate::rate::TokenBucket;
 use crate::runtime::module::Module;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::CapacityError, error::ProtocolError};
 use tokio_util::sync::CancellationToken;
 
-/// Frames written before one flush.
-const MAX_BATCH: usize = 256;
-/// How long a close frame may take to send before the socket is dropped.
+/// How long a close frame may take to be written before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the client's input is read (and dropped) after the close frame,
+/// so that closing never resets the connection before the client has read it.
+const LINGER: Duration = Duration::from_secs(1);
+/// Read buffer of one socket (tungstenite grows it for larger frames, up to `max_frame_bytes`).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
-/// Serves `socket` for `module` until either side ends it; then releases the
-/// connection's subscriptions.
+/// The outbox and peer of a new connection on `socket`.
+pub fn peer(id: u64, socket: &Arc<TcpStream>, limits: &Limits) -> Peer {
+    let outbox = Arc::new(Outbox::new(socket.clone(), limits.outgoing_queue_frames));
+    Peer::new(id, outbox, Duration::from_millis(limits.slow_consumer_grace_ms))
+}
+
+/// Serves `upgraded` for `module` until either side ends it; then releases
+/// the connection's subscriptions.
 pub async fn serve(
-    socket: WebSocket,
+    upgraded: Upgraded,
     module: Arc<Module>,
     peer: Peer,
-    frames: mpsc::Receiver<Utf8Bytes>,
     limits: Arc<Limits>,
     shutdown: CancellationToken,
 ) {
     let started = Instant::now();
-    let (sink, stream) = socket.split();
+    let Upgraded { socket, read_ahead } = upgraded;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(Some(limits.max_frame_bytes))
+        .max_frame_size(Some(limits.max_frame_bytes));
+    let io = SocketIo::new(socket.clone(), peer.outbox().clone());
+    let stream = WebSocketStream::from_partially_read(io, read_ahead, Role::Server, Some(config)).await;
     let control = peer.control().clone();
-    let writer = tokio::spawn(write_loop(sink, frames, peer.clone(), limits.clone(), started));
+    let writer = tokio::spawn(write_loop(peer.clone(), limits.clone(), started));
     read_loop(stream, &module, &peer, &limits, &shutdown, started).await;
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
     let _ = writer.await;
+    linger(&socket).await;
     if let Some(CloseReason { code, reason }) = control.reason() {
         tracing::debug!(conn = peer.id(), module = module.name(), ?code, reason, "connection closed");
     }
 }
 
 async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
+    mut stream: WebSocketStream<SocketIo>,
     module: &Module,
     peer: &Peer,
     limits: &Limits,
@@ -88,7 +114,7 @@ async fn read_loop(
                 if !rate.try_take() {
                     return control.close(close_code::POLICY, "too many messages");
                 }
-                handle_text(module, peer, &text).await;
+                handle_text(module, peer, text.as_str()).await;
             }
             Message::Binary(_) => {
                 if !rate.try_take() {
@@ -96,7 +122,8 @@ async fn read_loop(
                 }
                 peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
             }
-            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            // tungstenite has queued the close reply; nothing more is read.
             Message::Close(_) => return control.drop_silently("client closed the connection"),
         }
     }
@@ -115,123 +142,87 @@ async fn handle_text(module: &Module, peer: &Peer, text: &str) {
     }
 }
 
-fn close_on_error(control: &Control, error: axum::Error, limits: &Limits) {
-    let too_big = error
-        .into_inner()
-        .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
-        .is_some_and(|error| matches!(error, tokio_tungstenite::tungstenite::Error::Capacity(_)));
-    if too_big {
-        control.close(close_code::TOO_BIG, format!("frame too large: the limit is {} bytes", limits.max_frame_bytes));
-    } else {
-        control.drop_silently("read error");
+/// Closes with the RFC 6455 code for what the client did wrong, or drops a broken connection.
+fn close_on_error(control: &Control, error: WsError, limits: &Limits) {
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) | WsError::Capacity(_) => control
+            .close(close_code::TOO_BIG, format!("frame too large: the limit is {} bytes", limits.max_frame_bytes)),
+        WsError::Utf8(_) => control.close(close_code::INVALID_DATA, "text frame is not valid UTF-8"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => control.drop_silently("client went away"),
+        WsError::Protocol(violation) => control.close(close_code::PROTOCOL, format!("protocol error: {violation}")),
+        _ => control.drop_silently("read error"),
     }
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut frames: mpsc::Receiver<Utf8Bytes>,
-    peer: Peer,
-    limits: Arc<Limits>,
-    started: Instant,
-) {
+/// Drains what the socket did not take at once (first the queue, then what
+/// was conflated aside), pings, and finally writes the close frame.
+async fn write_loop(peer: Peer, limits: Arc<Limits>, started: Instant) {
     let control = peer.control().clone();
+    let outbox = peer.outbox().clone();
     let overflow = peer.overflow().clone();
-    drop(peer);
     let every = Duration::from_millis(limits.ping_interval_ms.max(1));
     let mut ping = tokio::time::interval_at(started + every, every);
+    drop(peer);
     loop {
         tokio::select! {
             biased;
             () = control.closed() => break,
-            frame = frames.recv() => {
-                let Some(frame) = frame else { break };
-                // A client that stops reading blocks this write; the close
-                // (e.g. slow consumer) must still get through.
-                let written = tokio::select! {
-                    result = write_batch(&mut sink, frame, &mut frames, &overflow) => result,
+            () = outbox.woken() => {
+                // A client that stops reading blocks this drain; the close must still get through.
+                let drained = tokio::select! {
+                    result = outbox.drain() => result,
                     () = control.closed() => break,
                 };
-                if written.is_err() {
+                if drained.is_err() {
                     return control.drop_silently("write failed");
                 }
+                if overflow.is_pending() {
+                    for frame in overflow.take() {
+                        outbox.push_always(frame);
+                    }
+                }
             }
-            () = overflow.woken(), if frames.is_empty() => {
-                let written = tokio::select! {
-                    result = write_aside(&mut sink, &overflow) => result,
-                    () = control.closed() => break,
-                };
-                if written.is_err() {
-                    return control.drop_silently("write failed");
+            () = overflow.woken(), if outbox.is_empty() => {
+                for frame in overflow.take() {
+                    outbox.push_always(frame);
                 }
             }
             _ = ping.tick() => {
                 let idle = (started.elapsed().as_millis() as u64).saturating_sub(control.last_seen_ms());
                 if idle > limits.idle_timeout_ms {
                     tracing::debug!("dropping a dead peer after {idle} ms of silence");
+                    outbox.close();
                     return control.drop_silently("heartbeat timeout");
                 }
-                let sent = tokio::select! {
-                    result = sink.send(Message::Ping(Default::default())) => result,
-                    () = control.closed() => break,
-                };
-                if sent.is_err() {
-                    return control.drop_silently("write failed");
-                }
+                outbox.push_always(frame::ping());
             }
         }
     }
     if let Some(CloseReason { code: Some(code), reason }) = control.reason() {
-        let frame = CloseFrame { code: *code, reason: truncate(reason, 123).into() };
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+        outbox.push_always(frame::close(*code, reason));
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, outbox.drain()).await;
     }
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+    outbox.close();
 }
 
-/// Writes `first` and whatever else is queued (up to [`MAX_BATCH`]) with one
-/// flush; once the queue is empty, also what overflowed (see [`crate::hub::peer`]).
-async fn write_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
-    first: Utf8Bytes,
-    frames: &mut mpsc::Receiver<Utf8Bytes>,
-    overflow: &Overflow,
-) -> Result<(), axum::Error> {
-    sink.feed(Message::Text(first)).await?;
-    for _ in 1..MAX_BATCH {
-        let Ok(frame) = frames.try_recv() else { break };
-        sink.feed(Message::Text(frame)).await?;
-    }
-    if frames.is_empty() && overflow.is_pending() {
-        for frame in overflow.take() {
-            sink.feed(Message::Text(frame)).await?;
+/// Ends the connection without a reset: shuts the socket down for writing
+/// (the client sees everything written, then the end) and reads and drops
+/// what the client still sends, for at most [`LINGER`].
+async fn linger(socket: &TcpStream) {
+    let _ = socket2::SockRef::from(socket).shutdown(std::net::Shutdown::Write);
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut scratch = [0u8; 4096];
+        loop {
+            if socket.readable().await.is_err() {
+                return;
+            }
+            match socket.try_read(&mut scratch) {
+                // The client closed its side, or the connection broke.
+                Ok(0) => return,
+                Err(error) if error.kind() != std::io::ErrorKind::WouldBlock => return,
+                _ => {}
+            }
         }
-    }
-    sink.flush().await
-}
-
-/// Writes what overflowed while the queue was full.
-async fn write_aside(sink: &mut SplitSink<WebSocket, Message>, overflow: &Overflow) -> Result<(), axum::Error> {
-    for frame in overflow.take() {
-        sink.feed(Message::Text(frame)).await?;
-    }
-    sink.flush().await
-}
-
-/// Cuts `text` to at most `max` bytes on a character boundary (close reasons are limited to 123).
-fn truncate(text: &str, max: usize) -> &str {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncates_on_char_boundaries() {
-        assert_eq!(truncate("héllo", 2), "h");
-        assert_eq!(truncate("abc", 123), "abc");
-    }
+    })
+    .await;
 }

@@ -14,14 +14,12 @@
 
 use crate::config::Limits;
 use crate::edge::connection;
-use crate::hub::peer::Peer;
+use crate::edge::upgrade::Upgrade;
 use crate::ops::asyncapi;
 use crate::runtime::registry::Registry;
 use crate::runtime::status::ModuleReport;
 use axum::Json;
 use axum::Router;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,11 +29,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-
-/// Read buffer of one WebSocket (grows for larger frames, up to `max_frame_bytes`).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
-/// Bytes buffered before a write reaches the socket; the writer flushes each batch anyway.
-const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -129,33 +122,32 @@ async fn merged_asyncapi(State(state): State<AppState>) -> Json<serde_json::Valu
 async fn websocket(
     State(state): State<AppState>,
     Path(module): Path<String>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut request: axum::extract::Request,
 ) -> Response {
     let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
-    let upgrade = match upgrade {
+    let upgrade = match Upgrade::from_request(&mut request) {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
     };
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    let grace = std::time::Duration::from_millis(state.limits.slow_consumer_grace_ms);
-    let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames, grace);
     let limits = state.limits.clone();
     let shutdown = state.shutdown.clone();
-    // Small buffers: tungstenite's default 128 KiB read buffer per socket would
-    // dominate the memory of idle connections, and client frames are small.
-    upgrade
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_message_size(limits.max_frame_bytes)
-        .max_frame_size(limits.max_frame_bytes)
-        .on_upgrade(move |socket| async move {
-            connection::serve(socket, module, peer, frames, limits, shutdown).await;
-            drop(permit);
-        })
+    let response = upgrade.response();
+    tokio::spawn(async move {
+        match upgrade.socket().await {
+            Ok(upgraded) => {
+                let peer = connection::peer(id, &upgraded.socket, &limits);
+                connection::serve(upgraded, module, peer, limits, shutdown).await;
+            }
+            Err(error) => tracing::debug!("a WebSocket upgrade did not complete: {error:#}"),
+        }
+        drop(permit);
+    });
+    response
 }
 
 /// Forwards a request to the module's REST API, with the path below the

@@ -10,7 +10,8 @@
 //! `{"status":"error","message":...}` for input that names no route (malformed
 //! JSON, unknown message type, binary frames).
 
-use axum::extract::ws::Utf8Bytes;
+use crate::hub::frame;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -72,7 +73,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The reply frame.
-    pub fn reply(&self) -> Utf8Bytes {
+    pub fn reply(&self) -> Bytes {
         match self {
             Self::Unroutable(message) => error_message(message),
             Self::InvalidRequest { route, op, message } => error_response(route, *op, message),
@@ -122,23 +123,23 @@ fn parse_envelope(text: &str) -> Result<(String, Op, Option<&RawValue>), String>
 }
 
 /// `{"type":"<route>.<op>.response","payload":{"status":"ok","message":...,"topic":...}}`.
-pub fn ok_response(route: &str, op: Op, message: &str, topic: &str) -> Utf8Bytes {
+pub fn ok_response(route: &str, op: Op, message: &str, topic: &str) -> Bytes {
     frame(&format!("{route}.{}.response", op.as_str()), Status { status: "ok", message, topic: Some(topic) })
 }
 
 /// `{"type":"<route>.<op>.response","payload":{"status":"error","message":...}}`.
-pub fn error_response(route: &str, op: Op, message: &str) -> Utf8Bytes {
+pub fn error_response(route: &str, op: Op, message: &str) -> Bytes {
     frame(&format!("{route}.{}.response", op.as_str()), Status { status: "error", message, topic: None })
 }
 
 /// `{"type":"error","payload":{"status":"error","message":...}}`, for input no route can be named for.
-pub fn error_message(message: &str) -> Utf8Bytes {
+pub fn error_message(message: &str) -> Bytes {
     frame("error", Status { status: "error", message, topic: None })
 }
 
 /// `{"type":"error","payload":{"status":"error","message":...,"topic":...}}`: a topic the
 /// client was subscribed to has been dropped by the server.
-pub fn topic_dropped(topic: &str, message: &str) -> Utf8Bytes {
+pub fn topic_dropped(topic: &str, message: &str) -> Bytes {
     frame("error", Status { status: "error", message, topic: Some(topic) })
 }
 
@@ -158,9 +159,11 @@ struct Status<'a> {
     topic: Option<&'a str>,
 }
 
-fn frame(kind: &str, payload: Status<'_>) -> Utf8Bytes {
+/// The message as a WebSocket text frame (wire bytes).
+fn frame(kind: &str, payload: Status<'_>) -> Bytes {
     // Serialising plain strings cannot fail.
-    serde_json::to_string(&Frame { kind, payload }).unwrap_or_default().into()
+    let text = serde_json::to_string(&Frame { kind, payload }).unwrap_or_default();
+    frame::text(&[text.as_bytes()])
 }
 
 /// The invariant part of a topic's update frames, up to the data:
@@ -171,14 +174,10 @@ pub fn update_prefix(route: &str, topic: &str) -> String {
     format!("{{\"type\":\"{route}.update\",\"payload\":{{\"topic\":{topic},\"payload\":")
 }
 
-/// A whole update frame from its prefix and the data's JSON text, built once
-/// and shared by every subscriber.
-pub fn update_frame(prefix: &str, data: &str) -> Utf8Bytes {
-    let mut frame = String::with_capacity(prefix.len() + data.len() + 2);
-    frame.push_str(prefix);
-    frame.push_str(data);
-    frame.push_str("}}");
-    frame.into()
+/// A whole update frame (wire bytes: header and JSON) from its prefix and
+/// the data's JSON text, built once and shared by every subscriber.
+pub fn update_frame(prefix: &str, data: &str) -> Bytes {
+    frame::text(&[prefix.as_bytes(), data.as_bytes(), b"}}"])
 }
 
 #[cfg(test)]
@@ -186,8 +185,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn parsed(frame: Utf8Bytes) -> Value {
-        serde_json::from_str(frame.as_str()).unwrap()
+    fn parsed(frame: Bytes) -> Value {
+        serde_json::from_str(frame::text_payload(&frame).unwrap()).unwrap()
     }
 
     #[test]

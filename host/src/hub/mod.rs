@@ -10,3 +10,6 @@ pub mod frame;
 pub mod outbox;
 pub mod peer;
 pub mod topics;
+
+#[cfg(test)]
+pub(crate) mod testing;

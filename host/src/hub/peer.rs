@@ -1,21 +1,23 @@
-//! A connected client as the rest of the host sees it: an id, a bounded
-//! outgoing queue, and a way to close it with a code and a reason.
+//! A connected client as the rest of the host sees it: an id, its
+//! [`Outbox`] (frames go straight to its socket when it is idle, or into a
+//! bounded queue), and a way to close it with a code and a reason.
 //!
-//! Slow-consumer policy (market data): frames are queued with `try_send`,
-//! never awaited, so publishing never waits on a client. When a client's
-//! queue (`outgoing_queue_frames`) is full, updates are *conflated*: only the
+//! Slow-consumer policy (market data): frames are pushed without waiting,
+//! so publishing never waits on a client. When a client's queue
+//! (`outgoing_queue_frames`) is full, updates are *conflated*: only the
 //! latest update of each topic is kept aside and sent once the queue drains,
 //! so a briefly slow client skips intermediate values but ends up current.
 //! Replies are kept aside in order. An overflow that lasts longer than
 //! `slow_consumer_grace_ms` closes the connection with 1008 "slow consumer".
 //! Memory per connection stays bounded: the queue plus one frame per topic.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::hub::outbox::{Outbox, Pushed};
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Identifies a connection for its whole life.
@@ -27,6 +29,10 @@ pub mod close_code {
     pub const NORMAL: u16 = 1000;
     /// The server is going away: shutdown, or the module was unloaded.
     pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the WebSocket protocol.
+    pub const PROTOCOL: u16 = 1002;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// Policy violation: too many messages, slow consumer.
     pub const POLICY: u16 = 1008;
     /// A frame larger than `max_frame_bytes`.
@@ -94,9 +100,9 @@ impl Control {
 #[derive(Debug, Default)]
 struct Aside {
     /// The latest update per topic.
-    latest: HashMap<Arc<str>, Utf8Bytes>,
+    latest: HashMap<Arc<str>, Bytes>,
     /// Replies, in order.
-    replies: Vec<Utf8Bytes>,
+    replies: Vec<Bytes>,
     /// When the current overflow began.
     since: Option<Instant>,
 }
@@ -127,7 +133,7 @@ impl Overflow {
     }
 
     /// Takes the frames kept aside: replies first, then the latest update per topic.
-    pub fn take(&self) -> Vec<Utf8Bytes> {
+    pub fn take(&self) -> Vec<Bytes> {
         let mut aside = self.lock();
         self.pending.store(false, Ordering::Release);
         aside.since = None;
@@ -141,19 +147,23 @@ impl Overflow {
 #[derive(Debug, Clone)]
 pub struct Peer {
     id: ConnId,
-    queue: mpsc::Sender<Utf8Bytes>,
+    outbox: Arc<Outbox>,
     control: Arc<Control>,
     overflow: Arc<Overflow>,
 }
 
 impl Peer {
-    /// A peer and the receiving end of its outgoing queue of `capacity`
-    /// frames; an overflow longer than `grace` closes it.
-    pub fn new(id: ConnId, capacity: usize, grace: Duration) -> (Self, mpsc::Receiver<Utf8Bytes>) {
-        let (queue, frames) = mpsc::channel(capacity.max(1));
+    /// The peer of connection `id` writing through `outbox`; an overflow
+    /// of the outbox's queue longer than `grace` closes it.
+    pub fn new(id: ConnId, outbox: Arc<Outbox>, grace: Duration) -> Self {
         let overflow =
             Arc::new(Overflow { aside: Mutex::default(), pending: AtomicBool::new(false), wake: Notify::new(), grace });
-        (Self { id, queue, control: Arc::new(Control::default()), overflow }, frames)
+        Self { id, outbox, control: Arc::new(Control::default()), overflow }
+    }
+
+    /// The connection's outgoing frames (for its writer).
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
     }
 
     /// The overflow side of the connection's queue (for its writer).
@@ -173,25 +183,25 @@ impl Peer {
 
     /// Queues a reply without waiting; kept aside, in order, if the queue is full.
     /// Returns whether the connection is still open.
-    pub fn send(&self, frame: Utf8Bytes) -> bool {
+    pub fn send(&self, frame: Bytes) -> bool {
         self.enqueue(frame, None)
     }
 
     /// Queues an update of `topic` without waiting; if the queue is full only
     /// the latest update of each topic is kept. Returns whether the connection is still open.
-    pub fn send_update(&self, topic: &Arc<str>, frame: Utf8Bytes) -> bool {
+    pub fn send_update(&self, topic: &Arc<str>, frame: Bytes) -> bool {
         self.enqueue(frame, Some(topic))
     }
 
-    fn enqueue(&self, frame: Utf8Bytes, topic: Option<&Arc<str>>) -> bool {
+    fn enqueue(&self, frame: Bytes, topic: Option<&Arc<str>>) -> bool {
         // Once frames are aside, later ones go aside too, so order is kept.
         let frame = if self.overflow.is_pending() {
             frame
         } else {
-            match self.queue.try_send(frame) {
-                Ok(()) => return true,
-                Err(mpsc::error::TrySendError::Closed(_)) => return false,
-                Err(mpsc::error::TrySendError::Full(frame)) => frame,
+            match self.outbox.push(frame) {
+                Pushed::Sent | Pushed::Queued => return true,
+                Pushed::Closed => return false,
+                Pushed::Full(frame) => frame,
             }
         };
         let mut aside = self.overflow.lock();
@@ -220,21 +230,48 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpStream;
+
+    /// A peer whose socket's other end is returned, unread.
+    async fn peer(capacity: usize, grace: Duration) -> (Peer, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (Peer::new(1, Arc::new(Outbox::new(Arc::new(server), capacity)), grace), client)
+    }
+
+    /// Fills the socket's kernel buffers until the outbox starts queueing.
+    fn fill(peer: &Peer) {
+        let filler = Bytes::from(vec![0u8; 64 * 1024]);
+        while peer.outbox().push(filler.clone()) == Pushed::Sent {}
+    }
+
+    #[tokio::test]
+    async fn frames_go_straight_out_while_the_client_keeps_up() {
+        let (peer, mut client) = peer(2, Duration::from_secs(60)).await;
+        let topic: Arc<str> = "a".into();
+        assert!(peer.send_update(&topic, Bytes::from_static(b"a1")));
+        assert!(peer.send(Bytes::from_static(b"r1")));
+        let mut read = [0u8; 4];
+        client.read_exact(&mut read).await.unwrap();
+        assert_eq!(&read, b"a1r1");
+        assert!(!peer.overflow().is_pending());
+    }
 
     #[tokio::test]
     async fn a_full_queue_keeps_the_latest_update_per_topic_and_replies_in_order() {
-        let (peer, mut frames) = Peer::new(1, 2, Duration::from_secs(60));
+        let (peer, _client) = peer(2, Duration::from_secs(60)).await;
+        fill(&peer);
         let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
-        assert!(peer.send_update(&a, "a1".into()));
-        assert!(peer.send_update(&b, "b1".into()));
+        assert!(peer.send_update(&a, Bytes::from_static(b"a1")));
         for frame in ["a2", "b2", "a3"] {
-            assert!(peer.send_update(if frame.starts_with('a') { &a } else { &b }, frame.into()));
+            let topic = if frame.starts_with('a') { &a } else { &b };
+            assert!(peer.send_update(topic, Bytes::from_static(frame.as_bytes())));
         }
-        assert!(peer.send("reply".into()));
+        assert!(peer.send(Bytes::from_static(b"reply")));
         assert!(peer.overflow().is_pending());
-        assert_eq!(frames.recv().await.unwrap().as_str(), "a1");
-        assert_eq!(frames.recv().await.unwrap().as_str(), "b1");
-        let mut aside: Vec<String> = peer.overflow().take().iter().map(|frame| frame.as_str().to_owned()).collect();
+        let mut aside: Vec<Bytes> = peer.overflow().take();
         assert_eq!(aside.remove(0), "reply");
         aside.sort();
         assert_eq!(aside, ["a3", "b2"]);
@@ -242,20 +279,20 @@ mod tests {
         assert!(!peer.control().is_closed());
     }
 
-    #[test]
-    fn an_overflow_past_the_grace_period_closes_with_1008() {
-        let (peer, _frames) = Peer::new(1, 1, Duration::from_millis(50));
+    #[tokio::test]
+    async fn an_overflow_past_the_grace_period_closes_with_1008() {
+        let (peer, _client) = peer(1, Duration::from_millis(50)).await;
+        fill(&peer);
         let topic: Arc<str> = "t".into();
-        assert!(peer.send_update(&topic, "1".into()));
-        assert!(peer.send_update(&topic, "2".into()), "the overflow starts");
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(!peer.send_update(&topic, "3".into()));
+        assert!(peer.send_update(&topic, Bytes::from_static(b"2")), "the overflow starts");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!peer.send_update(&topic, Bytes::from_static(b"3")));
         assert_eq!(peer.control().reason().unwrap().code, Some(close_code::POLICY));
     }
 
-    #[test]
-    fn the_first_close_reason_wins() {
-        let (peer, _frames) = Peer::new(1, 2, Duration::from_secs(1));
+    #[tokio::test]
+    async fn the_first_close_reason_wins() {
+        let (peer, _client) = peer(2, Duration::from_secs(1)).await;
         peer.control().close(close_code::GOING_AWAY, "shutdown");
         peer.control().close(close_code::POLICY, "later");
         assert_eq!(peer.control().reason().unwrap().reason, "shutdown");

@@ -7,7 +7,7 @@
 
 use crate::edge::protocol;
 use crate::hub::peer::{ConnId, Peer};
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -23,9 +23,9 @@ struct Topic {
     subscribers: Vec<Peer>,
     /// While `create-topic` runs: updates it published, delivered once the
     /// subscriber has had its subscribe response.
-    pending: Option<Vec<Utf8Bytes>>,
+    pending: Option<Vec<Bytes>>,
     /// The last update frame delivered (shared bytes, not a copy).
-    last: Option<Utf8Bytes>,
+    last: Option<Bytes>,
     /// Set when a new instance takes the topic over (a reload or a restart):
     /// its first update is dropped if it repeats the last one delivered, so
     /// a handover never shows subscribers the same update twice.
@@ -261,25 +261,28 @@ impl TopicTable {
     }
 }
 
-fn deliver(topic: &Arc<str>, subscribers: &[Peer], frame: &Utf8Bytes) -> usize {
+fn deliver(topic: &Arc<str>, subscribers: &[Peer], frame: &Bytes) -> usize {
     subscribers.iter().filter(|peer| peer.send_update(topic, frame.clone())).count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::testing::{read_text, sent};
+    use std::time::Duration;
+    use tokio::net::TcpStream;
 
     const MAX: usize = 1024;
 
-    fn peer(id: ConnId) -> (Peer, tokio::sync::mpsc::Receiver<Utf8Bytes>) {
-        Peer::new(id, 8, std::time::Duration::from_secs(60))
+    async fn peer(id: ConnId) -> (Peer, TcpStream) {
+        crate::hub::testing::peer(id, 8, Duration::from_secs(60)).await
     }
 
-    #[test]
-    fn reference_counts_per_connection() {
+    #[tokio::test]
+    async fn reference_counts_per_connection() {
         let mut table = TopicTable::default();
-        let (a, _qa) = peer(1);
-        let (b, _qb) = peer(2);
+        let (a, _ca) = peer(1).await;
+        let (b, _cb) = peer(2).await;
         table.begin_create("t", "bars", a.clone());
         table.finish_create("t");
         assert!(!table.add_subscriber("t", a.clone()), "a double subscribe counts once");
@@ -291,11 +294,11 @@ mod tests {
         assert!(table.is_empty());
     }
 
-    #[test]
-    fn disconnect_releases_every_topic_of_the_connection() {
+    #[tokio::test]
+    async fn disconnect_releases_every_topic_of_the_connection() {
         let mut table = TopicTable::default();
-        let (a, _qa) = peer(1);
-        let (b, _qb) = peer(2);
+        let (a, _ca) = peer(1).await;
+        let (b, _cb) = peer(2).await;
         for topic in ["x", "y"] {
             table.begin_create(topic, "bars", a.clone());
             table.finish_create(topic);
@@ -311,21 +314,23 @@ mod tests {
     #[tokio::test]
     async fn updates_are_framed_once_and_held_back_during_creation() {
         let mut table = TopicTable::default();
-        let (a, mut qa) = peer(1);
+        let (a, mut client) = peer(1).await;
         table.begin_create("bars:{}", "bars", a.clone());
         assert_eq!(table.publish("bars:{}", r#"{"close":1}"#, MAX), Ok(0));
-        a.send("response".into());
+        a.send(crate::hub::frame::text(&[b"response"]));
         table.finish_create("bars:{}");
-        assert_eq!(qa.recv().await.unwrap().as_str(), "response");
-        let update = qa.recv().await.unwrap();
-        assert_eq!(update.as_str(), r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#);
+        assert_eq!(read_text(&mut client).await, "response");
+        assert_eq!(
+            read_text(&mut client).await,
+            r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#
+        );
         assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
     }
 
     #[tokio::test]
     async fn a_new_instance_does_not_repeat_the_last_update() {
         let mut table = TopicTable::default();
-        let (a, mut qa) = peer(1);
+        let (a, mut client) = peer(1).await;
         table.begin_create("t", "bars", a);
         table.finish_create("t");
         assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1));
@@ -334,14 +339,13 @@ mod tests {
         assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1), "later equal updates are the module's own");
         table.resume_all();
         assert_eq!(table.publish("t", r#"{"v":2}"#, MAX), Ok(1));
-        let frames: Vec<String> = std::iter::from_fn(|| qa.try_recv().ok()).map(|f| f.as_str().to_owned()).collect();
-        assert_eq!(frames.len(), 3);
+        assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 3);
     }
 
-    #[test]
-    fn bad_updates_are_rejected() {
+    #[tokio::test]
+    async fn bad_updates_are_rejected() {
         let mut table = TopicTable::default();
-        let (a, _qa) = peer(1);
+        let (a, _client) = peer(1).await;
         table.begin_create("t", "bars", a);
         table.finish_create("t");
         assert_eq!(table.publish("other", "{}", MAX), Err(Rejected::NotLive));
