@@ -3,6 +3,12 @@
 //! Cleared or replaced timers leave stale heap entries that are skipped when
 //! they come up (each timer has a generation), so set and clear are O(log n)
 //! and the actor finds the next deadline in O(1).
+//!
+//! A new timer's first tick comes at a phase within its period derived from
+//! its topic, so topics created together (a burst of subscriptions, a
+//! restart re-creating every topic) do not all fire at the same instant: the
+//! module's fan-out is spread across the period instead of bunched into one
+//! burst that its last subscriber waits through.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -34,12 +40,18 @@ impl Timers {
         self.timers.is_empty()
     }
 
-    /// Sets (or replaces) the timer of `topic`, first due one period after `now`.
+    /// Sets (or replaces) the timer of `topic`, first due within one period
+    /// of `now` at the topic's phase.
     pub fn set(&mut self, topic: &str, period: Duration, now: Instant) {
+        self.schedule(topic, period, now + phase(topic, period));
+    }
+
+    /// Sets (or replaces) the timer of `topic`, first due at `first`.
+    fn schedule(&mut self, topic: &str, period: Duration, first: Instant) {
         self.next_generation += 1;
         let generation = self.next_generation;
         self.timers.insert(topic.to_owned(), Timer { period, generation });
-        self.due.push(Reverse((now + period, generation, topic.to_owned())));
+        self.due.push(Reverse((first, generation, topic.to_owned())));
     }
 
     /// Clears the timer of `topic`, if any.
@@ -82,6 +94,16 @@ impl Timers {
     }
 }
 
+/// Where in `period` the ticks of `topic` fall: a stable spread in `(0, period]`.
+fn phase(topic: &str, period: Duration) -> Duration {
+    // FNV-1a: stable across runs and versions, unlike the std hasher.
+    let hash = topic.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
+    Duration::from_nanos(nanos - hash % nanos)
+}
+
 /// Sleeps until `at`, or forever when there is nothing to wait for (a
 /// `select!` branch that never fires).
 pub async fn sleep_until(at: Option<Instant>) {
@@ -96,11 +118,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn topics_set_together_fire_at_spread_phases() {
+        let start = Instant::now();
+        let mut timers = Timers::default();
+        let period = Duration::from_millis(100);
+        let mut firsts = std::collections::BTreeSet::new();
+        for topic in 0..10 {
+            timers.set(&format!("ticks:{{\"stream\":\"{topic}\"}}"), period, start);
+        }
+        while let Some(Reverse((at, _, _))) = timers.due.pop() {
+            assert!(at > start && at <= start + period);
+            firsts.insert(at);
+        }
+        assert!(firsts.len() >= 9, "{firsts:?}");
+    }
+
+    #[test]
     fn fires_in_order_and_reschedules() {
         let start = Instant::now();
         let mut timers = Timers::default();
-        timers.set("slow", Duration::from_millis(300), start);
-        timers.set("fast", Duration::from_millis(100), start);
+        timers.schedule("slow", Duration::from_millis(300), start + Duration::from_millis(300));
+        timers.schedule("fast", Duration::from_millis(100), start + Duration::from_millis(100));
         assert_eq!(timers.pop_due(start), None);
         assert_eq!(timers.next_due(), Some(start + Duration::from_millis(100)));
         let t = start + Duration::from_millis(150);
@@ -117,10 +155,10 @@ mod tests {
     fn cleared_and_replaced_timers_do_not_fire_twice() {
         let start = Instant::now();
         let mut timers = Timers::default();
-        timers.set("a", Duration::from_millis(10), start);
-        timers.set("b", Duration::from_millis(10), start);
+        timers.schedule("a", Duration::from_millis(10), start + Duration::from_millis(10));
+        timers.schedule("b", Duration::from_millis(10), start + Duration::from_millis(10));
         timers.clear("a");
-        timers.set("b", Duration::from_millis(20), start);
+        timers.schedule("b", Duration::from_millis(20), start + Duration::from_millis(20));
         let t = start + Duration::from_millis(20);
         assert_eq!(timers.pop_due(t).as_deref(), Some("b"));
         assert_eq!(timers.pop_due(t), None);
@@ -131,7 +169,7 @@ mod tests {
     fn a_late_timer_skips_missed_ticks() {
         let start = Instant::now();
         let mut timers = Timers::default();
-        timers.set("a", Duration::from_millis(10), start);
+        timers.schedule("a", Duration::from_millis(10), start + Duration::from_millis(10));
         let late = start + Duration::from_secs(1);
         assert_eq!(timers.pop_due(late).as_deref(), Some("a"));
         assert_eq!(timers.pop_due(late), None);
