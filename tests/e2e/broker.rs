@@ -1,6 +1,7 @@
 //! The broker module: paper trading over its REST API, streamed over WebSocket.
 
 use serde_json::{Value, json};
+use std::time::Duration;
 use topicwire_tests::{BROKER_WASM, Client, Host, http_request};
 
 /// `method path` of account A with a raw `body`.
@@ -174,7 +175,8 @@ async fn accounts_only_see_their_own_updates() {
     rest(&host, "POST", "/orders", "A", json!({"symbol": "AAPL", "type": 2, "side": 1, "qty": 1})).await;
     // A sees its order fill; then B has seen nothing but its own equity and status.
     while next_event(&mut a).await["type"] != "positions.update" {}
-    for frame in b.drain().await {
+    // Fifteen broker ticks (TICK_MS = 20) after A's fill was streamed.
+    for frame in b.quiet_for(Duration::from_millis(300)).await {
         let topic = frame["payload"]["topic"].as_str().unwrap_or_default();
         assert!(topic.ends_with(r#"{"accountId":"B"}"#), "B received {frame}");
         assert!(frame["type"] == "equity.update" || frame["type"] == "broker-connection.update", "B received {frame}");

@@ -1,6 +1,7 @@
 //! Subscribing, reference counting and fan-out with the datafeed component.
 
 use serde_json::{Value, json};
+use std::time::Duration;
 use topicwire_tests::{DATAFEED_WASM, Host};
 
 const AAPL_1: &str = r#"bars:{"resolution":"1","symbol":"AAPL"}"#;
@@ -110,7 +111,13 @@ async fn every_subscriber_receives_and_unsubscribing_one_keeps_the_other() {
     for _ in 0..3 {
         b.next_update("bars").await;
     }
-    let late: Vec<Value> = a.drain().await.into_iter().filter(|frame| frame["type"] == "bars.update").collect();
+    // Five update periods (TICK_MS = 50) of silence.
+    let late: Vec<Value> = a
+        .quiet_for(Duration::from_millis(250))
+        .await
+        .into_iter()
+        .filter(|frame| frame["type"] == "bars.update")
+        .collect();
     assert!(late.len() <= 1, "updates after the unsubscribe response: {late:?}");
     host.stop().await;
 }

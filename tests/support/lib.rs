@@ -2,7 +2,8 @@
 //! components in a temporary folder, and talk to it like a client would.
 //!
 //! Helpers wait for events (a frame, a state in `/api/v1/modules`) with a
-//! generous deadline that only fails a broken test; nothing sleeps blindly.
+//! generous deadline that only fails a broken test; nothing sleeps blindly,
+//! except [`Client::quiet_for`], which asserts silence and so must wait.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
 
@@ -283,10 +284,13 @@ impl Client {
         self.recv_type(&format!("{route}.update")).await["payload"].clone()
     }
 
-    /// Frames already received, without waiting for more.
-    pub async fn drain(&mut self) -> Vec<Value> {
+    /// Every text frame that arrives within `window`. A test that relies on
+    /// silence must wait long enough for it to mean something: a few update
+    /// periods of the topic in question.
+    pub async fn quiet_for(&mut self, window: Duration) -> Vec<Value> {
         let mut frames = Vec::new();
-        while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_millis(1), self.socket.next()).await {
+        let until = tokio::time::Instant::now() + window;
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until, self.socket.next()).await {
             if let Message::Text(text) = message {
                 frames.push(serde_json::from_str(&text).unwrap());
             }

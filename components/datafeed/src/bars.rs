@@ -1,21 +1,83 @@
-//! Bars: parsing resolutions and aggregating the price walk into OHLCV bars.
+//! Bars: the resolutions the datafeed serves and aggregating the price walk
+//! into OHLCV bars.
 
 use crate::models::Bar;
 use market_sim::Market;
+use std::fmt;
 
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
 
-/// The length of a bar, from a resolution string: minutes (`1`..`1440`),
-/// `D`/`1D` or `W`/`1W`.
-pub fn resolution_ms(resolution: &str) -> Result<u64, String> {
-    let period = match resolution {
-        "D" | "1D" => Some(DAY_MS),
-        "W" | "1W" => Some(7 * DAY_MS),
-        minutes => minutes.parse::<u64>().ok().filter(|m| (1..=1440).contains(m)).map(|m| m * MINUTE_MS),
-    };
-    period
-        .ok_or_else(|| format!("resolution: `{resolution}` is not a resolution; use minutes (1 to 1440), D/1D or W/1W"))
+/// The minute resolutions served (as TradingView's charting library asks for them).
+pub const MINUTES: &[u64] = &[1, 3, 5, 15, 30, 45, 60, 120, 180, 240];
+
+/// A bar length the datafeed serves, in its one canonical spelling: minutes
+/// (`1`, `5`, `60`, ...), `D` (a day) or `W` (a week). Equivalent spellings
+/// (`01`, `+1`, `1D`, `1W`) parse to the same value, so they share one topic;
+/// anything else is refused, so a request cannot make up topics (or put a
+/// 64 KB resolution in every update frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// A bar of this many minutes, one of [`MINUTES`].
+    Minutes(u64),
+    /// A bar of one day.
+    Day,
+    /// A bar of one week.
+    Week,
+}
+
+impl Resolution {
+    /// Parses a resolution, refusing what the datafeed does not serve.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let refuse = || {
+            let shown: String = text.chars().take(16).collect();
+            let minutes: Vec<String> = MINUTES.iter().map(u64::to_string).collect();
+            format!("`{shown}` is not a resolution; use minutes ({}), D or W", minutes.join(", "))
+        };
+        let upper = text.to_ascii_uppercase();
+        let (count, unit) = match upper
+            .strip_suffix('D')
+            .map(|count| (count, 'D'))
+            .or_else(|| upper.strip_suffix('W').map(|count| (count, 'W')))
+        {
+            Some((count, unit)) => (count, Some(unit)),
+            None => (upper.as_str(), None),
+        };
+        let count = count.strip_prefix('+').unwrap_or(count);
+        let digits = count.trim_start_matches('0');
+        let number = match (count.is_empty(), unit) {
+            (true, Some(_)) => 1,
+            _ if count.is_empty() || !count.bytes().all(|byte| byte.is_ascii_digit()) || digits.len() > 6 => {
+                return Err(refuse());
+            }
+            _ => digits.parse::<u64>().unwrap_or(0),
+        };
+        match (unit, number) {
+            (Some('D'), 1) => Ok(Self::Day),
+            (Some('W'), 1) => Ok(Self::Week),
+            (None, minutes) if MINUTES.contains(&minutes) => Ok(Self::Minutes(minutes)),
+            _ => Err(refuse()),
+        }
+    }
+
+    /// The length of one bar, milliseconds.
+    pub fn period_ms(self) -> u64 {
+        match self {
+            Self::Minutes(minutes) => minutes * MINUTE_MS,
+            Self::Day => DAY_MS,
+            Self::Week => 7 * DAY_MS,
+        }
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Minutes(minutes) => write!(f, "{minutes}"),
+            Self::Day => f.write_str("D"),
+            Self::Week => f.write_str("W"),
+        }
+    }
 }
 
 /// The current bar of one topic, continued from the market's path: a new
@@ -79,14 +141,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_resolutions() {
-        assert_eq!(resolution_ms("1"), Ok(60_000));
-        assert_eq!(resolution_ms("15"), Ok(900_000));
-        assert_eq!(resolution_ms("1D"), Ok(DAY_MS));
-        assert_eq!(resolution_ms("W"), Ok(7 * DAY_MS));
-        for bad in ["0", "1441", "", "1M", "x"] {
-            assert!(resolution_ms(bad).unwrap_err().starts_with("resolution: "), "{bad}");
+    fn parses_the_served_resolutions_into_one_spelling() {
+        assert_eq!(Resolution::parse("1").unwrap().period_ms(), 60_000);
+        assert_eq!(Resolution::parse("15").unwrap().period_ms(), 900_000);
+        assert_eq!(Resolution::parse("1D").unwrap().period_ms(), DAY_MS);
+        assert_eq!(Resolution::parse("W").unwrap().period_ms(), 7 * DAY_MS);
+        for same in ["1", "01", "001", "+1", "+0001"] {
+            assert_eq!(Resolution::parse(same).unwrap().to_string(), "1", "{same}");
         }
+        for (spelling, canonical) in [("D", "D"), ("1D", "D"), ("d", "D"), ("01D", "D"), ("1W", "W"), ("w", "W")] {
+            assert_eq!(Resolution::parse(spelling).unwrap().to_string(), canonical, "{spelling}");
+        }
+        let zeros = format!("{}1", "0".repeat(65_400));
+        assert_eq!(Resolution::parse(&zeros).unwrap().to_string(), "1", "equivalent, however long");
+    }
+
+    #[test]
+    fn refuses_what_is_not_served() {
+        for bad in ["0", "2", "7", "1441", "", "+", "1M", "2D", "x", "-1", "1.0", " 1", "99999999999999999999"] {
+            let error = Resolution::parse(bad).unwrap_err();
+            assert!(error.contains("is not a resolution"), "{bad}: {error}");
+        }
+        assert!(Resolution::parse(&"9".repeat(70_000)).unwrap_err().len() < 200, "the message stays short");
     }
 
     #[test]

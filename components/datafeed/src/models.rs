@@ -1,6 +1,7 @@
 //! Requests and updates of the datafeed routes. Field names and types are the
 //! Python system's, so its clients keep working.
 
+use crate::bars::Resolution;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,11 @@ use serde::{Deserialize, Serialize};
 pub struct BarsSubscriptionRequest {
     /// Ticker, e.g. `AAPL`.
     pub symbol: String,
-    /// Bar length: minutes (`1`, `5`, `15`, `60`, ...), `D`/`1D` (day) or `W`/`1W` (week).
-    pub resolution: String,
+    /// Bar length: minutes (`1`, `3`, `5`, `15`, `30`, `45`, `60`, `120`, `180`, `240`), `D` (day) or `W`
+    /// (week); `1D`, `1W`, `01` and the like mean the same and give the same topic.
+    #[serde(with = "resolution_text")]
+    #[schemars(with = "String")]
+    pub resolution: Resolution,
 }
 
 /// One OHLCV bar. `time` is the bar's start in epoch milliseconds; the bar is
@@ -109,4 +113,18 @@ pub struct QuoteValues {
     pub description: String,
     /// `EXCHANGE:TICKER`.
     pub original_name: String,
+}
+
+/// A resolution travels as its canonical text; parsing refuses what is not served.
+mod resolution_text {
+    use crate::bars::Resolution;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(resolution: &Resolution, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(resolution)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Resolution, D::Error> {
+        Resolution::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
 }

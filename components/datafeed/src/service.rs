@@ -4,7 +4,7 @@
 //! A component instance is single-threaded and the host calls it one request
 //! at a time, so the state lives in a thread-local `RefCell`.
 
-use crate::bars::{BarBuilder, resolution_ms};
+use crate::bars::BarBuilder;
 use crate::quotes::{quote, symbols_of};
 use crate::settings;
 use crate::ws_generated::{BarWsTopic, QuoteWsTopic, ServiceError, WsRouteService};
@@ -67,7 +67,7 @@ impl Datafeed {
 impl WsRouteService for Datafeed {
     fn create_bars(topic: &BarWsTopic) -> Result<(), ServiceError> {
         let request = topic.request();
-        let period = resolution_ms(&request.resolution).map_err(ServiceError::InvalidRequest)?;
+        let period = request.resolution.period_ms();
         STATE.with_borrow_mut(|state| {
             if !state.market.knows(&request.symbol) {
                 return Err(ServiceError::invalid_request(format!(
