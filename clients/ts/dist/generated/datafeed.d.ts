@@ -36,7 +36,8 @@ export interface DatafeedRoutes {
  */
 export interface BarsSubscriptionRequest {
     /**
-     * Bar length: minutes (`1`, `5`, `15`, `60`, ...), `D`/`1D` (day) or `W`/`1W` (week).
+     * Bar length: minutes (`1`, `3`, `5`, `15`, `30`, `45`, `60`, `120`, `180`, `240`), `D` (day) or `W`
+     * (week); `1D`, `1W`, `01` and the like mean the same and give the same topic.
      */
     resolution: string;
     /**
