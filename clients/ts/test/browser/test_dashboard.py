@@ -75,7 +75,7 @@ def host():
     log = open(work / "host.log", "w")
     process = subprocess.Popen(
         [binary, "serve", "--components-dir", str(work / "components"), "--listen", f"127.0.0.1:{port}",
-         "--cache-dir", str(work / "cache"), "--config", str(work / "topicwire.toml")],
+         "--cache-dir", str(work / "cache"), "--data-dir", str(work / "data"), "--config", str(work / "topicwire.toml")],
         stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -49,7 +49,7 @@ export class Host {
   /** Starts the binary and waits until both modules serve. */
   async start() {
     const args = ["serve", "--components-dir", join(this.dir, "components"), "--listen", `127.0.0.1:${this.port}`];
-    args.push("--cache-dir", join(this.dir, "cache"), "--config", join(this.dir, "topicwire.toml"));
+    args.push("--cache-dir", join(this.dir, "cache"), "--data-dir", join(this.dir, "data"), "--config", join(this.dir, "topicwire.toml"));
     const log = join(this.dir, "host.log");
     const out = openSync(log, "a");
     this.process = spawn(required("TOPICWIRE_BIN"), args, { stdio: ["ignore", out, out] });
