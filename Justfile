@@ -11,7 +11,7 @@ default:
     @just --list
 
 # Test fixture components (built by the tests, never served from components/).
-fixtures := "tests/fixtures/probe"
+fixtures := "tests/fixtures/probe tests/fixtures/ledger"
 
 # Generate every component's router code (src/ws_generated/) from its src/ws.rs.
 codegen:
@@ -47,7 +47,7 @@ test: codegen-check
     cargo test --workspace {{ prepend("--exclude ", wasm_packages) }}
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
     cargo build -p topicwire
-    TOPICWIRE_BIN=target/debug/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+    TOPICWIRE_BIN=${CARGO_TARGET_DIR:-target}/debug/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
 
 # Regenerate the typed TypeScript clients (clients/ts/generated/, compiled into dist/) from the built components.
 client-ts: build-components
