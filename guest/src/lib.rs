@@ -10,9 +10,11 @@
 //!   Python system's `json.dumps(sort_keys=True, separators=(",", ":"))`).
 //! - [`topic`]: building a topic from a request and parsing it back.
 //! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
+//! - [`caller`]: [`Caller`], the verified identity `authorize_<route>` hooks and REST handlers see.
 //! - [`schema`]: JSON Schemas of route models for the `routes` export.
 //! - [`http`]: a component's REST API as plain request/response values.
 
+pub mod caller;
 pub mod canonical;
 pub mod error;
 pub mod http;
@@ -20,6 +22,7 @@ pub mod router;
 pub mod schema;
 pub mod topic;
 
+pub use caller::Caller;
 pub use error::ServiceError;
 pub use router::{Router, WsRouter};
 pub use topicwire_guest_macros::route;

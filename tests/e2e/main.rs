@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod broker;
+mod delivery;
 mod faults;
 mod hot_reload;
 mod http;

@@ -13,6 +13,7 @@ use crate::config::Limits;
 use crate::edge::protocol;
 use crate::hub::peer::{CloseReason, Control, Overflow, Peer, close_code};
 use crate::rate::TokenBucket;
+use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::module::Module;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -46,7 +47,7 @@ pub async fn serve(
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
     let _ = writer.await;
-    if let Some(CloseReason { code, reason }) = control.reason() {
+    if let Some(CloseReason { code, reason, .. }) = control.reason() {
         tracing::debug!(conn = peer.id(), module = module.name(), ?code, reason, "connection closed");
     }
 }
@@ -108,7 +109,9 @@ async fn handle_text(module: &Module, peer: &Peer, text: &str) {
             peer.send(protocol::error_message(&message));
         }
         Ok(request) => {
-            if !module.request(request.op, request.route, request.payload, peer.clone()).await {
+            // Every caller is anonymous until the edge verifies tokens.
+            let caller = Caller { subject: None, claims: "{}".to_owned() };
+            if !module.request(request.op, request.route, request.payload, caller, peer.clone()).await {
                 peer.control().close(close_code::GOING_AWAY, "module unloaded");
             }
         }
@@ -180,7 +183,7 @@ async fn write_loop(
             }
         }
     }
-    if let Some(CloseReason { code: Some(code), reason }) = control.reason() {
+    if let Some(CloseReason { code: Some(code), reason, .. }) = control.reason() {
         let frame = CloseFrame { code: *code, reason: truncate(reason, 123).into() };
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
     }
