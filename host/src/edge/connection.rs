@@ -89,7 +89,7 @@ async fn read_loop(
                 if !rate.try_take() {
                     return control.close(close_code::POLICY, "too many messages");
                 }
-                handle_text(module, peer, &text).await;
+                handle_text(module, peer, limits, &text).await;
             }
             Message::Binary(_) => {
                 if !rate.try_take() {
@@ -103,10 +103,14 @@ async fn read_loop(
     }
 }
 
-async fn handle_text(module: &Module, peer: &Peer, text: &str) {
+async fn handle_text(module: &Module, peer: &Peer, limits: &Limits, text: &str) {
     match protocol::parse_client_message(text) {
         Err(message) => {
             peer.send(protocol::error_message(&message));
+        }
+        Ok(request) if request.payload.len() > limits.max_request_bytes => {
+            let message = format!("request too large: at most {} bytes (max_request_bytes)", limits.max_request_bytes);
+            peer.send(protocol::error_response(&request.route, request.op, &message));
         }
         Ok(request) => {
             // Every caller is anonymous until the edge verifies tokens.
