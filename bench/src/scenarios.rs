@@ -106,7 +106,7 @@ impl Scenario {
 
 fn config(tick_ms: u64, burst: u64) -> String {
     format!(
-        "[limits]\nmax_connections = 20000\nmax_topics = 20000\nmax_timers = 20000\n\
+        "[limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\nmax_topics = 20000\nmax_timers = 20000\n\
          max_updates_per_second = 100000000\noutgoing_queue_frames = 65536\n\
          [modules.bench]\nTICK_MS = {tick_ms}\nBURST = {burst}\n\
          [modules.native]\nTICK_MS = {tick_ms}\nBURST = {burst}\n"

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 /// changes, and serves the modules on `listener` until `shutdown` is
 /// cancelled; then closes every connection with 1001 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
+    let address = listener.local_addr().context("the listener has no address")?;
     let config = Arc::new(config);
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
     let registry = Arc::new(Registry::new(runtime, config.clone()));
@@ -21,8 +22,10 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
         registry.load_native(name).await?;
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
-    let state = AppState::new(registry, Arc::new(config.limits.clone()), shutdown.clone());
-    let address = listener.local_addr().context("the listener has no address")?;
+    let limits = Arc::new(config.limits.clone());
+    let state = AppState::new(registry, limits.clone(), shutdown.clone());
+    let slots = state.http_connections.clone();
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("server error")
+    crate::edge::listener::serve(listener, app(state), &limits, slots, shutdown).await;
+    Ok(())
 }

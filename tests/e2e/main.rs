@@ -10,5 +10,7 @@ mod delivery;
 mod faults;
 mod hot_reload;
 mod http;
+mod http_edge;
 mod limits;
+mod protocol;
 mod subscriptions;

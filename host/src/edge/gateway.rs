@@ -5,14 +5,19 @@
 //! |---|---|
 //! | `GET /api/v1/{module}/ws` | the module's WebSocket (404 for an unknown module) |
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
-//! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), as `/{path}` |
+//! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), see [`crate::edge::rest`] |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
 //! | `GET /healthz` | liveness, and which modules are quarantined or failing |
 //! | `GET /metrics` | Prometheus metrics |
+//!
+//! A WebSocket upgrade passes, in order: the module exists (404), it is an
+//! upgrade (400/426), `max_connections` (503) and `max_connections_per_ip` (429).
 
 use crate::config::Limits;
-use crate::edge::connection;
+use crate::edge::connection::{self, Session};
+use crate::edge::per_ip::PerIp;
+use crate::edge::upgrade::Handshake;
 use crate::hub::peer::Peer;
 use crate::ops::asyncapi;
 use crate::runtime::module::ModuleState;
@@ -20,17 +25,18 @@ use crate::runtime::registry::Registry;
 use crate::runtime::status::ModuleReport;
 use axum::Json;
 use axum::Router;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 
 /// Read buffer of one WebSocket (grows for larger frames, up to `max_frame_bytes`).
 const READ_BUFFER_BYTES: usize = 4 * 1024;
@@ -46,6 +52,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// One permit per open WebSocket (`max_connections`).
     pub connections: Arc<Semaphore>,
+    /// One permit per open HTTP connection that is not a WebSocket (`max_http_connections`).
+    pub http_connections: Arc<Semaphore>,
+    /// WebSockets per client address (`max_connections_per_ip`).
+    pub per_ip: Arc<PerIp>,
     /// Cancelled on shutdown: connections close with 1001.
     pub shutdown: CancellationToken,
     /// Next connection id.
@@ -55,13 +65,21 @@ pub struct AppState {
 impl AppState {
     /// The state for `registry`, with `limits`.
     pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, shutdown: CancellationToken) -> Self {
-        let connections = Arc::new(Semaphore::new(limits.max_connections));
-        Self { registry, limits, connections, shutdown, next_id: Arc::new(AtomicU64::new(1)) }
+        Self {
+            registry,
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            http_connections: Arc::new(Semaphore::new(limits.max_http_connections.max(1))),
+            per_ip: Arc::new(PerIp::new(limits.max_connections_per_ip)),
+            limits,
+            shutdown,
+            next_id: Arc::new(AtomicU64::new(1)),
+        }
     }
 }
 
 /// The router, shared by `topicwire serve` and the tests.
 pub fn app(state: AppState) -> Router {
+    let body_deadline = Duration::from_millis(state.limits.http_body_timeout_ms.max(1));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -70,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/{module}/ws", get(websocket))
         .route("/api/v1/{module}/ws/asyncapi.json", get(module_asyncapi))
         .route("/api/v1/{module}/{*path}", any(module_http))
+        .layer(RequestBodyDeadlineLayer::new(body_deadline))
         .with_state(state)
 }
 
@@ -111,6 +130,7 @@ async fn reports(registry: &Registry) -> Vec<ModuleReport> {
 async fn metrics(State(state): State<AppState>) -> Response {
     let gauges = crate::ops::metrics::HostGauges {
         connections: state.limits.max_connections - state.connections.available_permits(),
+        http_connections: state.limits.max_http_connections.max(1) - state.http_connections.available_permits(),
         failed_loads: state.registry.failed().len(),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
@@ -141,72 +161,60 @@ async fn merged_asyncapi(State(state): State<AppState>) -> Json<serde_json::Valu
     Json(asyncapi::merged_document(&statuses))
 }
 
-async fn websocket(
-    State(state): State<AppState>,
-    Path(module): Path<String>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
+async fn websocket(State(state): State<AppState>, Path(module): Path<String>, mut request: Request) -> Response {
     let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+    let handshake = match Handshake::accept(&mut request) {
+        Ok(handshake) => handshake,
+        Err(refusal) => return error(refusal.status(), &refusal.to_string()),
     };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
     };
+    let ip_slot = match crate::edge::listener::peer_of(&request) {
+        Some(peer) => match state.per_ip.try_acquire(peer.ip()) {
+            Some(slot) => Some(slot),
+            None => {
+                let message = format!(
+                    "too many connections from your address: at most {} (max_connections_per_ip)",
+                    state.limits.max_connections_per_ip
+                );
+                return error(StatusCode::TOO_MANY_REQUESTS, &message);
+            }
+        },
+        None => None,
+    };
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    let grace = std::time::Duration::from_millis(state.limits.slow_consumer_grace_ms);
+    let grace = Duration::from_millis(state.limits.slow_consumer_grace_ms);
     let (peer, frames) = Peer::new(id, state.limits.outgoing_queue_frames, grace);
-    let limits = state.limits.clone();
-    let shutdown = state.shutdown.clone();
     // Small buffers: tungstenite's default 128 KiB read buffer per socket would
     // dominate the memory of idle connections, and client frames are small.
-    upgrade
+    let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_message_size(limits.max_frame_bytes)
-        .max_frame_size(limits.max_frame_bytes)
-        .on_upgrade(move |socket| async move {
-            connection::serve(socket, module, peer, frames, limits, shutdown).await;
-            drop(permit);
-        })
+        .max_message_size(Some(state.limits.max_frame_bytes))
+        .max_frame_size(Some(state.limits.max_frame_bytes));
+    let (response, socket) = handshake.into_parts(config);
+    let session = Session { module, peer, frames, limits: state.limits.clone(), shutdown: state.shutdown.clone() };
+    tokio::spawn(async move {
+        if let Some(socket) = socket.await {
+            connection::serve(socket, session).await;
+        }
+        drop(permit);
+        drop(ip_slot);
+    });
+    response
 }
 
-/// Forwards a request to the module's REST API, with the path below the
-/// module (`/api/v1/broker/orders?x=1` arrives as `/orders?x=1`).
-async fn module_http(
-    State(state): State<AppState>,
-    Path((module, path)): Path<(String, String)>,
-    request: axum::extract::Request,
-) -> Response {
-    let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
-    if !module.status().serves_http {
-        return error(StatusCode::NOT_FOUND, &format!("module `{}` has no REST API", module.name()));
-    }
-    let (mut parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, state.limits.max_http_body_bytes).await else {
-        let message = format!("request body larger than {} bytes", state.limits.max_http_body_bytes);
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
-    };
-    let query = parts.uri.query().map(|query| format!("?{query}")).unwrap_or_default();
-    let Ok(uri) = format!("/{path}{query}").parse() else { return error(StatusCode::BAD_REQUEST, "invalid path") };
-    parts.uri = uri;
-    if !parts.headers.contains_key(axum::http::header::HOST) {
-        parts.headers.insert(axum::http::header::HOST, axum::http::HeaderValue::from_static("localhost"));
-    }
-    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
-    match module.http(request).await {
-        Some(Ok(response)) => response.map(axum::body::Body::new),
-        Some(Err(code)) => error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code:?}")),
-        None => error(StatusCode::SERVICE_UNAVAILABLE, "the module gave no response"),
-    }
+async fn module_http(State(state): State<AppState>, request: Request) -> Response {
+    crate::edge::rest::forward(&state, request).await
 }
 
 fn unknown_module(module: &str) -> Response {
     error(StatusCode::NOT_FOUND, &format!("no module `{module}` is loaded"))
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+/// `{"status": "error", "message": ...}` with `status`.
+pub fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"status": "error", "message": message}))).into_response()
 }

@@ -8,9 +8,9 @@
 //! with `{"topic":...,"data":...}`, and `error` with `{"status":"error","message":...}`
 //! for input that names no route (malformed JSON, unknown message type, binary frames).
 
-use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// What a client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,12 +17,12 @@
 //!
 //! Memory per connection stays bounded: the queue plus one frame per topic.
 
-use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
 /// Identifies a connection for its whole life.
@@ -34,6 +34,10 @@ pub mod close_code {
     pub const NORMAL: u16 = 1000;
     /// The server is going away: shutdown, or the module was unloaded.
     pub const GOING_AWAY: u16 = 1001;
+    /// A protocol violation: reserved bits, unknown opcodes, bad control frames, unmasked frames.
+    pub const PROTOCOL: u16 = 1002;
+    /// A text frame that is not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// Policy violation: too many messages, slow consumer.
     pub const POLICY: u16 = 1008;
     /// A frame larger than `max_frame_bytes`.

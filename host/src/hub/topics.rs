@@ -8,10 +8,10 @@
 
 use crate::edge::protocol;
 use crate::hub::peer::{ConnId, Peer};
-use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// One live topic.
 #[derive(Debug)]
