@@ -1,6 +1,7 @@
-//! The command line: `topicwire serve` and `topicwire sub`.
+//! The command line: `topicwire serve`, `topicwire sub` and `topicwire token`.
 
 use crate::config::LimitFlags;
+use crate::edge::auth::config::AuthFlags;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Subscribe to a route and print every message as a JSON line.
     Sub(SubArgs),
+    /// Mint an HS256 development token (for `[auth] jwt_hs256_secret`).
+    Token(TokenArgs),
 }
 
 /// `topicwire serve`.
@@ -44,6 +47,9 @@ pub struct ServeArgs {
     /// Limits (each also a `[limits]` key of the config file).
     #[command(flatten)]
     pub limits: LimitFlags,
+    /// Authentication (each also an `[auth]` key of the config file).
+    #[command(flatten)]
+    pub auth: AuthFlags,
 }
 
 /// `topicwire sub`.
@@ -59,4 +65,30 @@ pub struct SubArgs {
     /// Exit after this many updates.
     #[arg(long)]
     pub count: Option<usize>,
+    /// Token to connect with (sent as `Authorization: Bearer`), e.g. from `topicwire token`.
+    #[arg(long)]
+    pub token: Option<String>,
+}
+
+/// `topicwire token`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// The HS256 secret the server verifies with (`[auth] jwt_hs256_secret`).
+    #[arg(long)]
+    pub secret: String,
+    /// The token's subject (`sub`).
+    #[arg(long)]
+    pub sub: String,
+    /// Accounts the token grants (`accounts` claim), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Lifetime: 90s, 15m, 1h, 2d.
+    #[arg(long, default_value = "1h")]
+    pub ttl: String,
+    /// Issuer (`iss`), when the server requires one.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Audience (`aud`), when the server requires one.
+    #[arg(long)]
+    pub audience: Option<String>,
 }

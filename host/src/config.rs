@@ -13,8 +13,12 @@
 //!
 //! [modules.datafeed]      # the module's WASI environment
 //! TICK_MS = 200
+//!
+//! [auth]                  # see crate::edge::auth::config
+//! jwt_hs256_secret = "..."
 //! ```
 
+use crate::edge::auth::config::{AuthConfig, AuthFile, AuthFlags};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -147,6 +151,8 @@ pub struct Config {
     pub limits: Limits,
     /// Settings per module name.
     pub modules: ModuleSettings,
+    /// Authentication, the admin token and the origin policy.
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -158,6 +164,7 @@ impl Default for Config {
             native_probe: None,
             limits: Limits::default(),
             modules: ModuleSettings::new(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -173,6 +180,8 @@ struct ConfigFile {
     limits: LimitsFile,
     #[serde(default)]
     modules: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    auth: AuthFile,
 }
 
 /// What `topicwire serve` was given on its command line.
@@ -190,6 +199,8 @@ pub struct ConfigSources {
     pub native_probe: Option<String>,
     /// Limit flags.
     pub limits: LimitFlags,
+    /// `[auth]` flags.
+    pub auth: AuthFlags,
 }
 
 /// The default folder of the compiled-component cache.
@@ -240,6 +251,7 @@ impl Config {
             native_probe: sources.native_probe.clone(),
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
+            auth: AuthConfig::layered(file.auth, &sources.auth)?,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The `topicwire` binary: parses the command line and hands over to
-//! [`topicwire::server::run`] or [`topicwire::sub::run`].
+//! [`topicwire::server::run`], [`topicwire::sub::run`] or
+//! [`topicwire::edge::auth::mint::run`].
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -21,6 +22,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Sub(args) => topicwire::sub::run(args).await,
+        Command::Token(args) => topicwire::edge::auth::mint::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -39,6 +41,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         cache_dir: args.cache_dir,
         native_probe: args.native_probe,
         limits: args.limits,
+        auth: args.auth,
     };
     let config = Config::load(&sources)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

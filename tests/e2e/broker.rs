@@ -22,7 +22,8 @@ async fn subscribed(host: &Host, account: &str) -> Client {
 
 async fn rest(host: &Host, method: &str, path: &str, account: &str, body: Value) -> (u16, Value) {
     let body = if body.is_null() { String::new() } else { body.to_string() };
-    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &[("X-Account-Id", account)], &body).await
+    let headers = [("X-Account-Id", account), ("Content-Type", "application/json")];
+    http_request(host.addr, method, &format!("/api/v1/broker{path}"), &headers, &body).await
 }
 
 /// The next broker message other than a periodic equity refresh or the connection status.
@@ -194,8 +195,8 @@ async fn bad_requests_get_4xx_and_change_nothing() {
         ("GET", "/nowhere".into(), "", 404, "no such endpoint"),
     ];
     for (method, path, body, expected, message) in cases {
-        let (status, reply) =
-            http_request(host.addr, method, &format!("/api/v1/broker{path}"), &[("X-Account-Id", "A")], body).await;
+        let headers = [("X-Account-Id", "A"), ("Content-Type", "application/json")];
+        let (status, reply) = http_request(host.addr, method, &format!("/api/v1/broker{path}"), &headers, body).await;
         assert_eq!(status, expected, "{method} {path} {body}: {reply}");
         assert!(reply["error"].as_str().unwrap().contains(message), "{method} {path}: {reply}");
     }

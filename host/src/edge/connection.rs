@@ -7,7 +7,8 @@
 //! does close it (codes in [`close_code`]): a protocol violation (1002:
 //! reserved bits, unknown opcodes, bad control frames; 1007: invalid UTF-8),
 //! a frame over `max_frame_bytes` (1009), more than the allowed message rate
-//! (1008), a slow consumer (1008, see [`crate::hub::peer`]), the lifespan limit (1000), module
+//! (1008), a slow consumer (1008, see [`crate::hub::peer`]), the token's
+//! expiry without `auth.refresh` (4001), the lifespan limit (1000), module
 //! unload and shutdown (1001), and a dead peer (dropped after
 //! `idle_timeout_ms` without a frame).
 //!
@@ -18,16 +19,18 @@
 //! instead of a TCP reset.
 
 use crate::config::Limits;
+use crate::edge::auth::Auth;
+use crate::edge::auth::identity::Identity;
+use crate::edge::auth::refresh;
 use crate::edge::protocol;
 use crate::edge::upgrade::Socket;
 use crate::hub::peer::{CloseReason, Control, Overflow, Peer, close_code};
 use crate::rate::TokenBucket;
-use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::module::Module;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -55,6 +58,10 @@ pub struct Session {
     pub peer: Peer,
     /// The receiving end of its outgoing queue.
     pub frames: mpsc::Receiver<Utf8Bytes>,
+    /// Who it is; replaced by `auth.refresh`.
+    pub identity: Identity,
+    /// Verifies refreshed tokens.
+    pub auth: Arc<Auth>,
     /// Limits.
     pub limits: Arc<Limits>,
     /// Cancelled on shutdown.
@@ -64,12 +71,12 @@ pub struct Session {
 /// Serves `socket` until either side ends it; then releases the connection's
 /// subscriptions.
 pub async fn serve(socket: Socket, session: Session) {
-    let Session { module, peer, frames, limits, shutdown } = session;
+    let Session { module, peer, frames, identity, auth, limits, shutdown } = session;
     let started = Instant::now();
     let (sink, stream) = socket.split();
     let control = peer.control().clone();
     let writer = tokio::spawn(write_loop(sink, frames, peer.clone(), limits.clone(), started));
-    let mut reader = Reader { module: &module, peer: &peer, limits: &limits, started };
+    let mut reader = Reader { module: &module, peer: &peer, limits: &limits, auth: &auth, identity, started };
     let stream = reader.run(stream, &shutdown).await;
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
@@ -90,6 +97,10 @@ struct Reader<'a> {
     peer: &'a Peer,
     /// Limits.
     limits: &'a Limits,
+    /// Verifies refreshed tokens.
+    auth: &'a Auth,
+    /// Who the client is, until its token expires or is refreshed.
+    identity: Identity,
     /// When the connection began (heartbeat bookkeeping).
     started: Instant,
 }
@@ -110,6 +121,7 @@ impl Reader<'_> {
             f64::from(self.limits.client_message_burst.max(1)),
         );
         loop {
+            let expiry = expiry_of(&self.identity, self.auth.leeway_secs());
             let message = tokio::select! {
                 () = control.closed() => return stream,
                 () = shutdown.cancelled() => {
@@ -122,6 +134,10 @@ impl Reader<'_> {
                 }
                 () = &mut lifespan => {
                     control.close(close_code::NORMAL, "connection lifespan reached; reconnect");
+                    return stream;
+                }
+                () = crate::runtime::timers::sleep_until(expiry) => {
+                    control.close(close_code::TOKEN_EXPIRED, "token expired; reconnect with a new token");
                     return stream;
                 }
                 message = stream.next() => message,
@@ -163,6 +179,11 @@ impl Reader<'_> {
     }
 
     async fn handle_text(&mut self, text: &str) {
+        if let Some(token) = refresh::parse(text) {
+            let result = token.and_then(|token| self.refresh(&token));
+            self.peer.send(refresh::response(result));
+            return;
+        }
         match protocol::parse_client_message(text) {
             Err(message) => {
                 self.peer.send(protocol::error_message(&message));
@@ -173,14 +194,32 @@ impl Reader<'_> {
                 self.peer.send(protocol::error_response(&request.route, request.op, &message));
             }
             Ok(request) => {
-                // Every caller is anonymous until the edge verifies tokens.
-                let caller = Caller { subject: None, claims: "{}".to_owned() };
+                let caller = self.identity.caller();
                 if !self.module.request(request.op, request.route, request.payload, caller, self.peer.clone()).await {
                     self.peer.control().close(close_code::GOING_AWAY, "module unloaded");
                 }
             }
         }
     }
+
+    /// Replaces the connection's identity with that of `token`, which must
+    /// be valid and name the same subject.
+    fn refresh(&mut self, token: &str) -> Result<(), String> {
+        let identity = self.auth.verify(token).map_err(|error| error.to_string())?;
+        if identity.subject() != self.identity.subject() {
+            return Err("the new token is for another subject; reconnect to change who you are".into());
+        }
+        self.identity = identity;
+        Ok(())
+    }
+}
+
+/// When a connection of `identity` must close: its token's `exp` plus the leeway.
+fn expiry_of(identity: &Identity, leeway_secs: u64) -> Option<Instant> {
+    let exp = identity.expires_at()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let left = Duration::from_secs(exp.saturating_add(leeway_secs)).saturating_sub(now);
+    Some(Instant::now() + left)
 }
 
 /// Closes with the RFC 6455 code of a read error.
@@ -348,5 +387,16 @@ mod tests {
     fn truncates_on_char_boundaries() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 123), "abc");
+    }
+
+    #[test]
+    fn a_connection_expires_with_its_token() {
+        assert_eq!(expiry_of(&Identity::anonymous(), 30), None);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let identity = Identity::from_claims(serde_json::json!({"exp": now + 100})).unwrap();
+        let left = expiry_of(&identity, 0).unwrap() - Instant::now();
+        assert!(left > Duration::from_secs(98) && left <= Duration::from_secs(100), "{left:?}");
+        let expired = Identity::from_claims(serde_json::json!({"exp": now - 100})).unwrap();
+        assert!(expiry_of(&expired, 0).unwrap() <= Instant::now());
     }
 }

@@ -7,14 +7,17 @@
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
 //! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), see [`crate::edge::rest`] |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
-//! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics |
-//! | `GET /healthz` | liveness, and which modules are quarantined or failing |
-//! | `GET /metrics` | Prometheus metrics |
+//! | `GET /api/v1/modules` | loaded modules: version, state, routes; live topics only for the admin |
+//! | `GET /healthz` | liveness, and which modules are quarantined or failing (open to all) |
+//! | `GET /metrics` | Prometheus metrics (open to all) |
 //!
 //! A WebSocket upgrade passes, in order: the module exists (404), it is an
-//! upgrade (400/426), `max_connections` (503) and `max_connections_per_ip` (429).
+//! upgrade (400/426), its `Origin` is allowed (403), its token (401),
+//! `max_connections` (503) and `max_connections_per_ip` (429).
 
 use crate::config::Limits;
+use crate::edge::auth::Auth;
+use crate::edge::auth::error::AuthError;
 use crate::edge::connection::{self, Session};
 use crate::edge::per_ip::PerIp;
 use crate::edge::upgrade::Handshake;
@@ -26,7 +29,7 @@ use crate::runtime::status::ModuleReport;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::json;
@@ -50,6 +53,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Limits.
     pub limits: Arc<Limits>,
+    /// Tokens, the admin token and the origin policy.
+    pub auth: Arc<Auth>,
     /// One permit per open WebSocket (`max_connections`).
     pub connections: Arc<Semaphore>,
     /// One permit per open HTTP connection that is not a WebSocket (`max_http_connections`).
@@ -60,20 +65,31 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Next connection id.
     pub next_id: Arc<AtomicU64>,
+    /// Requests refused by authentication.
+    pub auth_refusals: Arc<AtomicU64>,
 }
 
 impl AppState {
-    /// The state for `registry`, with `limits`.
-    pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, shutdown: CancellationToken) -> Self {
+    /// The state for `registry`, with `limits` and `auth`.
+    pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, auth: Arc<Auth>, shutdown: CancellationToken) -> Self {
         Self {
             registry,
             connections: Arc::new(Semaphore::new(limits.max_connections)),
             http_connections: Arc::new(Semaphore::new(limits.max_http_connections.max(1))),
             per_ip: Arc::new(PerIp::new(limits.max_connections_per_ip)),
             limits,
+            auth,
             shutdown,
             next_id: Arc::new(AtomicU64::new(1)),
+            auth_refusals: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The 401 of a failed authentication, counted.
+    pub fn unauthorized(&self, error: &AuthError) -> Response {
+        self.auth_refusals.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"status": "error", "message": error.to_string(), "reason": error.reason()});
+        (StatusCode::UNAUTHORIZED, Json(body)).into_response()
     }
 }
 
@@ -132,16 +148,24 @@ async fn metrics(State(state): State<AppState>) -> Response {
         connections: state.limits.max_connections - state.connections.available_permits(),
         http_connections: state.limits.max_http_connections.max(1) - state.http_connections.available_permits(),
         failed_loads: state.registry.failed().len(),
+        auth_refusals: state.auth_refusals.load(Ordering::Relaxed),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// Every module; its live topics (which name accounts) only for the admin
+/// (see [`Auth::is_admin`]), counts for everyone.
+async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
+    let admin = state.auth.is_admin(&headers);
     let mut modules = Vec::new();
     for ModuleReport { status, live } in reports(&state.registry).await {
         let mut entry = serde_json::to_value(status).unwrap_or_default();
-        entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
+        entry["topic_count"] = live.topics.len().into();
+        entry["subscriber_count"] = live.topics.iter().map(|topic| topic.subscribers).sum::<usize>().into();
+        if admin {
+            entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
+        }
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
         modules.push(entry);
@@ -166,6 +190,13 @@ async fn websocket(State(state): State<AppState>, Path(module): Path<String>, mu
     let handshake = match Handshake::accept(&mut request) {
         Ok(handshake) => handshake,
         Err(refusal) => return error(refusal.status(), &refusal.to_string()),
+    };
+    if let Err(message) = state.auth.origins().check(request.headers()) {
+        return error(StatusCode::FORBIDDEN, &message);
+    }
+    let identity = match state.auth.authenticate(request.headers(), request.uri().query()) {
+        Ok(identity) => identity,
+        Err(refusal) => return state.unauthorized(&refusal),
     };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
@@ -195,7 +226,15 @@ async fn websocket(State(state): State<AppState>, Path(module): Path<String>, mu
         .max_message_size(Some(state.limits.max_frame_bytes))
         .max_frame_size(Some(state.limits.max_frame_bytes));
     let (response, socket) = handshake.into_parts(config);
-    let session = Session { module, peer, frames, limits: state.limits.clone(), shutdown: state.shutdown.clone() };
+    let session = Session {
+        module,
+        peer,
+        frames,
+        identity,
+        auth: state.auth.clone(),
+        limits: state.limits.clone(),
+        shutdown: state.shutdown.clone(),
+    };
     tokio::spawn(async move {
         if let Some(socket) = socket.await {
             connection::serve(socket, session).await;
