@@ -4,11 +4,14 @@
 # Playwright and pytest. Needs a built host and components:
 #   TOPICWIRE_BIN=/path/to/topicwire TOPICWIRE_COMPONENTS=/folder/with/datafeed.wasm+broker.wasm clients/ts/test/run-all.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 : "${TOPICWIRE_BIN:?set TOPICWIRE_BIN to the topicwire binary}"
 : "${TOPICWIRE_COMPONENTS:?set TOPICWIRE_COMPONENTS to the folder holding datafeed.wasm and broker.wasm}"
+# Relative paths are the caller's: resolve them before moving to the package.
+TOPICWIRE_BIN=$(realpath "$TOPICWIRE_BIN")
+TOPICWIRE_COMPONENTS=$(realpath "$TOPICWIRE_COMPONENTS")
 export TOPICWIRE_BIN TOPICWIRE_COMPONENTS
+cd "$(dirname "$0")/.."
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
