@@ -97,9 +97,9 @@ impl Timers {
 /// Where in `period` the ticks of `topic` fall: a stable spread in `(0, period]`.
 fn phase(topic: &str, period: Duration) -> Duration {
     // FNV-1a: stable across runs and versions, unlike the std hasher.
-    let hash = topic.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    let hash = topic
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
     let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
     Duration::from_nanos(nanos - hash % nanos)
 }
