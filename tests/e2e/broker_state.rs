@@ -105,7 +105,10 @@ async fn kill_9_loses_no_order_and_a_working_limit_order_fills_after_the_restart
     let dirs = process.kill();
     let process = HostProcess::start(HOST_BINARY, dirs, CONFIG).await;
     let orders = settled(process.addr).await;
-    let by_id = |id: u64| orders.as_array().unwrap().iter().find(|o| o["id"] == id.to_string()).cloned().unwrap();
+    let by_id = |id: u64| {
+        let id = id.to_string();
+        orders.as_array().unwrap().iter().find(|o| o["id"] == id.as_str()).cloned().unwrap()
+    };
     assert_eq!(by_id(filled)["status"], 2, "{orders}");
     assert_eq!(by_id(pending)["status"], 2, "the working limit order filled after the restart: {orders}");
     let executions = rest(process.addr, "GET", "/executions/AAPL", "").await.1;
