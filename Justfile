@@ -54,10 +54,31 @@ client-ts: build-components
     cargo run --quiet -p topicwire -- client-ts components/*.wasm --out clients/ts/generated
     cd clients/ts && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build
 
-# Benchmarks: release server pinned to core 0, load generator to core 1; writes BENCHMARKS.md (+ .json). `just bench --quick` for a smoke run.
+# Benchmarks: release server pinned to core 0, load generator to core 1, against the floor server; writes BENCHMARKS.md (+ .json).
+# A full run also compares global allocators (host features mimalloc, jemalloc); `just bench --quick` is a smoke run without them.
 bench *args:
-    cargo build --release -p topicwire -p topicwire-bench
-    taskset -c 1 target/release/topicwire-bench --server target/release/topicwire --server-core 0 --report BENCHMARKS.md {{args}}
+    #!/usr/bin/env bash
+    set -euo pipefail
+    release="${CARGO_TARGET_DIR:-target}/release"
+    allocators=()
+    if [[ " {{args}} " != *" --quick "* ]]; then
+        for allocator in mimalloc jemalloc; do
+            echo "cargo build --release -p topicwire --features $allocator"
+            cargo build --quiet --release -p topicwire --features "$allocator"
+            cp "$release/topicwire" "$release/topicwire-$allocator"
+            allocators+=(--allocator "$allocator=$release/topicwire-$allocator")
+        done
+        allocators+=(--allocator "system=$release/topicwire")
+    fi
+    echo "cargo build --release -p topicwire -p topicwire-bench"
+    cargo build --quiet --release -p topicwire -p topicwire-bench
+    echo "taskset -c 1 $release/topicwire-bench --server $release/topicwire --server-core 0 --report BENCHMARKS.md ${allocators[*]} {{args}}"
+    taskset -c 1 "$release/topicwire-bench" --server "$release/topicwire" --server-core 0 --report BENCHMARKS.md "${allocators[@]}" {{args}}
+
+# Time a fresh clone's `./dev run` (to its first served subscription) and `./dev test`; records both in BENCHMARKS.md (+ .json). Compiles everything from nothing: half an hour or more, on a quiet machine.
+bench-first-run:
+    cargo build --release -p topicwire-bench
+    "${CARGO_TARGET_DIR:-target}/release/topicwire-bench" first-run --repo . --report BENCHMARKS.md
 
 # Formatting and clippy, warnings denied.
 lint:

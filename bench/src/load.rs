@@ -5,15 +5,37 @@
 //! and only `sent_us` is parsed (no JSON tree); each connection keeps its own
 //! samples and they are merged once at the end, so connections share nothing
 //! but two atomics.
+//!
+//! Connections come from [`SOURCE_ADDRESSES`] loopback addresses in turn
+//! (`bind` before `connect`): one address has only ~28 000 ephemeral ports,
+//! and closed connections hold theirs for a minute.
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Loopback source addresses connections are spread over: 127.0.0.1 to 127.0.0.32.
+pub(crate) const SOURCE_ADDRESSES: u8 = 32;
+
+/// A load-generator connection.
+pub(crate) type Socket = WebSocketStream<TcpStream>;
+
+/// How much buffer a client connection keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Buffers {
+    /// The WebSocket library's defaults (128 KiB to read): for streaming at full rate.
+    Streaming,
+    /// 4 KiB each way: for tens of thousands of mostly idle connections.
+    Lean,
+}
 
 const WARMING: u8 = 0;
 const MEASURING: u8 = 1;
@@ -42,19 +64,32 @@ impl Load {
     /// Opens `subscriptions.len()` connections to `module` at `addr`; connection
     /// `i` subscribes to the `ticks` streams `subscriptions[i]`. Returns once
     /// every connection has its subscribe responses (or failed).
-    pub(crate) async fn start(addr: SocketAddr, module: &str, subscriptions: Vec<Vec<String>>) -> Result<Self> {
+    pub(crate) async fn start(
+        addr: SocketAddr,
+        module: &str,
+        subscriptions: Vec<Vec<String>>,
+        buffers: Buffers,
+    ) -> Result<Self> {
         let phase = Arc::new(AtomicU8::new(WARMING));
         let (stop, stopped) = watch::channel(false);
         let (ready, mut readies) = mpsc::channel(subscriptions.len().max(1));
         // Bounded concurrent handshakes, so connecting thousands does not look like a flood.
         let handshakes = Arc::new(Semaphore::new(256));
-        let url = format!("ws://{addr}/api/v1/{module}/ws");
+        let path: Arc<str> = format!("/api/v1/{module}/ws").into();
         let count = subscriptions.len();
         let tasks = subscriptions
             .into_iter()
-            .map(|streams| {
-                let connection =
-                    Connection { url: url.clone(), streams, phase: phase.clone(), stopped: stopped.clone() };
+            .enumerate()
+            .map(|(index, streams)| {
+                let connection = Connection {
+                    addr,
+                    path: path.clone(),
+                    index,
+                    buffers,
+                    streams,
+                    phase: phase.clone(),
+                    stopped: stopped.clone(),
+                };
                 tokio::spawn(connection.run(handshakes.clone(), ready.clone()))
             })
             .collect();
@@ -85,7 +120,11 @@ impl Load {
 }
 
 struct Connection {
-    url: String,
+    addr: SocketAddr,
+    path: Arc<str>,
+    /// Its place among the load's connections, which picks its source address.
+    index: usize,
+    buffers: Buffers,
     streams: Vec<String>,
     phase: Arc<AtomicU8>,
     stopped: watch::Receiver<bool>,
@@ -95,16 +134,15 @@ impl Connection {
     async fn run(mut self, handshakes: Arc<Semaphore>, ready: mpsc::Sender<()>) -> Tally {
         let mut tally = Tally::default();
         let permit = handshakes.acquire_owned().await;
-        let socket = tokio_tungstenite::connect_async(&self.url).await;
+        let socket = connect(self.addr, &self.path, self.index, self.buffers).await;
         drop(permit);
-        let Ok((mut socket, _)) = socket else {
+        let Ok(mut socket) = socket else {
             tally.errors += 1;
             let _ = ready.send(()).await;
             return tally;
         };
         for stream in &self.streams {
-            let subscribe = format!(r#"{{"type":"ticks.subscribe","payload":{{"stream":"{stream}"}}}}"#);
-            if socket.send(Message::text(subscribe)).await.is_err() {
+            if socket.send(subscribe_message(stream)).await.is_err() {
                 tally.errors += 1;
             }
         }
@@ -154,6 +192,46 @@ impl Connection {
     }
 }
 
+/// Opens WebSocket connection number `index` of a load to `path` at `addr`,
+/// from its source address.
+pub(crate) async fn connect(addr: SocketAddr, path: &str, index: usize, buffers: Buffers) -> Result<Socket> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((source_address(index), 0))).context("cannot bind a source address")?;
+    let stream = socket.connect(addr).await?;
+    let config = match buffers {
+        Buffers::Streaming => None,
+        Buffers::Lean => Some(WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(4096)),
+    };
+    let (socket, _) = tokio_tungstenite::client_async_with_config(format!("ws://{addr}{path}"), stream, config).await?;
+    Ok(socket)
+}
+
+/// Subscribes `socket` to the `ticks` stream `stream` and waits for the answer.
+pub(crate) async fn subscribe(socket: &mut Socket, stream: &str) -> Result<()> {
+    socket.send(subscribe_message(stream)).await?;
+    while let Some(message) = socket.next().await {
+        if let Message::Text(text) = message? {
+            if !text.starts_with(r#"{"type":"ticks.subscribe.response""#) {
+                continue;
+            }
+            if !text.contains(r#""status":"ok""#) {
+                bail!("subscription refused: {text}");
+            }
+            return Ok(());
+        }
+    }
+    bail!("closed before answering the subscription")
+}
+
+fn subscribe_message(stream: &str) -> Message {
+    Message::text(format!(r#"{{"type":"ticks.subscribe","payload":{{"stream":"{stream}"}}}}"#))
+}
+
+/// The loopback address connection `index` comes from.
+fn source_address(index: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, 1 + (index % usize::from(SOURCE_ADDRESSES)) as u8)
+}
+
 fn sent_us(text: &str) -> Option<u64> {
     let start = text.find(r#""sent_us":"#)? + r#""sent_us":"#.len();
     let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
@@ -183,6 +261,13 @@ mod tests {
         let frame = r#"{"type":"ticks.update","payload":{"topic":"t","payload":{"version":1,"seq":3,"sent_us":1732240000123456}}}"#;
         assert_eq!(sent_us(frame), Some(1_732_240_000_123_456));
         assert_eq!(sent_us("{}"), None);
+    }
+
+    #[test]
+    fn connections_take_turns_over_the_source_addresses() {
+        assert_eq!(source_address(0), Ipv4Addr::new(127, 0, 0, 1));
+        assert_eq!(source_address(31), Ipv4Addr::new(127, 0, 0, 32));
+        assert_eq!(source_address(32), Ipv4Addr::new(127, 0, 0, 1));
     }
 
     #[test]

@@ -1,0 +1,197 @@
+//! Fan-out scenarios: connections subscribed to ticking topics, counted and
+//! timed by the load generator during a window, with the server's CPU time.
+//!
+//! The same layout runs against three producers — the probe component, the
+//! host's built-in native producer, and the floor server — so each Topicwire
+//! row can be divided by the floor's and the native one's; and on one server
+//! core or on every core (shared with the load generator).
+
+use super::{ServerConfig, Settings, Windows, probe_folder, round3};
+use crate::limits::Moved;
+use crate::load::{Buffers, Load, Tally, quantile_ms};
+use crate::server::{Launch, Server, process_cpu};
+use anyhow::Result;
+use serde_json::{Value, json};
+use std::time::Instant;
+use topicwire_tests::{PROBE_WASM, TempDir};
+
+/// What publishes the ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Producer {
+    /// The probe component on Topicwire.
+    Component,
+    /// Topicwire's built-in native producer, on the same host path.
+    Native,
+    /// The floor server.
+    Floor,
+}
+
+/// Where the server and the load generator run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cores {
+    /// The server on its own core(s) (`--server-core`), the load generator where it was started.
+    Pinned,
+    /// Both on every online CPU.
+    All,
+}
+
+/// Who subscribes to what, and how fast topics tick.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    conns: usize,
+    /// Streams each connection subscribes to.
+    streams_per_conn: usize,
+    /// Shared: connection `i` subscribes to streams `i % topics ..`; `None`: every stream is its own.
+    shared_topics: Option<usize>,
+    tick_ms: u64,
+    burst: u64,
+    /// The server's per-connection queue: small where the load saturates it
+    /// and every frame is a connection's own (memory stays bounded).
+    queue_frames: usize,
+}
+
+impl Layout {
+    /// `conns` connections over `topics` shared topics.
+    pub(crate) fn shared(conns: usize, topics: usize, tick_ms: u64, burst: u64) -> Self {
+        Self { conns, streams_per_conn: 1, shared_topics: Some(topics), tick_ms, burst, queue_frames: 65_536 }
+    }
+
+    /// `conns` connections with `streams` topics of their own each.
+    pub(crate) fn own(conns: usize, streams: usize, tick_ms: u64) -> Self {
+        Self { conns, streams_per_conn: streams, shared_topics: None, tick_ms, burst: 1, queue_frames: 1024 }
+    }
+
+    fn subscriptions(&self) -> Vec<Vec<String>> {
+        (0..self.conns)
+            .map(|conn| {
+                (0..self.streams_per_conn)
+                    .map(|k| match self.shared_topics {
+                        Some(topics) => format!("s{}", (conn + k) % topics),
+                        None => format!("c{conn}-{k}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Updates per second the layout asks for.
+    fn offered_per_s(&self) -> f64 {
+        (self.conns * self.streams_per_conn) as f64 * (1000.0 / self.tick_ms as f64) * self.burst as f64
+    }
+}
+
+/// A fan-out scenario.
+pub(crate) struct Fanout {
+    /// `s1`, `s1-native`, `s1-floor`, `s4-all-cores`...
+    pub(crate) name: String,
+    producer: Producer,
+    cores: Cores,
+    layout: Layout,
+    windows: Windows,
+}
+
+impl Fanout {
+    /// The `layout` named `base`, fed by `producer` on `cores`.
+    pub(crate) fn new(base: &str, producer: Producer, cores: Cores, layout: Layout, windows: Windows) -> Self {
+        let name = match (producer, cores) {
+            (Producer::Component, Cores::Pinned) => base.to_owned(),
+            (Producer::Native, Cores::Pinned) => format!("{base}-native"),
+            (Producer::Floor, Cores::Pinned) => format!("{base}-floor"),
+            (Producer::Component, Cores::All) => format!("{base}-all-cores"),
+            (Producer::Native, Cores::All) => format!("{base}-native-all-cores"),
+            (Producer::Floor, Cores::All) => format!("{base}-floor-all-cores"),
+        };
+        Self { name, producer, cores, layout, windows }
+    }
+
+    pub(crate) async fn run(&self, settings: &Settings) -> Result<Value> {
+        let layout = &self.layout;
+        let components = probe_folder(PROBE_WASM)?;
+        let cache = TempDir::new("bench-cache");
+        let config =
+            ServerConfig { queue_frames: layout.queue_frames, ..ServerConfig::new(layout.tick_ms, layout.burst) };
+        let config = config.toml();
+        let launch = match self.producer {
+            Producer::Floor => Launch::Floor { tick_ms: layout.tick_ms, burst: layout.burst },
+            producer => Launch::Topicwire {
+                binary: &settings.server,
+                components: &components,
+                cache: cache.path(),
+                config: &config,
+                native: producer == Producer::Native,
+            },
+        };
+        let (server_cpus, _moved) = match self.cores {
+            Cores::Pinned => (settings.server_cpus.clone(), None),
+            Cores::All => (Some(settings.all_cpus.clone()), Some(Moved::to(&settings.all_cpus)?)),
+        };
+        let server = Server::start(launch, server_cpus.as_deref()).await?;
+        let subscriptions = layout.subscriptions();
+        let total_subscriptions: usize = subscriptions.iter().map(Vec::len).sum();
+        let module = if self.producer == Producer::Native { "native" } else { "bench" };
+        let load = Load::start(server.addr, module, subscriptions, Buffers::Streaming).await?;
+        tokio::time::sleep(self.windows.warmup).await;
+        let (server_before, load_before) = (server.cpu(), process_cpu("/proc/self/stat"));
+        let started = Instant::now();
+        load.measure();
+        tokio::time::sleep(self.windows.window).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let server_cpu = server.cpu().saturating_sub(server_before).as_secs_f64();
+        let load_cpu = process_cpu("/proc/self/stat").saturating_sub(load_before).as_secs_f64();
+        let Tally { delivered, mut latencies_us, errors, disconnects } = load.finish().await;
+        latencies_us.sort_unstable();
+        let expected = layout.offered_per_s();
+        let producer = match self.producer {
+            Producer::Component => "component",
+            Producer::Native => "native",
+            Producer::Floor => "floor",
+        };
+        Ok(json!({
+            "scenario": self.name,
+            "producer": producer,
+            "server_cpus": server_cpus,
+            "conns": layout.conns,
+            "subscriptions": total_subscriptions,
+            "topics": layout.shared_topics.unwrap_or(total_subscriptions),
+            "tick_ms": layout.tick_ms,
+            "burst": layout.burst,
+            "window_s": round3(seconds),
+            "delivered_per_s": (delivered as f64 / seconds).round(),
+            "expected_per_s": expected.round(),
+            "delivered_ratio": round3(delivered as f64 / seconds / expected),
+            "p50_ms": round3(quantile_ms(&latencies_us, 0.50)),
+            "p90_ms": round3(quantile_ms(&latencies_us, 0.90)),
+            "p99_ms": round3(quantile_ms(&latencies_us, 0.99)),
+            "max_ms": round3(quantile_ms(&latencies_us, 1.0)),
+            "server_cpu_pct": round3(server_cpu / seconds * 100.0),
+            "server_cpu_us_per_msg": round3(server_cpu * 1e6 / (delivered.max(1) as f64)),
+            "load_cpu_pct": round3(load_cpu / seconds * 100.0),
+            "errors": errors,
+            "disconnects": disconnects,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_topics_are_spread_over_connections_and_own_ones_are_not() {
+        let shared = Layout::shared(4, 2, 10, 1).subscriptions();
+        assert_eq!(shared, [["s0"], ["s1"], ["s0"], ["s1"]]);
+        let own = Layout::own(2, 2, 100).subscriptions();
+        assert_eq!(own, [["c0-0", "c0-1"], ["c1-0", "c1-1"]]);
+        assert_eq!(Layout::own(1000, 10, 100).offered_per_s(), 100_000.0);
+    }
+
+    #[test]
+    fn names_tell_the_producer_and_the_cores() {
+        let windows = Windows::new(true);
+        let layout = Layout::shared(1, 1, 1, 1);
+        let name = |producer, cores| Fanout::new("s4", producer, cores, layout, windows).name;
+        assert_eq!(name(Producer::Component, Cores::Pinned), "s4");
+        assert_eq!(name(Producer::Floor, Cores::Pinned), "s4-floor");
+        assert_eq!(name(Producer::Component, Cores::All), "s4-all-cores");
+    }
+}

@@ -1,0 +1,185 @@
+//! The scenarios, each on a fresh server, and what they all share. Topicwire
+//! serves the `probe` component as module `bench` (its ticks carry their send
+//! time; its rate is the module settings `TICK_MS` per topic and `BURST`
+//! ticks per timer), or the built-in native producer as module `native`.
+
+mod allocators;
+mod fanout;
+mod lifecycle;
+mod memory;
+mod storm;
+
+pub(crate) use allocators::Variant;
+
+use anyhow::{Context, Result};
+use fanout::{Cores, Fanout, Layout, Producer};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+use topicwire_tests::TempDir;
+
+/// What every scenario needs to know about the run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// The `topicwire` binary.
+    pub(crate) server: PathBuf,
+    /// The CPUs to pin the server to (a `taskset -c` list), when pinned.
+    pub(crate) server_cpus: Option<String>,
+    /// Every online CPU, shared by the server and the load generator in the many-core scenarios.
+    pub(crate) all_cpus: String,
+    /// The open-files limit of the harness and of the servers it starts.
+    pub(crate) open_files: u64,
+    /// A smoke run: small sizes, short windows.
+    pub(crate) quick: bool,
+}
+
+/// One scenario.
+pub(crate) enum Scenario {
+    /// Connections subscribed to ticking topics.
+    Fanout(Fanout),
+    /// Idle connections: server memory per connection, and after they are gone.
+    Idle { conns: usize },
+    /// Server memory before, at the peak of and after a fan-out load.
+    MemoryAfterLoad(memory::AfterLoad),
+    /// Connects + subscribes per second, in rising stages until errors appear.
+    Storm(storm::Stages),
+    /// Process start to the first served subscription, cold and warm cache.
+    Startup,
+    /// A client subscribed across an atomic replacement of the component file.
+    HotSwap,
+    /// Other builds of the server (global allocators) on the allocator-sensitive measures.
+    Allocators(Vec<Variant>),
+}
+
+/// The fan-out layouts: connections, streams each, shared topics, tick, burst.
+fn layouts(quick: bool) -> [(&'static str, Layout); 5] {
+    let many = if quick { 200 } else { 1000 };
+    [
+        ("s1", Layout::shared(100, 1, 10, 1)),
+        ("s2", Layout::shared(many, 10, 100, 1)),
+        ("s2b", Layout::own(many, 10, 100)),
+        ("s3", Layout::shared(100, 1, 1, 100)),
+        // s2b's layout ten times faster: more than one core can serve, to see how a second one helps.
+        ("s4", Layout::own(many, 10, 10)),
+    ]
+}
+
+/// Idle connections asked for (as many as the open-files limit allows are opened).
+fn idle_conns(quick: bool) -> usize {
+    if quick { 1000 } else { 50_000 }
+}
+
+/// Every scenario, sized for a full or a quick run; `variants` are compared
+/// on allocator-sensitive measures when given.
+pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
+    let windows = Windows::new(quick);
+    let mut scenarios = Vec::new();
+    for (name, layout) in layouts(quick) {
+        let variants: &[(Producer, Cores)] = match name {
+            "s4" => &[(Producer::Component, Cores::Pinned), (Producer::Component, Cores::All)],
+            _ => &[(Producer::Component, Cores::Pinned), (Producer::Native, Cores::Pinned)],
+        };
+        for &(producer, cores) in variants.iter().chain(&[(Producer::Floor, Cores::Pinned)]) {
+            scenarios.push(Scenario::Fanout(Fanout::new(name, producer, cores, layout, windows)));
+        }
+    }
+    scenarios.push(Scenario::Idle { conns: idle_conns(quick) });
+    scenarios.push(Scenario::MemoryAfterLoad(memory::AfterLoad::new(quick)));
+    scenarios.push(Scenario::Storm(storm::Stages::new(quick)));
+    scenarios.push(Scenario::Startup);
+    scenarios.push(Scenario::HotSwap);
+    if !variants.is_empty() {
+        scenarios.push(Scenario::Allocators(variants));
+    }
+    scenarios
+}
+
+impl Scenario {
+    /// The scenario's name, as in the results.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Self::Fanout(fanout) => &fanout.name,
+            Self::Idle { .. } => "idle",
+            Self::MemoryAfterLoad(_) => "memory_after_load",
+            Self::Storm(_) => "storm",
+            Self::Startup => "startup",
+            Self::HotSwap => "hot_swap",
+            Self::Allocators(_) => "allocators",
+        }
+    }
+
+    /// Runs the scenario; one JSON object of results.
+    pub(crate) async fn run(&self, settings: &Settings) -> Result<Value> {
+        match self {
+            Self::Fanout(fanout) => fanout.run(settings).await,
+            Self::Idle { conns } => memory::idle(settings, *conns).await,
+            Self::MemoryAfterLoad(load) => load.run(settings).await,
+            Self::Storm(stages) => stages.run(settings).await,
+            Self::Startup => lifecycle::startup(settings).await,
+            Self::HotSwap => lifecycle::hot_swap(settings).await,
+            Self::Allocators(variants) => allocators::compare(settings, variants).await,
+        }
+        .with_context(|| format!("scenario {}", self.name()))
+    }
+}
+
+/// Warm-up and measuring window of the fan-out scenarios.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Windows {
+    warmup: Duration,
+    window: Duration,
+}
+
+impl Windows {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self { warmup: Duration::from_millis(500), window: Duration::from_secs(2) }
+        } else {
+            Self { warmup: Duration::from_secs(2), window: Duration::from_secs(10) }
+        }
+    }
+}
+
+/// The server's configuration for a scenario.
+#[derive(Debug, Clone, Copy)]
+struct ServerConfig {
+    max_connections: usize,
+    tick_ms: u64,
+    burst: u64,
+    /// Frames queued per connection before conflation.
+    queue_frames: usize,
+}
+
+impl ServerConfig {
+    fn new(tick_ms: u64, burst: u64) -> Self {
+        Self { max_connections: 20_000, tick_ms, burst, queue_frames: 65_536 }
+    }
+
+    /// The TOML. Limits are out of the way, so the benchmarks measure the
+    /// fan-out path rather than its policies: no update rate cap, and a
+    /// saturated client is kept rather than closed as a slow consumer. No
+    /// module state is kept (the probe has none, and nothing is written
+    /// into the working directory).
+    fn toml(&self) -> String {
+        let Self { max_connections, tick_ms, burst, queue_frames } = self;
+        format!(
+            "data_dir = \"\"\n[limits]\nmax_connections = {max_connections}\nmax_topics = 20000\nmax_timers = 20000\n\
+             max_updates_per_second = 100000000\noutgoing_queue_frames = {queue_frames}\n\
+             slow_consumer_grace_ms = 3600000\n\
+             [modules.bench]\nTICK_MS = {tick_ms}\nBURST = {burst}\n\
+             [modules.native]\nTICK_MS = {tick_ms}\nBURST = {burst}\n"
+        )
+    }
+}
+
+/// A components folder holding `wasm` as module `bench`.
+fn probe_folder(wasm: &str) -> Result<TempDir> {
+    let components = TempDir::new("bench");
+    std::fs::copy(wasm, components.path().join("bench.wasm"))?;
+    Ok(components)
+}
+
+/// Seconds with three decimals, for the results.
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
