@@ -320,13 +320,8 @@ impl Account {
     pub fn tick(&mut self, price: impl Fn(&str) -> Option<f64>, ids: &mut OrderIds, now: i64) -> Vec<Event> {
         let mut events = Vec::new();
         let due: Vec<(u64, f64)> = self
-            .working
-            .iter()
-            .filter_map(|(id, fallback)| {
-                let order = self.orders.get(id)?;
-                let market = price(&order.symbol).or(*fallback)?;
-                fill_price(order, market).map(|fill| (*id, fill))
-            })
+            .working_at(&price)
+            .filter_map(|(id, order, market)| fill_price(order, market).map(|fill| (id, fill)))
             .collect();
         for (id, fill) in due {
             events.extend(self.fill(id, fill, now, &price));
@@ -352,16 +347,20 @@ impl Account {
 
     /// Fills every working order now, whatever its conditions (`POST /debug/execute-orders`).
     pub fn execute_all(&mut self, price: impl Fn(&str) -> Option<f64>, now: i64) -> Vec<Event> {
-        let due: Vec<(u64, f64)> = self
-            .working
-            .iter()
-            .filter_map(|(id, fallback)| {
-                let order = self.orders.get(id)?;
-                let market = price(&order.symbol).or(*fallback)?;
-                Some((*id, market))
-            })
-            .collect();
+        let due: Vec<(u64, f64)> = self.working_at(&price).map(|(id, _, market)| (id, market)).collect();
         due.into_iter().flat_map(|(id, fill)| self.fill(id, fill, now, &price)).collect()
+    }
+
+    /// Working orders with the price each would fill at now: its symbol's
+    /// market price, or the price its client saw when the symbol has none.
+    fn working_at<'a>(
+        &'a self,
+        price: &'a impl Fn(&str) -> Option<f64>,
+    ) -> impl Iterator<Item = (u64, &'a Order, f64)> + 'a {
+        self.working.iter().filter_map(move |(id, fallback)| {
+            let order = self.orders.get(id)?;
+            Some((*id, order, price(&order.symbol).or(*fallback)?))
+        })
     }
 
     fn fill(&mut self, id: u64, price: f64, now: i64, prices: &impl Fn(&str) -> Option<f64>) -> Vec<Event> {
