@@ -52,17 +52,31 @@ pub(crate) fn online_cpus() -> Result<String> {
     Ok(std::fs::read_to_string("/sys/devices/system/cpu/online")?.trim().to_owned())
 }
 
-/// Moves every thread of this process to `cpus` (`taskset -a -p`).
+/// How many CPUs a CPU list (`0-1`, `0,2-3`) names.
+pub(crate) fn cpu_count(list: &str) -> usize {
+    list.split(',')
+        .filter_map(|range| match range.trim().split_once('-') {
+            Some((first, last)) => Some(last.parse::<usize>().ok()?.saturating_sub(first.parse().ok()?) + 1),
+            None => range.trim().parse::<usize>().ok().map(|_| 1),
+        })
+        .sum::<usize>()
+        .max(1)
+}
+
+/// Moves every thread of this process to `cpus` (`taskset -a -p`). Tried
+/// again when it fails, as it does when a thread ends while being moved.
 fn move_self_to(cpus: &str) -> Result<()> {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", cpus, &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .context("cannot run taskset")?;
-    if !status.success() {
-        bail!("taskset -a -p -c {cpus} failed");
+    for _ in 0..3 {
+        let status = Command::new("taskset")
+            .args(["-a", "-p", "-c", cpus, &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .context("cannot run taskset")?;
+        if status.success() {
+            return Ok(());
+        }
     }
-    Ok(())
+    bail!("taskset -a -p -c {cpus} failed")
 }
 
 /// The harness moved to other CPUs; moved back on drop.
@@ -90,6 +104,14 @@ impl Drop for Moved {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_the_cpus_of_a_list() {
+        assert_eq!(cpu_count("0-1"), 2);
+        assert_eq!(cpu_count("1"), 1);
+        assert_eq!(cpu_count("0,2-3,8-15"), 11);
+        assert_eq!(cpu_count(""), 1);
+    }
 
     #[test]
     fn connections_leave_room_for_the_process_own_files() {

@@ -1,11 +1,17 @@
 //! `BENCHMARKS.md`, rendered from the results alone (so a measurement taken
 //! apart can be recorded later). It leads with Topicwire against the floor —
 //! the least a server can spend on the same fan-out — because absolute
-//! numbers of one machine say little; then every row, the cost of wasm, the
-//! many-core run, memory and connections, and the targets.
+//! numbers of one machine say little; then what they mean (prose kept in
+//! `bench/findings.md`), every row, the cost of wasm, the many-core run,
+//! connections and memory, allocators, any other result as it is, the first
+//! run and the targets.
 
 use serde_json::Value;
 use std::fmt::Write;
+
+/// What the numbers against the floor mean and where the remaining time
+/// goes: prose kept beside the code, so a new run keeps it.
+const FINDINGS: &str = include_str!("../findings.md");
 
 /// How the design would scale beyond this machine's cores: prose kept beside the code.
 const SCALING_BEYOND: &str = include_str!("../scaling.md");
@@ -52,12 +58,13 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     let mut out = String::from("# Benchmarks\n\n");
     intro(&mut out, find(results, "run"));
     against_the_floor(&mut out, results);
+    findings(&mut out);
     fanout_rows(&mut out, results);
     wasm_cost(&mut out, results);
     many_cores(&mut out, results);
     connections_and_memory(&mut out, results);
     allocators(&mut out, find(results, "allocators"));
-    lifecycle(&mut out, results);
+    other_measurements(&mut out, results);
     first_run(&mut out, find(results, "first_run"));
     out.push_str("\n## Targets\n\n");
     out.push_str(TARGETS);
@@ -135,6 +142,12 @@ fn verdict(name: &str, cpu: Option<f64>, p99: Option<f64>, delivered: Option<f64
     if missed.is_empty() { "met".to_owned() } else { format!("missed: {}", missed.join(", ")) }
 }
 
+fn findings(out: &mut String) {
+    if !FINDINGS.trim().is_empty() {
+        let _ = writeln!(out, "\n{}", FINDINGS.trim_end());
+    }
+}
+
 fn fanout_rows(out: &mut String, results: &[Value]) {
     out.push_str(
         "\n## Fan-out\n\n\
@@ -192,8 +205,8 @@ fn many_cores(out: &mut String, results: &[Value]) {
     let _ = writeln!(
         out,
         "\n## Many cores: one server core, then CPUs {}\n\n\
-         `{base}` offers more than one core can serve. On every CPU the load generator shares the cores with the \
-         server, so the server gets less than all of them.\n\n\
+         `{base}` offers more than one core can serve. On every CPU the load generator (a thread per CPU) shares \
+         the cores with the server, so the server gets less than all of them; CPU % is of one core.\n\n\
          | run | server CPUs | delivered/s | server CPU % | CPU µs/msg | p99 ms | load generator CPU % |\n\
          |---|---|---|---|---|---|---|",
         text(&all["server_cpus"]),
@@ -345,12 +358,19 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
     }
 }
 
-fn lifecycle(out: &mut String, results: &[Value]) {
-    let rows: Vec<&Value> = ["startup", "hot_swap"].iter().filter_map(|name| find(results, name)).collect();
+/// Scenarios with a section of their own; any other result is listed under "Other measurements".
+const WITH_A_SECTION: &[&str] = &["run", "idle", "memory_after_load", "storm", "allocators", "first_run"];
+
+fn other_measurements(out: &mut String, results: &[Value]) {
+    let rows: Vec<&Value> = results
+        .iter()
+        .filter(|result| !result["producer"].is_string())
+        .filter(|result| !WITH_A_SECTION.iter().any(|name| result["scenario"] == *name))
+        .collect();
     if rows.is_empty() {
         return;
     }
-    out.push_str("\n## Startup and hot swap\n\n| scenario | result |\n|---|---|\n");
+    out.push_str("\n## Other measurements\n\n| scenario | result |\n|---|---|\n");
     for result in rows {
         let mut fields = result.as_object().cloned().unwrap_or_default();
         let name = fields.remove("scenario").unwrap_or_default();
@@ -461,6 +481,7 @@ mod tests {
         assert!(report.contains("| s1 | 20.0 | 19.0 | 1.05 |"), "component vs native");
         assert!(report.contains("pinned to CPU 0 with `taskset`, the load generator (`bench/`) on CPU 1"));
         assert!(report.contains("Not measured yet: `just bench-first-run`"));
+        assert!(report.contains(FINDINGS.trim_end()), "the findings follow the ratios");
     }
 
     #[test]
@@ -503,6 +524,19 @@ mod tests {
         ));
         assert!(report.contains("| `./dev run` to the first served subscription | 11.3 min (681 s) |"));
         assert!(report.contains("| `./dev test` after it | 13.8 min (828 s) (tests passed) |"));
+    }
+
+    #[test]
+    fn results_without_a_section_are_listed_as_they_are() {
+        let results = [
+            json!({"scenario": "startup", "cold_ms": 484.1, "warm_ms": 12.8}),
+            json!({"scenario": "idle", "conns": 1}),
+            fanout("s1", "component", 1.0, 1.0, 1.0),
+        ];
+        let report = markdown(&results);
+        let other = &report[report.find("## Other measurements").unwrap()..report.find("## First run").unwrap()];
+        assert!(other.contains("| startup | cold_ms = 484.1, warm_ms = 12.8 |"));
+        assert!(!other.contains("| idle |") && !other.contains("| s1 |"));
     }
 
     #[test]

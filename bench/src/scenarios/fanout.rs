@@ -7,7 +7,7 @@
 //! core or on every core (shared with the load generator).
 
 use super::{ServerConfig, Settings, Windows, probe_folder, round3};
-use crate::limits::Moved;
+use crate::limits::{Moved, cpu_count, own_cpus};
 use crate::load::{Buffers, Load, Tally, quantile_ms};
 use crate::server::{Launch, Server, process_cpu};
 use anyhow::Result;
@@ -81,6 +81,7 @@ impl Layout {
 }
 
 /// A fan-out scenario.
+#[derive(Clone)]
 pub(crate) struct Fanout {
     /// `s1`, `s1-native`, `s1-floor`, `s4-all-cores`...
     pub(crate) name: String,
@@ -105,6 +106,30 @@ impl Fanout {
     }
 
     pub(crate) async fn run(&self, settings: &Settings) -> Result<Value> {
+        match self.cores {
+            Cores::Pinned => self.measure(settings, settings.server_cpus.clone()).await,
+            Cores::All => {
+                // The load generator moves to every CPU too, on a runtime with a
+                // thread per CPU (the harness's own has one per CPU it started on).
+                let _moved = Moved::to(&settings.all_cpus)?;
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(cpu_count(&settings.all_cpus))
+                    .enable_all()
+                    .build()?;
+                let (fanout, settings) = (self.clone(), settings.clone());
+                let measured = runtime.spawn(async move {
+                    let cpus = settings.all_cpus.clone();
+                    fanout.measure(&settings, Some(cpus)).await
+                });
+                let measured = measured.await;
+                runtime.shutdown_background();
+                measured?
+            }
+        }
+    }
+
+    /// Runs the scenario with the server on `server_cpus`.
+    async fn measure(&self, settings: &Settings, server_cpus: Option<String>) -> Result<Value> {
         let layout = &self.layout;
         let components = probe_folder(PROBE_WASM)?;
         let cache = TempDir::new("bench-cache");
@@ -120,10 +145,6 @@ impl Fanout {
                 config: &config,
                 native: producer == Producer::Native,
             },
-        };
-        let (server_cpus, _moved) = match self.cores {
-            Cores::Pinned => (settings.server_cpus.clone(), None),
-            Cores::All => (Some(settings.all_cpus.clone()), Some(Moved::to(&settings.all_cpus)?)),
         };
         let server = Server::start(launch, server_cpus.as_deref()).await?;
         let subscriptions = layout.subscriptions();
@@ -150,6 +171,7 @@ impl Fanout {
             "scenario": self.name,
             "producer": producer,
             "server_cpus": server_cpus,
+            "load_cpus": own_cpus()?,
             "conns": layout.conns,
             "subscriptions": total_subscriptions,
             "topics": layout.shared_topics.unwrap_or(total_subscriptions),
