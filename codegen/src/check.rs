@@ -3,7 +3,9 @@
 //! Accepted in `src/ws.rs`:
 //!
 //! - `#[route("name")] pub type XRouter = WsRouter<Request, Data>;` per route,
-//!   its `///` docs being the route's description;
+//!   its `///` docs being the route's description; `#[route("name", delivery =
+//!   "reliable")]` for a route whose updates must never be conflated (the
+//!   default is `"conflate"`);
 //! - `pub type Service = path::To::Service;` naming the type that implements
 //!   the generated `WsRouteService` trait;
 //! - optionally `pub type Http = path::To::Api;` naming a type that implements
@@ -33,6 +35,8 @@ const RESERVED: &[&str] = &[
     "http",
 ];
 const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;";
+const DELIVERY_HELP: &str = "write `delivery = \"conflate\"` (the default: a slow client gets the latest update per topic) or \
+     `delivery = \"reliable\"` (never conflated; a client that cannot keep up is closed)";
 
 /// A checked component: what the emitter renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,41 @@ pub struct Route {
     pub alias: String,
     /// One-line description from the alias' docs.
     pub description: String,
+    /// What a slow client gets of the route's updates.
+    pub delivery: Delivery,
+}
+
+/// A route's delivery policy, `#[route("name", delivery = "...")]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// Only the latest update per topic is kept for a slow client (market data).
+    #[default]
+    Conflate,
+    /// Never conflated; a client whose queue cannot take an update is closed (account events).
+    Reliable,
+}
+
+/// The arguments of `#[route("name", delivery = "reliable")]`.
+struct RouteArgs {
+    name: syn::LitStr,
+    options: Vec<(syn::Ident, syn::LitStr)>,
+}
+
+impl syn::parse::Parse for RouteArgs {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse()?;
+        let mut options = Vec::new();
+        while !input.is_empty() {
+            input.parse::<syn::Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key = input.parse()?;
+            input.parse::<syn::Token![=]>()?;
+            options.push((key, input.parse()?));
+        }
+        Ok(Self { name, options })
+    }
 }
 
 impl Route {
@@ -100,15 +139,15 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             }
             continue;
         };
-        let name = match attr.parse_args::<syn::LitStr>() {
-            Ok(lit) => Some((lit.value(), lit.span())),
+        let (name, delivery) = match attr.parse_args::<RouteArgs>() {
+            Ok(args) => (Some((args.name.value(), args.name.span())), delivery(&args.options, &mut errors)),
             Err(_) => {
                 errors.push(err(
                     attr.path().segments[0].ident.span(),
-                    "the route name must be one string literal".to_owned(),
+                    "the route name must be one string literal, optionally followed by `delivery = \"...\"`".to_owned(),
                     format!("write it as {EXAMPLE}"),
                 ));
-                None
+                (None, Delivery::default())
             }
         };
         let Some((request, data)) = router_args else {
@@ -153,7 +192,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             continue;
         }
         seen.insert(name.clone(), span.start().line);
-        routes.push(Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs) });
+        routes.push(Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs), delivery });
     }
 
     if routes.is_empty() && errors.is_empty() {
@@ -177,6 +216,26 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
         });
     }
     if errors.is_empty() { Ok(Model { routes, http }) } else { Err(Diagnostics(errors)) }
+}
+
+/// The delivery policy named by a route's options; unknown options and values are errors.
+fn delivery(options: &[(syn::Ident, syn::LitStr)], errors: &mut Vec<Diagnostic>) -> Delivery {
+    let mut delivery = Delivery::default();
+    for (key, value) in options {
+        if key != "delivery" {
+            errors.push(err(key.span(), format!("unknown route option `{key}`"), DELIVERY_HELP.to_owned()));
+            continue;
+        }
+        delivery = match value.value().as_str() {
+            "conflate" => Delivery::Conflate,
+            "reliable" => Delivery::Reliable,
+            other => {
+                errors.push(err(value.span(), format!("unknown delivery `{other}`"), DELIVERY_HELP.to_owned()));
+                Delivery::default()
+            }
+        };
+    }
+    delivery
 }
 
 /// `Request` and `Data` of `WsRouter<Request, Data>` (any path ending in `WsRouter`).

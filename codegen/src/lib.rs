@@ -14,8 +14,10 @@
 //! ```
 //!
 //! and `codegen` writes `src/ws_generated/`: typed topics, dispatch of the
-//! `ws-route-service` exports by route, the `routes` export with JSON Schemas,
-//! and the wit-bindgen glue.
+//! `ws-route-service` exports by route, the `routes` export with JSON Schemas
+//! and delivery policies (`#[route("orders", delivery = "reliable")]`), an
+//! `authorize_<route>(caller, &request)` hook per route that allows by
+//! default, and the wit-bindgen glue.
 //!
 //! # Layout
 //!

@@ -227,6 +227,53 @@ fn every_error_is_reported_at_once() {
 }
 
 #[test]
+fn a_route_declares_its_delivery_policy() {
+    let fixture = Fixture::new(
+        "delivery",
+        &format!(
+            "#[route(\"bars\", delivery = \"reliable\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"quotes\", delivery = \"conflate\",)]\npub type Q = WsRouter<BarsSubscriptionRequest, Bar>;\n{SERVICE}"
+        ),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let routes = &files[0].contents;
+    let bars = routes.find("name: \"bars\"").unwrap();
+    let quotes = routes.find("name: \"quotes\"").unwrap();
+    assert!(routes[bars..quotes].contains("delivery: Delivery::Reliable"), "{routes}");
+    assert!(routes[quotes..].contains("delivery: Delivery::Conflate"), "{routes}");
+}
+
+#[test]
+fn unknown_route_options_and_deliveries_are_refused() {
+    let fixture = Fixture::new(
+        "bad-delivery",
+        &format!(
+            "{SERVICE}#[route(\"bars\", delivery = \"sometimes\")]\npub type A = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"quotes\", priority = \"high\")]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n"
+        ),
+    );
+    let error = fixture.error();
+    assert!(error.contains("unknown delivery `sometimes`"), "{error}");
+    assert!(error.contains("--> src/ws.rs:2:"), "{error}");
+    assert!(error.contains("unknown route option `priority`"), "{error}");
+    assert!(error.contains("--> src/ws.rs:4:"), "{error}");
+    assert!(error.contains("help: write `delivery = \"conflate\"`"), "{error}");
+}
+
+#[test]
+fn every_route_gets_an_authorize_hook_that_allows_by_default() {
+    let fixture = Fixture::new(
+        "authorize",
+        &format!("#[route(\"broker-connection\")]\npub type B = WsRouter<AccountRequest, Connection>;\n{SERVICE}"),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let code = &files[0].contents;
+    assert!(code.contains("fn authorize_broker_connection("), "{code}");
+    assert!(code.contains("request: &broker_connection::Request"), "{code}");
+    assert!(code.contains("<Service as WsRouteService>::authorize_broker_connection("), "build-topic calls it: {code}");
+}
+
+#[test]
 fn an_http_declaration_selects_the_http_world_and_emits_the_glue() {
     let fixture = Fixture::new(
         "http",

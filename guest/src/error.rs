@@ -10,6 +10,8 @@ pub enum ServiceError {
     UnknownRoute(String),
     /// The request is not valid; the text names the field and the problem.
     InvalidRequest(String),
+    /// The caller may not see the topic; the text says why (the client reads `forbidden: ...`).
+    Forbidden(String),
     /// The request was valid but could not be served.
     Failed(String),
 }
@@ -18,6 +20,12 @@ impl ServiceError {
     /// An invalid request, e.g. `invalid_request("symbol: unknown symbol `XYZ`")`.
     pub fn invalid_request(reason: impl Into<String>) -> Self {
         Self::InvalidRequest(reason.into())
+    }
+
+    /// A caller refused by an `authorize_<route>` hook, e.g.
+    /// `forbidden("account `A2` is not one of yours")`.
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        Self::Forbidden(reason.into())
     }
 
     /// A valid request the component could not serve.
@@ -31,6 +39,7 @@ impl fmt::Display for ServiceError {
         match self {
             Self::UnknownRoute(route) => write!(f, "unknown route `{route}`"),
             Self::InvalidRequest(reason) => write!(f, "invalid request: {reason}"),
+            Self::Forbidden(reason) => write!(f, "forbidden: {reason}"),
             Self::Failed(reason) => write!(f, "failed: {reason}"),
         }
     }

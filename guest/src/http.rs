@@ -3,8 +3,10 @@
 //! `src/ws.rs` names `Http`, and writes its [`Response`] back.
 //!
 //! The host strips the module's prefix: `POST /api/v1/broker/orders` arrives
-//! as `POST /orders`.
+//! as `POST /orders`; the rest of the path and the query arrive as the client
+//! sent them, not percent-decoded. Who is asking is [`Request::caller`].
 
+use crate::caller::{CLAIMS_HEADER, Caller, SUBJECT_HEADER};
 use serde::Serialize;
 
 /// An HTTP request, its body read.
@@ -12,9 +14,9 @@ use serde::Serialize;
 pub struct Request {
     /// `GET`, `POST`, ...
     pub method: String,
-    /// Path below the module, e.g. `/orders/3`.
+    /// Path below the module, e.g. `/orders/3`, as sent (not percent-decoded).
     pub path: String,
-    /// The query string without `?`, if any.
+    /// The query string without `?`, if any, as sent.
     pub query: Option<String>,
     /// Header names (lowercase) and values.
     pub headers: Vec<(String, String)>,
@@ -41,6 +43,22 @@ impl Request {
             .filter_map(|pair| pair.split_once('='))
             .find(|(key, _)| percent_decode(key).as_deref() == Some(name))
             .and_then(|(_, value)| percent_decode(value))
+    }
+
+    /// Who is asking, as the host verified it: read from the reserved
+    /// `x-topicwire-*` headers, which the host sets after removing any the
+    /// client sent. Anonymous when the host serves without `[auth]`.
+    pub fn caller(&self) -> Caller {
+        let claims = match serde_json::from_str(self.header(CLAIMS_HEADER).unwrap_or("{}")) {
+            Ok(serde_json::Value::Object(claims)) => claims,
+            _ => serde_json::Map::new(),
+        };
+        // The claims hold `sub` whatever its characters; the header only when it is plain ASCII.
+        let subject = match claims.get("sub") {
+            Some(serde_json::Value::String(subject)) => Some(subject.clone()),
+            _ => self.header(SUBJECT_HEADER).map(str::to_owned),
+        };
+        Caller::new(subject, claims)
     }
 
     /// The path's segments: `/orders/3` → `["orders", "3"]`.
@@ -104,6 +122,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_caller_comes_from_the_reserved_headers() {
+        let request = Request {
+            method: "GET".into(),
+            path: "/account".into(),
+            query: None,
+            headers: vec![
+                ("x-topicwire-sub".into(), "alice".into()),
+                ("x-topicwire-claims".into(), r#"{"sub":"alice","accounts":["A1"]}"#.into()),
+            ],
+            body: Vec::new(),
+        };
+        let caller = request.caller();
+        assert_eq!((caller.subject(), caller.strings("accounts")), (Some("alice"), vec!["A1"]));
+    }
+
+    #[test]
     fn reads_headers_query_and_segments() {
         let request = Request {
             method: "GET".into(),
@@ -120,6 +154,7 @@ mod tests {
         assert_eq!(encoded.query_value("bad"), None);
         assert_eq!(encoded.query_value("b"), None);
         assert_eq!(request.segments(), ["orders", "7"]);
+        assert!(request.caller().is_anonymous());
         let response = Response::error(404, "no order 7");
         assert_eq!((response.status, response.body.as_slice()), (404, br#"{"error":"no order 7"}"#.as_slice()));
     }

@@ -10,11 +10,13 @@
 //!   Python system's `json.dumps(sort_keys=True, separators=(",", ":"))`).
 //! - [`topic`]: building a topic from a request and parsing it back.
 //! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
+//! - [`caller`]: [`Caller`], the verified identity `authorize_<route>` hooks and REST handlers see.
 //! - [`schema`]: JSON Schemas of route models for the `routes` export.
 //! - [`http`]: a component's REST API as plain request/response values.
 //! - [`store`]: durable state over the host's `wasi:keyvalue` (typed JSON
 //!   values, counters, one-transaction batches).
 
+pub mod caller;
 pub mod canonical;
 pub mod error;
 pub mod http;
@@ -23,6 +25,7 @@ pub mod schema;
 pub mod store;
 pub mod topic;
 
+pub use caller::Caller;
 pub use error::ServiceError;
 pub use router::{Router, WsRouter};
 pub use topicwire_guest_macros::route;

@@ -6,6 +6,7 @@
 mod bad_input;
 mod broker;
 mod broker_state;
+mod delivery;
 mod faults;
 mod hot_reload;
 mod http;

@@ -8,7 +8,7 @@ pub mod bars;
 pub mod broker_connection;
 pub use bars::BarWsTopic;
 pub use broker_connection::BrokerConnectionWsTopic;
-pub use topicwire_guest::ServiceError;
+pub use topicwire_guest::{Caller, ServiceError};
 #[allow(
     missing_docs,
     unreachable_pub,
@@ -26,7 +26,7 @@ mod bindings {
         topicwire_guest::store::bindings::wasi::keyvalue::batch, }, }
     );
 }
-use bindings::topicwire::ws::types::{Error, Route};
+use bindings::topicwire::ws::types::{Caller as WireCaller, Delivery, Error, Route};
 /// The handlers of this component's routes, implemented by the type
 /// that `src/ws.rs` names `Service`.
 pub trait WsRouteService {
@@ -38,6 +38,11 @@ pub trait WsRouteService {
     fn on_timer_bars(topic: &BarWsTopic) {
         let _ = topic;
     }
+    /// May `caller` subscribe to `request` on route `bars`? Called for every subscribe, before the caller is added to the topic or the topic is created; refuse with `ServiceError::forbidden`. By default everyone may.
+    fn authorize_bars(caller: &Caller, request: &bars::Request) -> Result<(), ServiceError> {
+        let _ = (caller, request);
+        Ok(())
+    }
     /// A `broker-connection` topic got its first subscriber: start publishing to it, or refuse it.
     fn create_broker_connection(topic: &BrokerConnectionWsTopic) -> Result<(), ServiceError>;
     /// A `broker-connection` topic lost its last subscriber: release what it holds.
@@ -45,6 +50,14 @@ pub trait WsRouteService {
     /// A timer set on a `broker-connection` topic fired.
     fn on_timer_broker_connection(topic: &BrokerConnectionWsTopic) {
         let _ = topic;
+    }
+    /// May `caller` subscribe to `request` on route `broker-connection`? Called for every subscribe, before the caller is added to the topic or the topic is created; refuse with `ServiceError::forbidden`. By default everyone may.
+    fn authorize_broker_connection(
+        caller: &Caller,
+        request: &broker_connection::Request,
+    ) -> Result<(), ServiceError> {
+        let _ = (caller, request);
+        Ok(())
     }
 }
 type Service = crate::ws::Service;
@@ -58,6 +71,7 @@ impl bindings::Guest for Exports {
                 description: "OHLCV bars of one symbol.".to_owned(),
                 request_schema: topicwire_guest::schema::schema_json::<bars::Request>(),
                 data_schema: topicwire_guest::schema::schema_json::<bars::Data>(),
+                delivery: Delivery::Conflate,
             },
             Route {
                 name: "broker-connection".to_owned(),
@@ -65,14 +79,35 @@ impl bindings::Guest for Exports {
                 request_schema: topicwire_guest::schema::schema_json::<broker_connection::Request>(
                 ),
                 data_schema: topicwire_guest::schema::schema_json::<broker_connection::Data>(),
+                delivery: Delivery::Conflate,
             },
         ])
     }
-    fn build_topic(route: String, request: String) -> Result<String, Error> {
+    fn build_topic(
+        route: String,
+        request: String,
+        caller: Option<WireCaller>,
+    ) -> Result<String, Error> {
+        let caller = caller
+            .map(|caller| Caller::from_json(caller.subject, &caller.claims))
+            .transpose()?;
         match route.as_str() {
-            "bars" => Ok(BarWsTopic::from_request_json(&request)?.into_string()),
+            "bars" => {
+                let topic = BarWsTopic::from_request_json(&request)?;
+                if let Some(caller) = &caller {
+                    <Service as WsRouteService>::authorize_bars(caller, topic.request())?;
+                }
+                Ok(topic.into_string())
+            }
             "broker-connection" => {
-                Ok(BrokerConnectionWsTopic::from_request_json(&request)?.into_string())
+                let topic = BrokerConnectionWsTopic::from_request_json(&request)?;
+                if let Some(caller) = &caller {
+                    <Service as WsRouteService>::authorize_broker_connection(
+                        caller,
+                        topic.request(),
+                    )?;
+                }
+                Ok(topic.into_string())
             }
             _ => Err(Error::UnknownRoute(route)),
         }
@@ -125,6 +160,7 @@ impl From<ServiceError> for Error {
         match error {
             ServiceError::UnknownRoute(route) => Self::UnknownRoute(route),
             ServiceError::InvalidRequest(reason) => Self::InvalidRequest(reason),
+            ServiceError::Forbidden(reason) => Self::Forbidden(reason),
             ServiceError::Failed(reason) => Self::Failed(reason),
         }
     }

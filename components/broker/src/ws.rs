@@ -4,15 +4,15 @@ use crate::models::{AccountRequest, BrokerConnection, Equity, Execution, Order, 
 use topicwire_guest::{WsRouter, route};
 
 /// Orders of one account: every placement, change, cancellation and fill.
-#[route("orders")]
+#[route("orders", delivery = "reliable")]
 pub type OrderWsRouter = WsRouter<AccountRequest, Order>;
 
 /// Positions of one account, netted per symbol (qty 0 once closed).
-#[route("positions")]
+#[route("positions", delivery = "reliable")]
 pub type PositionWsRouter = WsRouter<AccountRequest, Position>;
 
 /// Fills of one account's orders.
-#[route("executions")]
+#[route("executions", delivery = "reliable")]
 pub type ExecutionWsRouter = WsRouter<AccountRequest, Execution>;
 
 /// Equity of one account: after every fill and refreshed every second.

@@ -23,6 +23,7 @@ use crate::hub::frame;
 use crate::hub::outbox::Outbox;
 use crate::hub::peer::{CloseReason, Control, Peer, close_code};
 use crate::rate::TokenBucket;
+use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::module::Module;
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -72,7 +73,7 @@ pub async fn serve(
     control.drop_silently("connection ended");
     let _ = writer.await;
     linger(&socket).await;
-    if let Some(CloseReason { code, reason }) = control.reason() {
+    if let Some(CloseReason { code, reason, .. }) = control.reason() {
         tracing::debug!(conn = peer.id(), module = module.name(), ?code, reason, "connection closed");
     }
 }
@@ -135,7 +136,9 @@ async fn handle_text(module: &Module, peer: &Peer, text: &str) {
             peer.send(refusal.reply());
         }
         Ok(request) => {
-            if !module.request(request.op, request.route, request.payload, peer.clone()).await {
+            // Every caller is anonymous until the edge verifies tokens.
+            let caller = Caller { subject: None, claims: "{}".to_owned() };
+            if !module.request(request.op, request.route, request.payload, caller, peer.clone()).await {
                 peer.control().close(close_code::GOING_AWAY, "module unloaded");
             }
         }
@@ -198,7 +201,11 @@ async fn write_loop(peer: Peer, limits: Arc<Limits>, started: Instant) {
             }
         }
     }
-    if let Some(CloseReason { code: Some(code), reason }) = control.reason() {
+    if let Some(CloseReason { code: Some(code), reason, flush }) = control.reason() {
+        if !flush {
+            // The client is not reading: what is queued is dropped, the close frame still goes.
+            outbox.discard_queued();
+        }
         outbox.push_always(frame::close(*code, reason));
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, outbox.drain()).await;
     }

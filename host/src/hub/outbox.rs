@@ -156,6 +156,14 @@ impl Outbox {
         Ok(true)
     }
 
+    /// Drops every queued frame not yet begun; a partly written front frame
+    /// stays, so the stream remains well-framed for a close frame after it.
+    pub fn discard_queued(&self) {
+        let mut state = self.lock();
+        let keep = usize::from(state.written > 0);
+        state.queue.truncate(keep);
+    }
+
     /// Stops writing: later pushes are [`Pushed::Closed`].
     pub fn close(&self) {
         self.lock().closed = true;
@@ -249,5 +257,18 @@ mod tests {
         state.advance(2);
         assert!(state.queue.is_empty());
         assert_eq!(state.written, 0);
+    }
+
+    #[tokio::test]
+    async fn discarding_keeps_a_partly_written_frame() {
+        let (server, _client) = pair().await;
+        let outbox = Outbox::new(server, 8);
+        outbox.lock().queue.extend([Bytes::from_static(b"abc"), Bytes::from_static(b"de")]);
+        outbox.lock().written = 1;
+        outbox.discard_queued();
+        assert_eq!(outbox.len(), 1, "the begun frame stays");
+        outbox.lock().written = 0;
+        outbox.discard_queued();
+        assert!(outbox.is_empty());
     }
 }

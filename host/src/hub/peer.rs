@@ -2,13 +2,20 @@
 //! [`Outbox`] (frames go straight to its socket when it is idle, or into a
 //! bounded queue), and a way to close it with a code and a reason.
 //!
-//! Slow-consumer policy (market data): frames are pushed without waiting,
-//! so publishing never waits on a client. When a client's queue
-//! (`outgoing_queue_frames`) is full, updates are *conflated*: only the
-//! latest update of each topic is kept aside and sent once the queue drains,
-//! so a briefly slow client skips intermediate values but ends up current.
-//! Replies are kept aside in order. An overflow that lasts longer than
-//! `slow_consumer_grace_ms` closes the connection with 1008 "slow consumer".
+//! Frames are pushed without waiting, so publishing never waits on a
+//! client. What happens when a client's queue (`outgoing_queue_frames`) is
+//! full depends on the route's delivery policy:
+//!
+//! - *conflate* (market data, the default): only the latest update of each
+//!   topic is kept aside and sent once the queue drains, so a briefly slow
+//!   client skips intermediate values but ends up current. Replies are kept
+//!   aside in order. An overflow that lasts longer than
+//!   `slow_consumer_grace_ms` closes the connection with 1008 "slow consumer".
+//! - *reliable* (account events): an update is never kept aside or replaced.
+//!   If the queue cannot take it, the connection is closed at once with 1008
+//!   "slow consumer", so the client never sees a gap; reliable updates keep
+//!   their order across topics because they all go through the one queue.
+//!
 //! Memory per connection stays bounded: the queue plus one frame per topic.
 
 use crate::hub::outbox::{Outbox, Pushed};
@@ -39,6 +46,9 @@ pub mod close_code {
     pub const TOO_BIG: u16 = 1009;
 }
 
+/// The reason of a slow-consumer close.
+pub const SLOW_CONSUMER: &str = "slow consumer";
+
 /// Why a connection is being closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseReason {
@@ -46,6 +56,10 @@ pub struct CloseReason {
     pub code: Option<u16>,
     /// Human-readable reason (at most 123 bytes are sent).
     pub reason: String,
+    /// Whether frames queued before the close are still sent ahead of the
+    /// close frame (replies to what the client sent); false when the client
+    /// is not reading them anyway (slow consumer).
+    pub flush: bool,
 }
 
 /// The shared state of one connection: cancellation plus the close reason.
@@ -58,15 +72,25 @@ pub struct Control {
 }
 
 impl Control {
-    /// Closes the connection with `code` and `reason`; the first close wins.
+    /// Closes the connection with `code` and `reason` once what is queued for
+    /// it has been sent; the first close wins.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        let _ = self.reason.set(CloseReason { code: Some(code), reason: reason.into() });
-        self.cancelled.cancel();
+        self.set(CloseReason { code: Some(code), reason: reason.into(), flush: true });
+    }
+
+    /// Closes the connection with `code` and `reason`, dropping what is still
+    /// queued (the client is not reading it); the first close wins.
+    pub fn close_now(&self, code: u16, reason: impl Into<String>) {
+        self.set(CloseReason { code: Some(code), reason: reason.into(), flush: false });
     }
 
     /// Drops the connection without a close frame (the peer is gone or dead).
     pub fn drop_silently(&self, reason: impl Into<String>) {
-        let _ = self.reason.set(CloseReason { code: None, reason: reason.into() });
+        self.set(CloseReason { code: None, reason: reason.into(), flush: false });
+    }
+
+    fn set(&self, reason: CloseReason) {
+        let _ = self.reason.set(reason);
         self.cancelled.cancel();
     }
 
@@ -193,6 +217,29 @@ impl Peer {
         self.enqueue(frame, Some(topic))
     }
 
+    /// Queues an update of a reliable route without waiting. If the queue
+    /// cannot take it (full, or replies are waiting aside that must go first)
+    /// the connection is closed at once with 1008 "slow consumer": the update
+    /// is never dropped silently or replaced. Returns whether it was queued.
+    pub fn send_reliable(&self, frame: Bytes) -> bool {
+        if self.overflow.is_pending() && !self.overflow.lock().replies.is_empty() {
+            return self.slow_consumer();
+        }
+        match self.outbox.push(frame) {
+            Pushed::Sent | Pushed::Queued => true,
+            Pushed::Closed => false,
+            Pushed::Full(_) => self.slow_consumer(),
+        }
+    }
+
+    fn slow_consumer(&self) -> bool {
+        if !self.control.is_closed() {
+            tracing::warn!(conn = self.id, "slow consumer: a reliable update does not fit its queue, closing");
+            self.control.close_now(close_code::POLICY, SLOW_CONSUMER);
+        }
+        false
+    }
+
     fn enqueue(&self, frame: Bytes, topic: Option<&Arc<str>>) -> bool {
         // Once frames are aside, later ones go aside too, so order is kept.
         let frame = if self.overflow.is_pending() {
@@ -210,7 +257,7 @@ impl Peer {
             drop(aside);
             if !self.control.is_closed() {
                 tracing::warn!(conn = self.id, "slow consumer: queue overflowing for too long, closing");
-                self.control.close(close_code::POLICY, "slow consumer");
+                self.control.close_now(close_code::POLICY, SLOW_CONSUMER);
             }
             return false;
         }
@@ -288,6 +335,44 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(!peer.send_update(&topic, Bytes::from_static(b"3")));
         assert_eq!(peer.control().reason().unwrap().code, Some(close_code::POLICY));
+    }
+
+    #[tokio::test]
+    async fn reliable_updates_are_never_conflated_and_a_full_queue_closes_at_once() {
+        let (peer, _client) = peer(2, Duration::from_secs(60)).await;
+        fill(&peer);
+        assert!(peer.send_reliable(Bytes::from_static(b"1")));
+        assert!(!peer.send_reliable(Bytes::from_static(b"2")), "the queue is full");
+        let reason = peer.control().reason().unwrap();
+        assert_eq!(
+            (reason.code, reason.reason.as_str(), reason.flush),
+            (Some(close_code::POLICY), SLOW_CONSUMER, false)
+        );
+        assert!(!peer.overflow().is_pending(), "nothing was kept aside");
+    }
+
+    #[tokio::test]
+    async fn a_reliable_update_never_overtakes_a_reply_kept_aside() {
+        let (peer, _client) = peer(1, Duration::from_secs(60)).await;
+        fill(&peer);
+        assert!(peer.send(Bytes::from_static(b"reply")), "kept aside");
+        assert!(!peer.send_reliable(Bytes::from_static(b"reliable")), "the reply must go first");
+        assert!(peer.control().is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_reliable_update_may_pass_conflated_ones_kept_aside() {
+        let (peer, mut client) = peer(2, Duration::from_secs(60)).await;
+        fill(&peer);
+        let topic: Arc<str> = "t".into();
+        assert!(peer.send_update(&topic, Bytes::from_static(b"a1")), "queued");
+        assert!(peer.send_update(&topic, Bytes::from_static(b"a2")), "kept aside");
+        let reader = tokio::spawn(async move { while client.read(&mut [0u8; 65536]).await.unwrap_or(0) > 0 {} });
+        peer.outbox().drain().await.unwrap();
+        assert!(peer.send_reliable(Bytes::from_static(b"reliable")), "the queue has room");
+        assert_eq!(peer.overflow().take(), ["a2"]);
+        assert!(!peer.control().is_closed());
+        reader.abort();
     }
 
     #[tokio::test]

@@ -3,7 +3,8 @@
 //! Owned by the module's actor (inside its store's data, so the guest's
 //! `topic-update` reaches it without a lock). Reference counting: a topic
 //! exists while it has subscribers; a connection counts once per topic.
-//! Each update is framed once and the bytes are shared by every subscriber.
+//! Each update is framed once and the bytes are shared by every subscriber,
+//! conflated or reliably, as the topic's route declares (see [`crate::hub::peer`]).
 
 use crate::edge::protocol;
 use crate::hub::peer::{ConnId, Peer};
@@ -18,6 +19,8 @@ struct Topic {
     /// The topic, shared by conflation slots of slow connections.
     name: Arc<str>,
     route: String,
+    /// Whether the route's delivery is reliable (never conflated).
+    reliable: bool,
     /// `{"type":"<route>.update","payload":{"topic":"...","payload":`, computed once.
     update_prefix: String,
     subscribers: Vec<Peer>,
@@ -105,14 +108,16 @@ impl TopicTable {
     }
 
     /// Makes `topic` live with `peer` as its first subscriber, holding back
-    /// updates until [`finish_create`](Self::finish_create).
-    pub fn begin_create(&mut self, topic: &str, route: &str, peer: Peer) {
+    /// updates until [`finish_create`](Self::finish_create). `reliable` is the
+    /// delivery policy of its route.
+    pub fn begin_create(&mut self, topic: &str, route: &str, reliable: bool, peer: Peer) {
         self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
         self.topics.insert(
             topic.to_owned(),
             Topic {
                 name: topic.into(),
                 route: route.to_owned(),
+                reliable,
                 update_prefix: protocol::update_prefix(route, topic),
                 subscribers: vec![peer],
                 pending: Some(Vec::new()),
@@ -127,7 +132,7 @@ impl TopicTable {
     pub fn finish_create(&mut self, topic: &str) {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
-            deliver(&entry.name, &entry.subscribers, &frame);
+            deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
             entry.last = Some(frame);
         }
     }
@@ -209,6 +214,13 @@ impl TopicTable {
         }
     }
 
+    /// Applies the delivery policy of each route (a new version may change it).
+    pub fn set_delivery(&mut self, reliable: impl Fn(&str) -> bool) {
+        for entry in self.topics.values_mut() {
+            entry.reliable = reliable(&entry.route);
+        }
+    }
+
     /// Every connection subscribed to any topic of the module.
     pub fn peers(&self) -> Vec<Peer> {
         let mut seen = HashSet::new();
@@ -240,7 +252,7 @@ impl TopicTable {
             pending.push(frame);
             return Ok(0);
         }
-        let delivered = deliver(&entry.name, &entry.subscribers, &frame);
+        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
         entry.last = Some(frame);
         Ok(delivered)
     }
@@ -261,8 +273,12 @@ impl TopicTable {
     }
 }
 
-fn deliver(topic: &Arc<str>, subscribers: &[Peer], frame: &Bytes) -> usize {
-    subscribers.iter().filter(|peer| peer.send_update(topic, frame.clone())).count()
+fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes) -> usize {
+    if reliable {
+        subscribers.iter().filter(|peer| peer.send_reliable(frame.clone())).count()
+    } else {
+        subscribers.iter().filter(|peer| peer.send_update(topic, frame.clone())).count()
+    }
 }
 
 #[cfg(test)]
@@ -283,7 +299,7 @@ mod tests {
         let mut table = TopicTable::default();
         let (a, _ca) = peer(1).await;
         let (b, _cb) = peer(2).await;
-        table.begin_create("t", "bars", a.clone());
+        table.begin_create("t", "bars", false, a.clone());
         table.finish_create("t");
         assert!(!table.add_subscriber("t", a.clone()), "a double subscribe counts once");
         assert!(table.add_subscriber("t", b.clone()));
@@ -300,7 +316,7 @@ mod tests {
         let (a, _ca) = peer(1).await;
         let (b, _cb) = peer(2).await;
         for topic in ["x", "y"] {
-            table.begin_create(topic, "bars", a.clone());
+            table.begin_create(topic, "bars", false, a.clone());
             table.finish_create(topic);
         }
         table.add_subscriber("y", b);
@@ -315,7 +331,7 @@ mod tests {
     async fn updates_are_framed_once_and_held_back_during_creation() {
         let mut table = TopicTable::default();
         let (a, mut client) = peer(1).await;
-        table.begin_create("bars:{}", "bars", a.clone());
+        table.begin_create("bars:{}", "bars", false, a.clone());
         assert_eq!(table.publish("bars:{}", r#"{"close":1}"#, MAX), Ok(0));
         a.send(crate::hub::frame::text(&[b"response"]));
         table.finish_create("bars:{}");
@@ -331,7 +347,7 @@ mod tests {
     async fn a_new_instance_does_not_repeat_the_last_update() {
         let mut table = TopicTable::default();
         let (a, mut client) = peer(1).await;
-        table.begin_create("t", "bars", a);
+        table.begin_create("t", "bars", false, a);
         table.finish_create("t");
         assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1));
         table.resume_all();
@@ -346,7 +362,7 @@ mod tests {
     async fn bad_updates_are_rejected() {
         let mut table = TopicTable::default();
         let (a, _client) = peer(1).await;
-        table.begin_create("t", "bars", a);
+        table.begin_create("t", "bars", false, a);
         table.finish_create("t");
         assert_eq!(table.publish("other", "{}", MAX), Err(Rejected::NotLive));
         assert_eq!(table.publish("t", "{nope", MAX), Err(Rejected::InvalidJson));

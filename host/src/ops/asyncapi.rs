@@ -5,8 +5,12 @@
 //! = the request schema), their `.response`s and `<route>.update` (sent,
 //! `payload.payload` = the data schema). Each schema's `$defs` move to
 //! `components/schemas` and their `$ref`s are rewritten to point there.
+//!
+//! The route's delivery policy is on its `.update` message and operation as
+//! the extension `x-topicwire-delivery` (`conflate` or `reliable`) and in the
+//! message's description, in words.
 
-use crate::runtime::module::{ModuleStatus, RouteInfo};
+use crate::runtime::module::{Delivery, ModuleStatus, RouteInfo};
 use serde_json::{Map, Value, json};
 
 /// The document of one module.
@@ -28,18 +32,23 @@ fn document(title: &str, version: &str, statuses: &[ModuleStatus]) -> Value {
         let channel = status.module.clone();
         let mut channel_messages = Map::new();
         for route in &status.routes {
+            let update = format!("{}.update", route.name);
             for (name, action, payload) in route_messages(route, &mut schemas) {
                 channel_messages.insert(name.clone(), json!({"$ref": format!("#/components/messages/{name}")}));
-                messages.insert(name.clone(), json!({"name": name, "payload": payload}));
-                operations.insert(
-                    format!("{channel}/{name}"),
-                    json!({
-                        "action": action,
-                        "channel": {"$ref": format!("#/channels/{channel}")},
-                        "messages": [{"$ref": format!("#/channels/{channel}/messages/{name}")}],
-                        "summary": route.description,
-                    }),
-                );
+                let mut message = json!({"name": name, "payload": payload});
+                let mut operation = json!({
+                    "action": action,
+                    "channel": {"$ref": format!("#/channels/{channel}")},
+                    "messages": [{"$ref": format!("#/channels/{channel}/messages/{name}")}],
+                    "summary": route.description,
+                });
+                if name == update {
+                    message["description"] = delivery_text(route.delivery).into();
+                    message[DELIVERY_EXTENSION] = json!(route.delivery);
+                    operation[DELIVERY_EXTENSION] = json!(route.delivery);
+                }
+                messages.insert(name.clone(), message);
+                operations.insert(format!("{channel}/{name}"), operation);
             }
         }
         channels
@@ -53,6 +62,24 @@ fn document(title: &str, version: &str, statuses: &[ModuleStatus]) -> Value {
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     })
+}
+
+/// The specification extension carrying a route's delivery policy.
+pub const DELIVERY_EXTENSION: &str = "x-topicwire-delivery";
+
+/// What a route's delivery policy means for a client, in words.
+fn delivery_text(delivery: Delivery) -> &'static str {
+    match delivery {
+        Delivery::Conflate => {
+            "Delivery: conflate. A client that reads slower than updates arrive gets only the latest update of \
+             each topic until it catches up."
+        }
+        Delivery::Reliable => {
+            "Delivery: reliable. Updates are never conflated and keep their order across the route's topics; a \
+             client whose queue cannot take one is closed with 1008 \"slow consumer\" (reconnect and re-read the \
+             state)."
+        }
+    }
 }
 
 /// `(message name, action, payload schema)` of each message of a route.

@@ -5,7 +5,7 @@
 //! limits) makes instances cheaply, so a trapped instance is replaced rather
 //! than re-entered, and a new version is instantiated beside the old one.
 
-use crate::runtime::bindings::topicwire::ws::types::{Error as GuestError, Route};
+use crate::runtime::bindings::topicwire::ws::types::{Caller, Error as GuestError, Route};
 use crate::runtime::bindings::{WsRouteService, WsRouteServiceIndices};
 use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::WasiHttpView;
@@ -189,12 +189,18 @@ impl Instance {
         }
     }
 
-    /// The `build-topic` export.
-    pub async fn build_topic(&mut self, route: &str, request: &str) -> Result<Result<String, GuestError>> {
+    /// The `build-topic` export; `caller` is given for a subscribe (the
+    /// component checks its permission), none for an unsubscribe.
+    pub async fn build_topic(
+        &mut self,
+        route: &str,
+        request: &str,
+        caller: Option<&Caller>,
+    ) -> Result<Result<String, GuestError>> {
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
                 arm(store);
-                Ok(bindings.call_build_topic(store, route, request).await?)
+                Ok(bindings.call_build_topic(store, route, request, caller).await?)
             }
             Backend::Native { .. } => Ok(NativeProbe::build_topic(route, request)),
         }
@@ -255,6 +261,7 @@ pub fn describe(error: &GuestError) -> String {
     match error {
         GuestError::UnknownRoute(route) => format!("unknown route `{route}`"),
         GuestError::InvalidRequest(reason) => format!("invalid request: {reason}"),
+        GuestError::Forbidden(reason) => format!("forbidden: {reason}"),
         GuestError::Failed(reason) => format!("failed: {reason}"),
     }
 }

@@ -15,8 +15,9 @@ use crate::config::Limits;
 use crate::edge::protocol::{self, Op};
 use crate::hub::peer::{ConnId, Peer};
 use crate::hub::topics::{Removal, TopicTable};
+use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe};
-pub use crate::runtime::status::{LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
+pub use crate::runtime::status::{Delivery, LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
 use crate::runtime::timers::sleep_until;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub struct Version {
 }
 
 enum Command {
-    Request { op: Op, route: String, payload: String, peer: Peer, done: oneshot::Sender<()> },
+    Request { op: Op, route: String, payload: String, caller: Caller, peer: Peer, done: oneshot::Sender<()> },
     Disconnect { conn: ConnId },
     Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
@@ -118,11 +119,12 @@ impl Module {
         &self.unloaded
     }
 
-    /// Handles a subscribe or unsubscribe of `peer`. The reply goes to the
-    /// peer's queue; this returns once it is queued. False if the module is gone.
-    pub async fn request(&self, op: Op, route: String, payload: String, peer: Peer) -> bool {
+    /// Handles a subscribe or unsubscribe of `peer`, made by `caller` (whom
+    /// the component checks on a subscribe). The reply goes to the peer's
+    /// queue; this returns once it is queued. False if the module is gone.
+    pub async fn request(&self, op: Op, route: String, payload: String, caller: Caller, peer: Peer) -> bool {
         let (done, finished) = oneshot::channel();
-        let command = Command::Request { op, route, payload, peer, done };
+        let command = Command::Request { op, route, payload, caller, peer, done };
         self.commands.send(command).await.is_ok() && finished.await.is_ok()
     }
 
@@ -213,8 +215,8 @@ impl Actor {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Request { op, route, payload, peer, done } => {
-                self.request(op, &route, &payload, &peer).await;
+            Command::Request { op, route, payload, caller, peer, done } => {
+                self.request(op, &route, &payload, &caller, &peer).await;
                 let _ = done.send(());
             }
             Command::Disconnect { conn } => self.disconnect(conn).await,
@@ -257,7 +259,7 @@ impl Actor {
         }
     }
 
-    async fn request(&mut self, op: Op, route: &str, payload: &str, peer: &Peer) {
+    async fn request(&mut self, op: Op, route: &str, payload: &str, caller: &Caller, peer: &Peer) {
         let Some(instance) = self.instance.as_mut() else {
             peer.send(protocol::error_response(route, op, "the module is quarantined after repeated crashes"));
             return;
@@ -268,7 +270,9 @@ impl Actor {
             peer.send(protocol::error_response(route, op, &message));
             return;
         }
-        let topic = match instance.build_topic(route, payload).await {
+        // Every subscribe is checked by the component, not only the one that creates the topic.
+        let caller = (op == Op::Subscribe).then_some(caller);
+        let topic = match instance.build_topic(route, payload, caller).await {
             Ok(Ok(topic)) if route_of_topic(&topic) == route => topic,
             Ok(Ok(topic)) => {
                 let message = format!("the module built topic `{topic}`, which is not of route `{route}`");
@@ -318,7 +322,8 @@ impl Actor {
             peer.send(protocol::error_response(route, Op::Subscribe, &message));
             return;
         }
-        table.begin_create(topic, route, peer.clone());
+        let reliable = self.routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable);
+        table.begin_create(topic, route, reliable, peer.clone());
         match instance.create_topic(topic).await {
             Ok(Ok(())) => {
                 peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
@@ -456,6 +461,9 @@ impl Actor {
                 notify_dropped(&mut topics, &topic, &message);
             }
         }
+        topics.set_delivery(|route| {
+            routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable)
+        });
         self.blueprint = blueprint;
         self.routes = routes.clone();
         self.crashes.clear();

@@ -7,7 +7,7 @@
 //! Served only when asked for (`--native-probe NAME`).
 
 use crate::runtime::bindings::WsRouteServiceImports;
-use crate::runtime::bindings::topicwire::ws::types::{Error as GuestError, Route};
+use crate::runtime::bindings::topicwire::ws::types::{Delivery, Error as GuestError, Route};
 use crate::runtime::guest_state::GuestState;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -40,6 +40,7 @@ impl NativeProbe {
             description: "Numbered ticks with their send time (native baseline).".into(),
             request_schema: request.into(),
             data_schema: data.into(),
+            delivery: Delivery::Conflate,
         }]
     }
 

@@ -3,7 +3,7 @@
 //! `/metrics` show them.
 
 use crate::hub::topics::TopicInfo;
-use crate::runtime::bindings::topicwire::ws::types::Route;
+use crate::runtime::bindings::topicwire::ws::types::{Delivery as GuestDelivery, Route};
 use crate::runtime::guest_state::Refusals;
 use crate::state::stats::StorageReport;
 use serde::Serialize;
@@ -20,6 +20,27 @@ pub struct RouteInfo {
     pub request_schema: serde_json::Value,
     /// JSON Schema of an update's `data`.
     pub data_schema: serde_json::Value,
+    /// What a slow client gets of the route's updates.
+    pub delivery: Delivery,
+}
+
+/// A route's delivery policy (see [`crate::hub::peer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// A slow client gets only the latest update of each topic.
+    Conflate,
+    /// Never conflated; a client whose queue cannot take an update is closed with 1008.
+    Reliable,
+}
+
+impl From<GuestDelivery> for Delivery {
+    fn from(delivery: GuestDelivery) -> Self {
+        match delivery {
+            GuestDelivery::Conflate => Self::Conflate,
+            GuestDelivery::Reliable => Self::Reliable,
+        }
+    }
 }
 
 impl RouteInfo {
@@ -41,6 +62,7 @@ impl RouteInfo {
                 data_schema: schema(&route.data_schema),
                 name: route.name,
                 description: route.description,
+                delivery: route.delivery.into(),
             });
         }
         anyhow::ensure!(!infos.is_empty(), "the component declares no routes");
