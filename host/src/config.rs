@@ -73,6 +73,10 @@ limits! {
     max_frame_bytes: usize = 64 * 1024;
     /// Maximum topics one connection may subscribe to.
     max_subscriptions_per_connection: usize = 100;
+    /// Largest subscribe or unsubscribe payload, bytes; larger ones are refused before reaching the module.
+    max_request_bytes: usize = 4 * 1024;
+    /// Largest topic a module may build, bytes (a topic is repeated in every update frame); larger ones are refused.
+    max_topic_bytes: usize = 1024;
     /// Client messages allowed per second per connection (sustained); a client over it is closed with 1008.
     client_messages_per_second: u32 = 50;
     /// Client messages allowed in a burst above the sustained rate.
@@ -113,6 +117,8 @@ limits! {
     max_value_bytes: usize = 1024 * 1024;
     /// State one module may keep (bucket names, keys and values), bytes; writes beyond are refused.
     max_state_bytes: u64 = 64 * 1024 * 1024;
+    /// Milliseconds a quarantined module waits before a fresh instance is tried; doubles with each consecutive quarantine (at most an hour).
+    quarantine_cooldown_ms: u64 = 30_000;
 }
 
 /// Per-module settings: the `[modules.<name>]` table, given to the component

@@ -157,3 +157,30 @@ async fn a_flood_of_updates_is_capped() {
     still_streaming(&mut bystander).await;
     host.stop().await;
 }
+
+#[tokio::test]
+async fn a_quarantined_module_comes_back_by_itself_after_its_cooldown() {
+    let (host, mut bystander) = beside_datafeed("spin-in-timer", "quarantine_cooldown_ms = 600").await;
+    let mut client = host.client("hostile").await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    client.recv_type("error").await;
+    let health = host.get("/healthz").await.1;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["quarantined"][0]["module"], "hostile", "{health}");
+    assert!(health["quarantined"][0]["retry_at_ms"].as_u64().is_some(), "{health}");
+    let metrics = host.get("/metrics").await.1.as_str().unwrap().to_owned();
+    assert!(metrics.contains("topicwire_module_quarantined{module=\"hostile\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("topicwire_module_quarantines_total{module=\"hostile\"} 1\n"), "{metrics}");
+
+    // No new file: the cool-down alone brings it back.
+    host.eventually("the module serves again", |m| m["modules"][1]["state"] == "serving").await;
+    assert_eq!(host.get("/healthz").await.1["status"], "ok");
+    assert_eq!(client.subscribe("ticks", json!({"stream": "b"})).await["status"], "ok");
+    // It still spins, so it is quarantined again, for twice as long.
+    let status = host.eventually("quarantined again", |m| m["modules"][1]["quarantines"] == 2).await;
+    let retry_in = status["modules"][1]["retry_at_ms"].as_u64().unwrap()
+        - status["modules"][1]["last_error"]["at_ms"].as_u64().unwrap();
+    assert!(retry_in > 600, "the cool-down doubled: {retry_in} ms");
+    still_streaming(&mut bystander).await;
+    host.stop().await;
+}

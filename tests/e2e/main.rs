@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod bad_input;
+mod bounded;
 mod broker;
 mod broker_state;
 mod delivery;

@@ -115,7 +115,7 @@ async fn read_loop(
                 if !rate.try_take() {
                     return control.close(close_code::POLICY, "too many messages");
                 }
-                handle_text(module, peer, text.as_str()).await;
+                handle_text(module, peer, limits, text.as_str()).await;
             }
             Message::Binary(_) => {
                 if !rate.try_take() {
@@ -130,10 +130,14 @@ async fn read_loop(
     }
 }
 
-async fn handle_text(module: &Module, peer: &Peer, text: &str) {
+async fn handle_text(module: &Module, peer: &Peer, limits: &Limits, text: &str) {
     match protocol::parse_client_message(text) {
         Err(refusal) => {
             peer.send(refusal.reply());
+        }
+        Ok(request) if request.payload.len() > limits.max_request_bytes => {
+            let message = format!("request too large: at most {} bytes (max_request_bytes)", limits.max_request_bytes);
+            peer.send(protocol::error_response(&request.route, request.op, &message));
         }
         Ok(request) => {
             // Every caller is anonymous until the edge verifies tokens.

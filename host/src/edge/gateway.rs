@@ -9,13 +9,14 @@
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics, storage |
 //! | `GET /` | the dashboard (and its files under `/assets/`) |
-//! | `GET /healthz` | liveness |
+//! | `GET /healthz` | liveness, and which modules are quarantined or failing |
 //! | `GET /metrics` | Prometheus metrics |
 
 use crate::config::Limits;
 use crate::edge::connection;
 use crate::edge::upgrade::Upgrade;
 use crate::ops::asyncapi;
+use crate::runtime::module::ModuleState;
 use crate::runtime::registry::Registry;
 use crate::runtime::status::ModuleReport;
 use axum::Json;
@@ -71,8 +72,30 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Liveness, and what is not well: quarantined modules (with when they are
+/// retried), modules restarting or serving an old version after a failed
+/// reload, and files that failed to load. Always 200: the host itself lives.
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({"status": "ok", "modules": state.registry.modules().len()}))
+    let statuses: Vec<_> = state.registry.modules().iter().map(|module| module.status()).collect();
+    let quarantined: Vec<_> = statuses
+        .iter()
+        .filter(|status| status.state == ModuleState::Quarantined)
+        .map(|status| json!({"module": status.module, "retry_at_ms": status.retry_at_ms, "last_error": status.last_error}))
+        .collect();
+    let failing: Vec<_> = statuses
+        .iter()
+        .filter(|status| matches!(status.state, ModuleState::Restarting | ModuleState::FailedReload))
+        .map(|status| json!({"module": status.module, "state": status.state, "last_error": status.last_error}))
+        .collect();
+    let failed_loads: Vec<_> = state.registry.failed().into_iter().map(|failed| failed.module).collect();
+    let healthy = quarantined.is_empty() && failing.is_empty() && failed_loads.is_empty();
+    Json(json!({
+        "status": if healthy { "ok" } else { "degraded" },
+        "modules": statuses.len(),
+        "quarantined": quarantined,
+        "failing": failing,
+        "failed_loads": failed_loads,
+    }))
 }
 
 /// The report of every loaded module, for `/api/v1/modules` and `/metrics`.
@@ -89,8 +112,11 @@ async fn reports(registry: &Registry) -> Vec<ModuleReport> {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let connections = state.limits.max_connections - state.connections.available_permits();
-    let text = crate::ops::metrics::render(&reports(&state.registry).await, connections, state.registry.failed().len());
+    let gauges = crate::ops::metrics::HostGauges {
+        connections: state.limits.max_connections - state.connections.available_permits(),
+        failed_loads: state.registry.failed().len(),
+    };
+    let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -5,15 +5,25 @@ use crate::runtime::status::{ModuleReport, ModuleState};
 use crate::state::stats::{OperationReport, StorageReport};
 use std::fmt::Write;
 
+/// What the edge counts, beside the modules' reports.
+#[derive(Debug, Clone, Default)]
+pub struct HostGauges {
+    /// Open WebSocket connections.
+    pub connections: usize,
+    /// Component files that failed to load and serve nothing.
+    pub failed_loads: usize,
+}
+
 /// The exposition text.
-pub fn render(modules: &[ModuleReport], connections: usize, failed_loads: usize) -> String {
+pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
     let mut out = String::new();
-    gauge(&mut out, "topicwire_connections", "Open WebSocket connections.", &[(String::new(), connections as f64)]);
+    let one = |value: f64| [(String::new(), value)];
+    gauge(&mut out, "topicwire_connections", "Open WebSocket connections.", &one(host.connections as f64));
     gauge(
         &mut out,
         "topicwire_failed_loads",
         "Component files that failed to load and serve nothing.",
-        &[(String::new(), failed_loads as f64)],
+        &one(host.failed_loads as f64),
     );
     let per_module = |value: &dyn Fn(&ModuleReport) -> f64| -> Vec<(String, f64)> {
         modules.iter().map(|m| (format!("{{module=\"{}\"}}", m.status.module), value(m))).collect()
@@ -30,6 +40,18 @@ pub fn render(modules: &[ModuleReport], connections: usize, failed_loads: usize)
         "topicwire_module_serving",
         "1 while the module serves, 0 while restarting or quarantined.",
         &per_module(&|m| f64::from(matches!(m.status.state, ModuleState::Serving | ModuleState::FailedReload))),
+    );
+    gauge(
+        &mut out,
+        "topicwire_module_quarantined",
+        "1 while the module is quarantined (it is retried after its cool-down).",
+        &per_module(&|m| f64::from(m.status.state == ModuleState::Quarantined)),
+    );
+    counter(
+        &mut out,
+        "topicwire_module_quarantines_total",
+        "Times the module was quarantined after repeated crashes.",
+        &per_module(&|m| m.status.quarantines as f64),
     );
     counter(
         &mut out,

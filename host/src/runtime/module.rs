@@ -8,8 +8,12 @@
 //!
 //! Faults: a trap (deadline, memory cap, guest panic) discards the instance
 //! and starts a fresh one with every live topic re-created; subscribers stay.
-//! Repeated crashes back off exponentially and, past [`MAX_CRASHES`] within
-//! [`CRASH_WINDOW`], quarantine the module until a new version is loaded.
+//! Repeated crashes back off exponentially and, past
+//! [`MAX_CRASHES`] within [`CRASH_WINDOW`], quarantine the module: its topics
+//! are dropped (subscribers told) and it refuses requests. A quarantined
+//! module is retried with a fresh instance after `quarantine_cooldown_ms`,
+//! doubling with each consecutive quarantine up to [`MAX_COOLDOWN`]; a new
+//! version of its file is loaded at once and resets the cool-down.
 
 use crate::config::Limits;
 use crate::edge::protocol::{self, Op};
@@ -34,6 +38,8 @@ pub const MAX_CRASHES: usize = 5;
 pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
 /// First restart delay; doubles with each crash in the window.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// The longest cool-down of a module quarantined again and again.
+pub const MAX_COOLDOWN: Duration = Duration::from_secs(3600);
 /// Timer ticks handled before the actor looks at its queue again.
 const TICKS_PER_TURN: usize = 256;
 
@@ -87,6 +93,8 @@ impl Module {
             restarts: 0,
             serves_http: version.instance.serves_http(),
             last_error: None,
+            quarantines: 0,
+            retry_at_ms: None,
         };
         let (status_tx, status) = watch::channel(status);
         let (commands, queue) = mpsc::channel(limits.module_queue.max(1));
@@ -99,6 +107,8 @@ impl Module {
             status: status_tx,
             queue,
             crashes: Vec::new(),
+            retry_at: None,
+            quarantined_in_a_row: 0,
         };
         let actor = std::sync::Mutex::new(Some(tokio::spawn(actor.run())));
         Self { name, commands, status, unloaded: CancellationToken::new(), actor }
@@ -192,6 +202,10 @@ struct Actor {
     queue: mpsc::Receiver<Command>,
     /// When recent crashes happened, for backoff and quarantine.
     crashes: Vec<Instant>,
+    /// While quarantined: when a fresh instance is tried.
+    retry_at: Option<Instant>,
+    /// Consecutive quarantines since the last new version: the cool-down doubles with each.
+    quarantined_in_a_row: u32,
 }
 
 impl Actor {
@@ -209,6 +223,7 @@ impl Actor {
                     None => break,
                 },
                 () = sleep_until(next_tick) => self.fire_timers().await,
+                () = sleep_until(self.retry_at) => self.retry().await,
             }
         }
     }
@@ -273,6 +288,15 @@ impl Actor {
         // Every subscribe is checked by the component, not only the one that creates the topic.
         let caller = (op == Op::Subscribe).then_some(caller);
         let topic = match instance.build_topic(route, payload, caller).await {
+            Ok(Ok(topic)) if topic.len() > self.limits.max_topic_bytes => {
+                let message = format!(
+                    "topic too long: {} bytes, at most {} (max_topic_bytes); shorten the request",
+                    topic.len(),
+                    self.limits.max_topic_bytes
+                );
+                peer.send(protocol::error_response(route, op, &message));
+                return;
+            }
             Ok(Ok(topic)) if route_of_topic(&topic) == route => topic,
             Ok(Ok(topic)) => {
                 let message = format!("the module built topic `{topic}`, which is not of route `{route}`");
@@ -438,13 +462,44 @@ impl Actor {
     }
 
     fn quarantine(&mut self, mut topics: TopicTable, message: &str) {
-        tracing::error!(module = &*self.name, "quarantined after {} crashes: {message}", self.crashes.len());
         let notice = format!("topic dropped: the module is quarantined after repeated crashes ({message})");
         for topic in topics.topics() {
             notify_dropped(&mut topics, &topic, &notice);
         }
         self.instance = None;
-        self.status.send_modify(|status| status.state = ModuleState::Quarantined);
+        let cooldown = cooldown(Duration::from_millis(self.limits.quarantine_cooldown_ms), self.quarantined_in_a_row);
+        self.quarantined_in_a_row = self.quarantined_in_a_row.saturating_add(1);
+        self.retry_at = Some(Instant::now() + cooldown);
+        tracing::error!(
+            module = &*self.name,
+            "quarantined after {} crashes, retried in {} ms: {message}",
+            self.crashes.len(),
+            cooldown.as_millis()
+        );
+        let retry_at_ms = now_ms() + cooldown.as_millis() as u64;
+        self.status.send_modify(|status| {
+            status.state = ModuleState::Quarantined;
+            status.quarantines += 1;
+            status.retry_at_ms = Some(retry_at_ms);
+        });
+    }
+
+    /// The cool-down is over: serve again from a fresh instance (with no
+    /// topics: they were dropped), or quarantine again for twice as long.
+    async fn retry(&mut self) {
+        self.retry_at = None;
+        self.crashes.clear();
+        match self.blueprint.instantiate(TopicTable::default()).await {
+            Ok(instance) => {
+                tracing::info!(module = &*self.name, "serving again after its quarantine");
+                self.instance = Some(instance);
+                self.status.send_modify(|status| {
+                    status.state = ModuleState::Serving;
+                    status.retry_at_ms = None;
+                });
+            }
+            Err(error) => self.quarantine(TopicTable::default(), &format!("{error:#}")),
+        }
     }
 
     /// Serves `version` from now on: its instance takes over the live topics
@@ -467,6 +522,8 @@ impl Actor {
         self.blueprint = blueprint;
         self.routes = routes.clone();
         self.crashes.clear();
+        self.retry_at = None;
+        self.quarantined_in_a_row = 0;
         self.status.send_modify(|status| {
             status.version = hash;
             status.routes = routes;
@@ -475,6 +532,7 @@ impl Actor {
             status.compiled_from_cache = from_cache;
             status.serves_http = serves_http;
             status.reloads += 1;
+            status.retry_at_ms = None;
         });
         self.recreate(topics).await;
         tracing::info!(module = &*self.name, "serving the new version");
@@ -489,6 +547,12 @@ impl Actor {
             }
         }
     }
+}
+
+/// The cool-down after the `previous + 1`-th consecutive quarantine: `base`,
+/// doubled for each previous one, at most [`MAX_COOLDOWN`].
+fn cooldown(base: Duration, previous: u32) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(previous.min(31))).min(MAX_COOLDOWN)
 }
 
 fn drop_topic(instance: &mut Instance, topic: &str, message: &str) {
@@ -509,4 +573,18 @@ fn route_of_topic(topic: &str) -> &str {
 /// Wall-clock time in epoch milliseconds.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cooldown_doubles_up_to_an_hour() {
+        let base = Duration::from_secs(30);
+        assert_eq!(cooldown(base, 0), base);
+        assert_eq!(cooldown(base, 1), base * 2);
+        assert_eq!(cooldown(base, 3), base * 8);
+        assert_eq!(cooldown(base, 40), MAX_COOLDOWN);
+    }
 }

@@ -80,7 +80,8 @@ pub enum ModuleState {
     FailedReload,
     /// Its instance crashed; a fresh one is being started.
     Restarting,
-    /// Crashed too often: refuses subscriptions until a new version is loaded.
+    /// Crashed too often: refuses subscriptions until its cool-down is over
+    /// (`retry_at_ms`) or a new version is loaded.
     Quarantined,
 }
 
@@ -118,6 +119,10 @@ pub struct ModuleStatus {
     pub serves_http: bool,
     /// The last load, reload or runtime error.
     pub last_error: Option<LastError>,
+    /// Times the module was quarantined.
+    pub quarantines: u64,
+    /// While quarantined: when it is retried, epoch ms.
+    pub retry_at_ms: Option<u64>,
 }
 
 /// What the actor reports of its running instance.
