@@ -69,6 +69,16 @@ macro_rules! limits {
 limits! {
     /// Maximum simultaneous WebSocket connections (all modules).
     max_connections: usize = 10_000;
+    /// Maximum simultaneous WebSocket connections from one IP address (0 = unlimited); more get 429.
+    max_connections_per_ip: usize = 1_000;
+    /// Maximum open HTTP connections that are not WebSockets; past it new connections wait to be accepted.
+    max_http_connections: usize = 1_024;
+    /// Milliseconds a client has to send a request's headers (also between requests on a kept-alive connection).
+    http_header_timeout_ms: u64 = 10_000;
+    /// Milliseconds a client has to send a REST request's whole body (408 beyond).
+    http_body_timeout_ms: u64 = 10_000;
+    /// Largest header block (names and values) a REST request may carry to a module, bytes (400 beyond).
+    max_http_header_bytes: usize = 16 * 1024;
     /// Maximum size of one client frame, bytes; larger frames close the connection with 1009.
     max_frame_bytes: usize = 64 * 1024;
     /// Maximum topics one connection may subscribe to.
@@ -83,6 +93,8 @@ limits! {
     client_message_burst: u32 = 200;
     /// Frames queued for one connection; when full, only the latest update per topic is kept (conflation).
     outgoing_queue_frames: usize = 4096;
+    /// Kernel send buffer of each client connection, bytes (0 = the OS default, which grows to megabytes): bounds what a client that stops reading holds, and how soon it counts as a slow consumer.
+    socket_send_buffer_bytes: usize = 256 * 1024;
     /// Milliseconds a connection's queue may stay overflowing before it is closed with 1008 (slow consumer).
     slow_consumer_grace_ms: u64 = 5_000;
     /// Milliseconds between server pings.
@@ -105,11 +117,13 @@ limits! {
     max_update_bytes: usize = 1024 * 1024;
     /// Largest request body a module's REST API accepts, bytes (413 beyond).
     max_http_body_bytes: usize = 1024 * 1024;
+    /// Largest response body a module's REST API may give, bytes (502 beyond).
+    max_http_response_bytes: usize = 16 * 1024 * 1024;
     /// Updates per second a module may publish (sustained, bursts of one second); the excess is dropped.
     max_updates_per_second: u64 = 200_000;
     /// Modules loaded at once: sizes the pooling allocator (two instances per module during a swap).
     max_modules: usize = 64;
-    /// Requests queued for one module's instance.
+    /// Requests queued for one module's instance; a REST request finding it full gets 503 with Retry-After.
     module_queue: usize = 1024;
     /// Longest key a module may store, bytes; longer keys are refused with a `wasi:keyvalue` error.
     max_key_bytes: usize = 1024;

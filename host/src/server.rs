@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 /// until `shutdown` is cancelled; then closes every connection with 1001,
 /// unloads the modules, closes their state and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
+    let address = listener.local_addr().context("the listener has no address")?;
     let config = Arc::new(config);
     let storage = StorageMap::new(config.data_dir.as_deref(), &config.limits)?;
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
@@ -24,11 +25,12 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
         registry.load_native(name).await?;
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
-    let state = AppState::new(registry.clone(), Arc::new(config.limits.clone()), shutdown.clone());
-    let address = listener.local_addr().context("the listener has no address")?;
+    let limits = Arc::new(config.limits.clone());
+    let state = AppState::new(registry.clone(), limits.clone(), shutdown.clone());
+    let slots = state.http_connections.clone();
     tracing::info!("listening on http://{address}");
-    let served = crate::edge::listener::serve(listener, app(state), shutdown).await.context("server error");
-    // Whether serving ended well or not: finish the modules' work and release their data files.
+    crate::edge::listener::serve(listener, app(state), &limits, slots, shutdown).await;
+    // Finish the modules' work and release their data files.
     registry.close().await;
-    served
+    Ok(())
 }

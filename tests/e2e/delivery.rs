@@ -1,7 +1,47 @@
-//! Delivery policy per route: the policy shows in the module's route info
-//! and in AsyncAPI.
+//! Delivery policy per route: a reliable route (the broker's orders) is never
+//! conflated: a client that cannot keep up is closed with 1008 and, until
+//! then, has seen every update in order; the policy shows in the module's
+//! route info and in AsyncAPI.
 
-use topicwire_tests::{BROKER_WASM, DATAFEED_WASM, Host};
+use serde_json::json;
+use topicwire_tests::{BROKER_WASM, Client, DATAFEED_WASM, Host, http_request};
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+#[tokio::test]
+async fn a_slow_consumer_of_orders_is_closed_with_1008_having_seen_every_order_in_order() {
+    let config =
+        "[limits]\noutgoing_queue_frames = 16\nsocket_send_buffer_bytes = 8192\n[modules.broker]\nTICK_MS = 50\n";
+    let host = Host::start_with(&[("broker", BROKER_WASM)], config).await;
+    let mut slow = Client::connect_with_small_buffer(&host.ws_url("broker")).await;
+    assert_eq!(slow.subscribe("orders", json!({"accountId": "A1"})).await["status"], "ok");
+    // The client stops reading. Limit orders far below the market never fill,
+    // so each one streams exactly one `orders` update.
+    let order = json!({"symbol": "AAPL", "type": 1, "side": 1, "qty": 1, "limitPrice": 1.0}).to_string();
+    let mut placed = Vec::new();
+    let closed = loop {
+        assert!(placed.len() < 20_000, "the stalled client was never closed");
+        let (status, reply) =
+            http_request(host.addr, "POST", "/api/v1/broker/orders", &[("X-Account-Id", "A1"), JSON], &order).await;
+        assert_eq!(status, 200, "{reply}");
+        placed.push(reply["orderId"].as_str().unwrap().to_owned());
+        if placed.len() % 20 == 0 && host.topics("broker").await.is_empty() {
+            break placed.len();
+        }
+    };
+    println!("closed after {closed} orders");
+    // Now it reads: a prefix of the orders placed, each once, in order, then the close.
+    let (frames, close) = slow.frames_to_end().await;
+    let seen: Vec<String> = frames
+        .iter()
+        .filter(|frame| frame["type"] == "orders.update")
+        .map(|frame| frame["payload"]["payload"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!seen.is_empty() && seen.len() < closed, "saw {} of {closed} orders", seen.len());
+    assert_eq!(seen, placed[..seen.len()], "a gap or a reordering before the close");
+    assert_eq!(close, Some((1008, "slow consumer".to_owned())));
+    host.stop().await;
+}
 
 #[tokio::test]
 async fn routes_show_their_delivery_policy_in_modules_and_asyncapi() {

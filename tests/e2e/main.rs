@@ -11,6 +11,8 @@ mod delivery;
 mod faults;
 mod hot_reload;
 mod http;
+mod http_edge;
 mod limits;
+mod protocol;
 mod state;
 mod subscriptions;

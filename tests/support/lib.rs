@@ -4,8 +4,12 @@
 //! Helpers wait for events (a frame, a state in `/api/v1/modules`) with a
 //! generous deadline that only fails a broken test; nothing sleeps blindly,
 //! except [`Client::quiet_for`], which asserts silence and so must wait.
+//!
+//! - [`raw`]: a WebSocket client that sends frames byte by byte, for protocol violations.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
+
+pub mod raw;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -224,10 +228,50 @@ pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
+/// An upgrade the server refused: its HTTP status and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// HTTP status.
+    pub status: u16,
+    /// The body, as JSON when it is JSON.
+    pub body: Value,
+}
+
 impl Client {
     /// Connects to `url`.
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Self { socket }
+    }
+
+    /// Connects to `url` sending `headers` with the upgrade; the refusal if the server answers otherwise.
+    pub async fn try_connect(url: &str, headers: &[(&str, &str)]) -> Result<Self, Refused> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        for (name, value) in headers {
+            let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Self { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().clone().unwrap_or_default();
+                let body = serde_json::from_slice(&body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+                Err(Refused { status: response.status().as_u16(), body })
+            }
+            Err(error) => panic!("cannot connect to {url}: {error}"),
+        }
+    }
+
+    /// Connects to `url` over a socket whose receive buffer holds little, so
+    /// a client that stops reading backs the server up quickly.
+    pub async fn connect_with_small_buffer(url: &str) -> Self {
+        let addr: SocketAddr = url.trim_start_matches("ws://").split('/').next().unwrap().parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(addr).await.unwrap();
+        let (socket, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.unwrap();
         Self { socket }
     }
 
@@ -314,11 +358,21 @@ impl Client {
     /// Reads everything the server sent until the connection ends; the close
     /// code if it ended with a close frame.
     pub async fn read_to_end(&mut self) -> Option<u16> {
+        self.frames_to_end().await.1.map(|(code, _)| code)
+    }
+
+    /// Every text frame the server sent until the connection ended, and its
+    /// close code and reason if it ended with a close frame.
+    pub async fn frames_to_end(&mut self) -> (Vec<Value>, Option<(u16, String)>) {
+        let mut frames = Vec::new();
         loop {
             match tokio::time::timeout(DEADLINE, self.socket.next()).await.expect("the connection ends in time") {
-                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(Message::Text(text))) => frames.push(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    return (frames, frame.map(|frame| (u16::from(frame.code), frame.reason.to_string())));
+                }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
+                Some(Err(_)) | None => return (frames, None),
             }
         }
     }
@@ -327,6 +381,21 @@ impl Client {
     pub fn drop_abruptly(self) {
         drop(self.socket.into_inner());
     }
+}
+
+/// Sends `request` as raw bytes on a new connection and reads the answer to
+/// its end: status code, head and body.
+pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_end(&mut response)).await.expect("a response in time").unwrap();
+    let split = response.windows(4).position(|window| window == b"\r\n\r\n").unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let body = response.get(split + 4..).unwrap_or_default().to_vec();
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, head, body)
 }
 
 /// A minimal HTTP/1.1 GET: status code and body (parsed as JSON when it is JSON).

@@ -163,7 +163,8 @@ impl ServerConfig {
     fn toml(&self) -> String {
         let Self { max_connections, tick_ms, burst, queue_frames } = self;
         format!(
-            "data_dir = \"\"\n[limits]\nmax_connections = {max_connections}\nmax_topics = 20000\nmax_timers = 20000\n\
+            "data_dir = \"\"\n[limits]\nmax_connections = {max_connections}\nmax_connections_per_ip = {max_connections}\n\
+             max_http_connections = {max_connections}\nmax_topics = 20000\nmax_timers = 20000\n\
              max_updates_per_second = 100000000\noutgoing_queue_frames = {queue_frames}\n\
              slow_consumer_grace_ms = 3600000\n\
              [modules.bench]\nTICK_MS = {tick_ms}\nBURST = {burst}\n\

@@ -5,15 +5,19 @@
 //! |---|---|
 //! | `GET /api/v1/{module}/ws` | the module's WebSocket (404 for an unknown module) |
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
-//! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), as `/{path}` |
+//! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), see [`crate::edge::rest`] |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
 //! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics, storage |
 //! | `GET /` | the dashboard (and its files under `/assets/`) |
 //! | `GET /healthz` | liveness, and which modules are quarantined or failing |
 //! | `GET /metrics` | Prometheus metrics |
+//!
+//! A WebSocket upgrade passes, in order: the module exists (404), it is an
+//! upgrade (400/426), `max_connections` (503) and `max_connections_per_ip` (429).
 
 use crate::config::Limits;
 use crate::edge::connection;
+use crate::edge::per_ip::PerIp;
 use crate::edge::upgrade::Upgrade;
 use crate::ops::asyncapi;
 use crate::runtime::module::ModuleState;
@@ -28,8 +32,10 @@ use axum::routing::{any, get};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -40,6 +46,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// One permit per open WebSocket (`max_connections`).
     pub connections: Arc<Semaphore>,
+    /// One permit per open HTTP connection that is not a WebSocket (`max_http_connections`).
+    pub http_connections: Arc<Semaphore>,
+    /// WebSockets per client address (`max_connections_per_ip`).
+    pub per_ip: Arc<PerIp>,
     /// Cancelled on shutdown: connections close with 1001.
     pub shutdown: CancellationToken,
     /// Next connection id.
@@ -49,13 +59,21 @@ pub struct AppState {
 impl AppState {
     /// The state for `registry`, with `limits`.
     pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, shutdown: CancellationToken) -> Self {
-        let connections = Arc::new(Semaphore::new(limits.max_connections));
-        Self { registry, limits, connections, shutdown, next_id: Arc::new(AtomicU64::new(1)) }
+        Self {
+            registry,
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            http_connections: Arc::new(Semaphore::new(limits.max_http_connections.max(1))),
+            per_ip: Arc::new(PerIp::new(limits.max_connections_per_ip)),
+            limits,
+            shutdown,
+            next_id: Arc::new(AtomicU64::new(1)),
+        }
     }
 }
 
 /// The router, shared by `topicwire serve` and the tests.
 pub fn app(state: AppState) -> Router {
+    let body_deadline = Duration::from_millis(state.limits.http_body_timeout_ms.max(1));
     Router::new()
         .route("/", get(|| async { crate::ops::dashboard::serve("/") }))
         .route(
@@ -69,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/{module}/ws", get(websocket))
         .route("/api/v1/{module}/ws/asyncapi.json", get(module_asyncapi))
         .route("/api/v1/{module}/{*path}", any(module_http))
+        .layer(RequestBodyDeadlineLayer::new(body_deadline))
         .with_state(state)
 }
 
@@ -114,6 +133,7 @@ async fn reports(registry: &Registry) -> Vec<ModuleReport> {
 async fn metrics(State(state): State<AppState>) -> Response {
     let gauges = crate::ops::metrics::HostGauges {
         connections: state.limits.max_connections - state.connections.available_permits(),
+        http_connections: state.limits.max_http_connections.max(1) - state.http_connections.available_permits(),
         failed_loads: state.registry.failed().len(),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
@@ -159,6 +179,19 @@ async fn websocket(
         tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
     };
+    let ip_slot = match crate::edge::listener::peer_of(&request) {
+        Some(peer) => match state.per_ip.try_acquire(peer.ip()) {
+            Some(slot) => Some(slot),
+            None => {
+                let message = format!(
+                    "too many connections from your address: at most {} (max_connections_per_ip)",
+                    state.limits.max_connections_per_ip
+                );
+                return error(StatusCode::TOO_MANY_REQUESTS, &message);
+            }
+        },
+        None => None,
+    };
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let limits = state.limits.clone();
     let shutdown = state.shutdown.clone();
@@ -172,44 +205,20 @@ async fn websocket(
             Err(error) => tracing::debug!("a WebSocket upgrade did not complete: {error:#}"),
         }
         drop(permit);
+        drop(ip_slot);
     });
     response
 }
 
-/// Forwards a request to the module's REST API, with the path below the
-/// module (`/api/v1/broker/orders?x=1` arrives as `/orders?x=1`).
-async fn module_http(
-    State(state): State<AppState>,
-    Path((module, path)): Path<(String, String)>,
-    request: axum::extract::Request,
-) -> Response {
-    let Some(module) = state.registry.get(&module) else { return unknown_module(&module) };
-    if !module.status().serves_http {
-        return error(StatusCode::NOT_FOUND, &format!("module `{}` has no REST API", module.name()));
-    }
-    let (mut parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, state.limits.max_http_body_bytes).await else {
-        let message = format!("request body larger than {} bytes", state.limits.max_http_body_bytes);
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
-    };
-    let query = parts.uri.query().map(|query| format!("?{query}")).unwrap_or_default();
-    let Ok(uri) = format!("/{path}{query}").parse() else { return error(StatusCode::BAD_REQUEST, "invalid path") };
-    parts.uri = uri;
-    if !parts.headers.contains_key(axum::http::header::HOST) {
-        parts.headers.insert(axum::http::header::HOST, axum::http::HeaderValue::from_static("localhost"));
-    }
-    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
-    match module.http(request).await {
-        Some(Ok(response)) => response.map(axum::body::Body::new),
-        Some(Err(code)) => error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code:?}")),
-        None => error(StatusCode::SERVICE_UNAVAILABLE, "the module gave no response"),
-    }
+async fn module_http(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    crate::edge::rest::forward(&state, request).await
 }
 
 fn unknown_module(module: &str) -> Response {
     error(StatusCode::NOT_FOUND, &format!("no module `{module}` is loaded"))
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+/// `{"status": "error", "message": ...}` with `status`.
+pub fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"status": "error", "message": message}))).into_response()
 }

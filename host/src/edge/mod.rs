@@ -1,16 +1,18 @@
 //! The edge: everything a client touches. HTTP routes, WebSocket
 //! connections and the wire protocol.
 //!
-//! - [`gateway`]: the axum router and its handlers.
-//! - [`connection`]: one WebSocket, its reader and writer.
+//! - [`listener`]: accepting TCP connections, HTTP/1.1 limits and timeouts.
+//! - [`gateway`]: the axum router and its handlers; [`rest`]: modules' REST APIs.
+//! - [`upgrade`]: the WebSocket handshake; [`connection`]: one WebSocket, its reader and writer.
 //! - [`protocol`]: the wire protocol (compatible with the Python system).
-//! - [`listener`]: accepting connections, HTTP/1.1 by hyper, until shutdown.
-//! - [`upgrade`]: the WebSocket handshake, handing the connection's socket over.
 //! - [`socket_io`]: the socket as the protocol engine reads and writes it.
+//! - [`per_ip`]: WebSocket connections per client address.
 
 pub mod connection;
 pub mod gateway;
 pub mod listener;
+pub mod per_ip;
 pub mod protocol;
+pub mod rest;
 pub mod socket_io;
 pub mod upgrade;

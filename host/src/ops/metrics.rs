@@ -10,6 +10,8 @@ use std::fmt::Write;
 pub struct HostGauges {
     /// Open WebSocket connections.
     pub connections: usize,
+    /// Open HTTP connections that are not WebSockets.
+    pub http_connections: usize,
     /// Component files that failed to load and serve nothing.
     pub failed_loads: usize,
 }
@@ -19,6 +21,12 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
     let mut out = String::new();
     let one = |value: f64| [(String::new(), value)];
     gauge(&mut out, "topicwire_connections", "Open WebSocket connections.", &one(host.connections as f64));
+    gauge(
+        &mut out,
+        "topicwire_http_connections",
+        "Open HTTP connections that are not WebSockets.",
+        &one(host.http_connections as f64),
+    );
     gauge(
         &mut out,
         "topicwire_failed_loads",

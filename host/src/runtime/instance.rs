@@ -13,12 +13,28 @@ use wasmtime_wasi_http::p2::bindings::exports::wasi::http::incoming_handler::{
     Guest as HttpHandler, GuestIndices as HttpIndices,
 };
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// A request for a module's REST API, its body already read.
 pub type HttpRequest = axum::http::Request<http_body_util::Full<bytes::Bytes>>;
-/// Where the component's response head goes.
-pub type ResponseSender = tokio::sync::oneshot::Sender<Result<axum::http::Response<HyperOutgoingBody>, ErrorCode>>;
+
+/// What became of a REST request the instance was given. Only a trap (the
+/// `Err` of [`Instance::handle_http`]) is the guest's fault; everything here
+/// is answered to the client and the instance keeps serving.
+#[derive(Debug)]
+pub enum HttpOutcome {
+    /// The component's response, its body read whole.
+    Response(axum::http::Response<bytes::Bytes>),
+    /// The body grew past `max_http_response_bytes`.
+    TooLarge,
+    /// The component answered with an error code instead of a response.
+    Refused(ErrorCode),
+    /// The component returned without a (complete) response.
+    NoResponse,
+    /// The host could not turn the request into a `wasi:http` request.
+    Unusable(String),
+    /// No instance could take it (quarantined, or it trapped on this request).
+    Unavailable(&'static str),
+}
 use crate::config::Limits;
 use crate::hub::topics::TopicTable;
 use crate::runtime::guest_state::GuestState;
@@ -161,21 +177,63 @@ impl Instance {
         matches!(&self.backend, Backend::Wasm { http: Some(_), .. })
     }
 
-    /// Calls the component's `wasi:http/incoming-handler` with `request`; the
-    /// response head goes to `reply` as soon as the component sets it, and its
-    /// body streams from there. Bounded by `deadline` also while the guest
-    /// waits on host I/O.
-    pub async fn handle_http(&mut self, request: HttpRequest, reply: ResponseSender, deadline: Duration) -> Result<()> {
+    /// Calls the component's `wasi:http/incoming-handler` with `request` and
+    /// reads its response body whole, at most `max_body` bytes, while the
+    /// guest writes it: the client's reading speed never reaches the guest
+    /// (the connection's own task writes the bytes out). Bounded by
+    /// `deadline` also while the guest waits on host I/O; `Err` is a trap or
+    /// the deadline, the only outcomes that are the guest's fault.
+    pub async fn handle_http(
+        &mut self,
+        request: HttpRequest,
+        deadline: Duration,
+        max_body: usize,
+    ) -> Result<HttpOutcome> {
         let Backend::Wasm { store, http: Some(http), .. } = &mut self.backend else {
-            anyhow::bail!("the module serves no HTTP");
+            return Ok(HttpOutcome::Unusable("the module serves no HTTP".into()));
         };
-        let request = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
-        let response = store.data_mut().http().new_response_outparam(reply)?;
+        let request = match store.data_mut().http().new_incoming_request(Scheme::Http, request) {
+            Ok(request) => request,
+            Err(error) => return Ok(HttpOutcome::Unusable(format!("{error:#}"))),
+        };
+        let (reply, response) = tokio::sync::oneshot::channel();
+        let outparam = match store.data_mut().http().new_response_outparam(reply) {
+            Ok(outparam) => outparam,
+            Err(error) => return Ok(HttpOutcome::Unusable(format!("{error:#}"))),
+        };
+        let until = tokio::time::Instant::now() + deadline;
         arm(store);
-        match tokio::time::timeout(deadline, http.call_handle(&mut *store, request, response)).await {
-            Ok(result) => Ok(result?),
+        let mut collect = Box::pin(async move {
+            match response.await {
+                Ok(Ok(response)) => read_whole(response, max_body).await,
+                Ok(Err(code)) => HttpOutcome::Refused(code),
+                Err(_) => HttpOutcome::NoResponse,
+            }
+        });
+        let mut collected = None;
+        let called = {
+            let call = http.call_handle(&mut *store, request, outparam);
+            tokio::pin!(call);
+            let run = async {
+                loop {
+                    tokio::select! {
+                        result = &mut call => break result,
+                        outcome = &mut collect, if collected.is_none() => collected = Some(outcome),
+                    }
+                }
+            };
+            tokio::time::timeout_at(until, run).await
+        };
+        match called {
             Err(_) => anyhow::bail!("the HTTP handler ran past its deadline"),
+            Ok(result) => result?,
         }
+        // The guest has returned: whatever it wrote is buffered and the body
+        // ends, unless it kept the response open (then it never will).
+        Ok(match collected {
+            Some(outcome) => outcome,
+            None => tokio::time::timeout_at(until, collect).await.unwrap_or(HttpOutcome::NoResponse),
+        })
     }
 
     /// The `routes` export.
@@ -248,6 +306,27 @@ impl Instance {
             }
         }
     }
+}
+
+/// The body of `response`, read whole, or [`HttpOutcome::TooLarge`] past
+/// `max` bytes (dropping the body then makes the guest's further writes fail).
+async fn read_whole(
+    response: axum::http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>,
+    max: usize,
+) -> HttpOutcome {
+    use http_body_util::BodyExt;
+    let (parts, mut body) = response.into_parts();
+    let mut bytes = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return HttpOutcome::NoResponse };
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > max {
+                return HttpOutcome::TooLarge;
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    HttpOutcome::Response(axum::http::Response::from_parts(parts, bytes.freeze()))
 }
 
 /// Starts the deadline of the next call into `store`'s guest.

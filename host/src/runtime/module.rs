@@ -8,7 +8,8 @@
 //!
 //! Faults: a trap (deadline, memory cap, guest panic) discards the instance
 //! and starts a fresh one with every live topic re-created; subscribers stay.
-//! Repeated crashes back off exponentially and, past
+//! Nothing else is a fault: a request the host cannot hand to the guest is
+//! answered by the host. Repeated crashes back off exponentially and, past
 //! [`MAX_CRASHES`] within [`CRASH_WINDOW`], quarantine the module: its topics
 //! are dropped (subscribers told) and it refuses requests. A quarantined
 //! module is retried with a fresh instance after `quarantine_cooldown_ms`,
@@ -20,7 +21,7 @@ use crate::edge::protocol::{self, Op};
 use crate::hub::peer::{ConnId, Peer};
 use crate::hub::topics::{Removal, TopicTable};
 use crate::runtime::bindings::topicwire::ws::types::Caller;
-use crate::runtime::instance::{Blueprint, HttpRequest, Instance, ResponseSender, describe};
+use crate::runtime::instance::{Blueprint, HttpOutcome, HttpRequest, Instance, describe};
 pub use crate::runtime::status::{Delivery, LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
 use crate::runtime::timers::sleep_until;
 use std::path::PathBuf;
@@ -29,8 +30,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// Crashes within [`CRASH_WINDOW`] that quarantine a module.
 pub const MAX_CRASHES: usize = 5;
@@ -62,9 +61,20 @@ enum Command {
     Disconnect { conn: ConnId },
     Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
-    Http { request: HttpRequest, reply: ResponseSender },
+    Http { request: HttpRequest, reply: oneshot::Sender<HttpOutcome> },
     ReloadFailed { message: String },
     Unload { done: oneshot::Sender<()> },
+}
+
+/// Why a module could not take a REST request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    /// Its queue (`module_queue`) is full.
+    #[error("the module is busy; retry shortly")]
+    Busy,
+    /// It was unloaded.
+    #[error("the module is gone")]
+    Gone,
 }
 
 /// The handle to a loaded module.
@@ -160,15 +170,16 @@ impl Module {
         }
     }
 
-    /// Has the module's `wasi:http/incoming-handler` answer `request`. `None`
-    /// when the module is gone or gave no response.
-    pub async fn http(
-        &self,
-        request: HttpRequest,
-    ) -> Option<Result<axum::http::Response<HyperOutgoingBody>, ErrorCode>> {
+    /// Has the module's `wasi:http/incoming-handler` answer `request`. Never
+    /// waits for room in the module's queue: a full queue is
+    /// [`Unavailable::Busy`] (the client is told to retry).
+    pub async fn http(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
         let (reply, response) = oneshot::channel();
-        self.commands.send(Command::Http { request, reply }).await.ok()?;
-        response.await.ok()
+        match self.commands.try_send(Command::Http { request, reply }) {
+            Ok(()) => response.await.map_err(|_| Unavailable::Gone),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(Unavailable::Busy),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Unavailable::Gone),
+        }
     }
 
     /// Records that loading a new version failed: the current one keeps serving.
@@ -256,9 +267,18 @@ impl Actor {
             }
             Command::Http { request, reply } => {
                 let deadline = Duration::from_millis(self.limits.call_deadline_ms);
-                let Some(instance) = self.instance.as_mut() else { return };
-                if let Err(error) = instance.handle_http(request, reply, deadline).await {
-                    self.crashed(error).await;
+                let Some(instance) = self.instance.as_mut() else {
+                    let _ = reply.send(HttpOutcome::Unavailable("the module is quarantined after repeated crashes"));
+                    return;
+                };
+                match instance.handle_http(request, deadline, self.limits.max_http_response_bytes).await {
+                    Ok(outcome) => {
+                        let _ = reply.send(outcome);
+                    }
+                    Err(trap) => {
+                        let _ = reply.send(HttpOutcome::Unavailable("the module failed; try again"));
+                        self.crashed(trap).await;
+                    }
                 }
             }
             Command::ReloadFailed { message } => {

@@ -1,0 +1,139 @@
+//! A module's REST API behind the edge: `* /api/v1/{module}/{path}` reaches
+//! the component's `wasi:http/incoming-handler` as `/{path}`, path and query
+//! exactly as the client sent them (not percent-decoded).
+//!
+//! The host answers, and the guest never sees, whatever it cannot hand on,
+//! in this order: an unknown module or one without a REST API (404); header
+//! values that are not visible ASCII, a header block over
+//! `max_http_header_bytes`, or a bad URL (400); a body over
+//! `max_http_body_bytes` (413) or slower than `http_body_timeout_ms` (408);
+//! a full module queue (503 with `Retry-After`). The response is read whole inside
+//! the module's actor (502 past `max_http_response_bytes`) and written to the
+//! client from here, so a slow reader never holds up the module.
+
+use crate::edge::gateway::{AppState, error};
+use crate::runtime::instance::HttpOutcome;
+use crate::runtime::module::Unavailable;
+use axum::extract::Request;
+use axum::http::header::{HOST, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+
+/// Seconds a client is told to wait when the module's queue is full.
+const RETRY_AFTER_SECS: &str = "1";
+
+/// Answers `request` for the module its path names.
+pub async fn forward(state: &AppState, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Some((name, target)) = split_target(&parts.uri) else {
+        return error(StatusCode::BAD_REQUEST, "invalid URL");
+    };
+    let Some(module) = state.registry.get(&name) else {
+        return error(StatusCode::NOT_FOUND, &format!("no module `{name}` is loaded"));
+    };
+    if !module.status().serves_http {
+        return error(StatusCode::NOT_FOUND, &format!("module `{name}` has no REST API"));
+    }
+    if let Err(message) = check_headers(&parts.headers, state.limits.max_http_header_bytes) {
+        return error(StatusCode::BAD_REQUEST, &message);
+    }
+    let Ok(uri) = target.parse::<Uri>() else { return error(StatusCode::BAD_REQUEST, "invalid URL") };
+    let body = match axum::body::to_bytes(body, state.limits.max_http_body_bytes).await {
+        Ok(body) => body,
+        Err(failure) if is_timeout(&failure) => {
+            let message = format!("the request body did not arrive within {} ms", state.limits.http_body_timeout_ms);
+            return error(StatusCode::REQUEST_TIMEOUT, &message);
+        }
+        Err(_) => {
+            let message = format!("request body larger than {} bytes", state.limits.max_http_body_bytes);
+            return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
+        }
+    };
+    parts.uri = uri;
+    if !parts.headers.contains_key(HOST) {
+        parts.headers.insert(HOST, HeaderValue::from_static("localhost"));
+    }
+    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
+    match module.http(request).await {
+        Ok(HttpOutcome::Response(response)) => response.map(axum::body::Body::from),
+        Ok(HttpOutcome::TooLarge) => {
+            let message =
+                format!("the module's response is larger than {} bytes", state.limits.max_http_response_bytes);
+            error(StatusCode::BAD_GATEWAY, &message)
+        }
+        Ok(HttpOutcome::Refused(code)) => {
+            error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code:?}"))
+        }
+        Ok(HttpOutcome::NoResponse) => error(StatusCode::BAD_GATEWAY, "the module gave no response"),
+        Ok(HttpOutcome::Unusable(message)) => error(StatusCode::BAD_REQUEST, &message),
+        Ok(HttpOutcome::Unavailable(message)) => busy(message),
+        Err(unavailable @ Unavailable::Busy) => busy(&unavailable.to_string()),
+        Err(unavailable @ Unavailable::Gone) => error(StatusCode::SERVICE_UNAVAILABLE, &unavailable.to_string()),
+    }
+}
+
+/// `/api/v1/{module}/{rest}?query` → the module's name and `/{rest}?query`,
+/// both raw.
+fn split_target(uri: &Uri) -> Option<(String, String)> {
+    let below = uri.path().strip_prefix("/api/v1/")?;
+    let (module, rest) = below.split_once('/')?;
+    let query = uri.query().map(|query| format!("?{query}")).unwrap_or_default();
+    Some((module.to_owned(), format!("/{rest}{query}")))
+}
+
+/// Whether the headers can become a `wasi:http` request: every value visible
+/// ASCII (what `HeaderValue::to_str` accepts) and the block within `max` bytes.
+fn check_headers(headers: &HeaderMap, max: usize) -> Result<(), String> {
+    let mut size = 0;
+    for (name, value) in headers {
+        if value.to_str().is_err() {
+            return Err(format!("header `{name}` holds bytes that are not visible ASCII"));
+        }
+        size += name.as_str().len() + value.len();
+    }
+    if size > max {
+        return Err(format!("the request's headers are larger than {max} bytes"));
+    }
+    Ok(())
+}
+
+/// Whether reading the body failed because it took longer than its deadline.
+fn is_timeout(failure: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(failure);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// 503 with `Retry-After`.
+fn busy(message: &str) -> Response {
+    let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_stays_raw() {
+        let uri: Uri = "/api/v1/broker/account%3FaccountId=x?token=a%2Eb".parse().unwrap();
+        assert_eq!(split_target(&uri), Some(("broker".into(), "/account%3FaccountId=x?token=a%2Eb".into())));
+        assert_eq!(split_target(&"/api/v1/broker".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn headers_must_be_visible_ascii_and_bounded() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-a", HeaderValue::from_static("fine"));
+        assert!(check_headers(&headers, 100).is_ok());
+        assert!(check_headers(&headers, 5).unwrap_err().contains("larger than 5 bytes"));
+        headers.insert(HOST, HeaderValue::from_bytes(b"h\xe9st").unwrap());
+        assert!(check_headers(&headers, 100).unwrap_err().contains("`host`"));
+    }
+}
