@@ -1,8 +1,10 @@
-//! The command line: `topicwire serve`, `topicwire sub` and `topicwire state
-//! export|import`, and [`main`], the whole of every binary that runs the host
-//! (the `topicwire` binary and the end-to-end tests' process under test).
+//! The command line: `topicwire serve`, `topicwire sub`, `topicwire token`,
+//! `topicwire client-ts` and `topicwire state export|import`, and [`main`],
+//! the whole of every binary that runs the host (the `topicwire` binary and
+//! the end-to-end tests' process under test).
 
 use crate::config::{Config, ConfigSources, LimitFlags};
+use crate::edge::auth::config::AuthFlags;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -31,6 +33,8 @@ pub enum Command {
     ClientTs(ClientTsArgs),
     /// Back up or restore a module's state (with the host stopped).
     State(StateArgs),
+    /// Mint an HS256 development token (for `[auth] jwt_hs256_secret`).
+    Token(TokenArgs),
 }
 
 /// `topicwire serve`.
@@ -57,6 +61,9 @@ pub struct ServeArgs {
     /// Limits (each also a `[limits]` key of the config file).
     #[command(flatten)]
     pub limits: LimitFlags,
+    /// Authentication (each also an `[auth]` key of the config file).
+    #[command(flatten)]
+    pub auth: AuthFlags,
 }
 
 /// `topicwire sub`.
@@ -72,6 +79,32 @@ pub struct SubArgs {
     /// Exit after this many updates.
     #[arg(long)]
     pub count: Option<usize>,
+    /// Token to connect with (sent as `Authorization: Bearer`), e.g. from `topicwire token`.
+    #[arg(long)]
+    pub token: Option<String>,
+}
+
+/// `topicwire token`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// The HS256 secret the server verifies with (`[auth] jwt_hs256_secret`).
+    #[arg(long)]
+    pub secret: String,
+    /// The token's subject (`sub`).
+    #[arg(long)]
+    pub sub: String,
+    /// Accounts the token grants (`accounts` claim), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Lifetime: 90s, 15m, 1h, 2d.
+    #[arg(long, default_value = "1h")]
+    pub ttl: String,
+    /// Issuer (`iss`), when the server requires one.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Audience (`aud`), when the server requires one.
+    #[arg(long)]
+    pub audience: Option<String>,
 }
 
 /// `topicwire client-ts`.
@@ -153,6 +186,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Sub(args) => crate::sub::run(args).await,
+        Command::Token(args) => crate::edge::auth::mint::run(&args),
         Command::ClientTs(args) => crate::ops::client_ts::run(args).await,
         Command::State(StateArgs { command: StateCommand::Export(args) }) => export(args).await,
         Command::State(StateArgs { command: StateCommand::Import(args) }) => import(args).await,
@@ -168,6 +202,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         data_dir: args.data_dir,
         native_probe: args.native_probe,
         limits: args.limits,
+        auth: args.auth,
     };
     let config = Config::load(&sources)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

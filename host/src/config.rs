@@ -14,8 +14,12 @@
 //!
 //! [modules.datafeed]      # the module's WASI environment
 //! TICK_MS = 200
+//!
+//! [auth]                  # see crate::edge::auth::config
+//! jwt_hs256_secret = "..."
 //! ```
 
+use crate::edge::auth::config::{AuthConfig, AuthFile, AuthFlags};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -156,6 +160,8 @@ pub struct Config {
     pub limits: Limits,
     /// Settings per module name.
     pub modules: ModuleSettings,
+    /// Authentication, the admin token and the origin policy.
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -168,6 +174,7 @@ impl Default for Config {
             native_probe: None,
             limits: Limits::default(),
             modules: ModuleSettings::new(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -184,6 +191,8 @@ struct ConfigFile {
     limits: LimitsFile,
     #[serde(default)]
     modules: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    auth: AuthFile,
 }
 
 /// What `topicwire serve` was given on its command line.
@@ -203,6 +212,8 @@ pub struct ConfigSources {
     pub native_probe: Option<String>,
     /// Limit flags.
     pub limits: LimitFlags,
+    /// `[auth]` flags.
+    pub auth: AuthFlags,
 }
 
 /// The default folder of the compiled-component cache.
@@ -252,6 +263,7 @@ impl Config {
             native_probe: sources.native_probe.clone(),
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
+            auth: AuthConfig::layered(file.auth, &sources.auth)?,
         })
     }
 }

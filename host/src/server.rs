@@ -1,6 +1,7 @@
 //! `topicwire serve`: loads the components, serves them until shutdown.
 
 use crate::config::Config;
+use crate::edge::auth::Auth;
 use crate::edge::gateway::{AppState, app};
 use crate::runtime::engine::Runtime;
 use crate::runtime::registry::Registry;
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 /// unloads the modules, closes their state and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<()> {
     let address = listener.local_addr().context("the listener has no address")?;
+    let auth = Arc::new(Auth::new(&config.auth, address.ip().is_loopback()).context("invalid [auth] configuration")?);
     let config = Arc::new(config);
     let storage = StorageMap::new(config.data_dir.as_deref(), &config.limits)?;
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
@@ -26,7 +28,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
     let limits = Arc::new(config.limits.clone());
-    let state = AppState::new(registry.clone(), limits.clone(), shutdown.clone());
+    let state = AppState::new(registry.clone(), limits.clone(), auth, shutdown.clone());
     let slots = state.http_connections.clone();
     tracing::info!("listening on http://{address}");
     crate::edge::listener::serve(listener, app(state), &limits, slots, shutdown).await;

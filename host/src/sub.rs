@@ -8,12 +8,25 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::io::Write;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 /// Subscribes and prints messages until the server closes, Ctrl-C, or `--count` updates.
 pub async fn run(args: SubArgs) -> Result<()> {
     let request: Value = serde_json::from_str(&args.request).context("the request is not valid JSON")?;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(&args.url).await.with_context(|| format!("cannot connect to {}", args.url))?;
+    let mut handshake = args.url.as_str().into_client_request().with_context(|| format!("invalid URL {}", args.url))?;
+    if let Some(token) = &args.token {
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).context("the token is not a header value")?;
+        handshake.headers_mut().insert("authorization", bearer);
+    }
+    let (mut socket, _) = match tokio_tungstenite::connect_async(handshake).await {
+        Ok(connected) => connected,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+            bail!("{} refused the connection: {} {body}", args.url, response.status());
+        }
+        Err(error) => return Err(error).with_context(|| format!("cannot connect to {}", args.url)),
+    };
     let subscribe = json!({"type": format!("{}.subscribe", args.route), "payload": request});
     socket.send(Message::text(subscribe.to_string())).await.context("cannot send the subscription")?;
     let response_type = format!("{}.subscribe.response", args.route);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod auth;
 mod bad_input;
 mod bounded;
 mod broker;

@@ -16,7 +16,8 @@ const CONFIG: &str = "[modules.ledger]\nALLOW_CRASH = 1\n";
 
 async fn deposit(addr: SocketAddr, account: &str, amount: u64) -> Value {
     let path = format!("/api/v1/ledger/accounts/{account}/deposit");
-    let (status, body) = http_request(addr, "POST", &path, &[], &amount.to_string()).await;
+    let (status, body) =
+        http_request(addr, "POST", &path, &[("Content-Type", "application/json")], &amount.to_string()).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -53,7 +54,8 @@ async fn state_survives_an_instance_restart_after_a_trap() {
     assert_eq!(client.next_update("balance").await["payload"]["balance"], 5);
     assert_eq!(client.next_update("balance").await["payload"]["balance"], 12);
 
-    let (status, _) = http_request(host.addr, "POST", "/api/v1/ledger/crash", &[], "").await;
+    let (status, _) =
+        http_request(host.addr, "POST", "/api/v1/ledger/crash", &[("Content-Type", "application/json")], "").await;
     assert_eq!(status, 503, "the trapped call gives no response");
     host.eventually("the instance restarted", |m| {
         m["modules"][0]["restarts"] == 1 && m["modules"][0]["state"] == "serving"

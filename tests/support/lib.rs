@@ -6,10 +6,12 @@
 //! except [`Client::quiet_for`], which asserts silence and so must wait.
 //!
 //! - [`raw`]: a WebSocket client that sends frames byte by byte, for protocol violations.
+//! - [`tokens`]: signing test tokens with the keys in `tests/fixtures/keys`.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
 
 pub mod raw;
+pub mod tokens;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -113,6 +115,8 @@ pub struct Host {
     pub dirs: HostDirs,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The `[auth] admin_token`, presented when reading `/api/v1/modules`.
+    admin_token: Option<String>,
 }
 
 impl Host {
@@ -130,11 +134,12 @@ impl Host {
             ..ConfigSources::default()
         };
         let config = Config::from_toml(config, &sources).unwrap();
+        let admin_token = config.auth.admin_token.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(topicwire::server::run(listener, config, shutdown.clone()));
-        let host = Self { addr, dirs, shutdown, task };
+        let host = Self { addr, dirs, shutdown, task, admin_token };
         host.eventually("the host serves", |modules| modules["modules"].as_array().is_some()).await;
         host
     }
@@ -177,14 +182,30 @@ impl Host {
         Client::connect(&self.ws_url(module)).await
     }
 
+    /// A client connected to `module` with `token` as `Authorization: Bearer`.
+    pub async fn client_with_token(&self, module: &str, token: &str) -> Client {
+        let bearer = format!("Bearer {token}");
+        Client::try_connect(&self.ws_url(module), &[("Authorization", &bearer)]).await.unwrap()
+    }
+
     /// `GET path`: status and body (JSON, or a string).
     pub async fn get(&self, path: &str) -> (u16, Value) {
         http_get(self.addr, path).await
     }
 
-    /// `GET /api/v1/modules`.
+    /// `GET /api/v1/modules`, as the admin when the host has an admin token.
     pub async fn modules(&self) -> Value {
-        self.get("/api/v1/modules").await.1
+        self.modules_as_admin().await.1
+    }
+
+    async fn modules_as_admin(&self) -> (u16, Value) {
+        match &self.admin_token {
+            Some(token) => {
+                let bearer = format!("Bearer {token}");
+                http_request(self.addr, "GET", "/api/v1/modules", &[("Authorization", &bearer)], "").await
+            }
+            None => http_get(self.addr, "/api/v1/modules").await,
+        }
     }
 
     /// Live topics of `module` as `(topic, subscribers)`.
@@ -205,7 +226,7 @@ impl Host {
     pub async fn eventually(&self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
         let started = tokio::time::Instant::now();
         loop {
-            let (status, modules) = http_get(self.addr, "/api/v1/modules").await;
+            let (status, modules) = self.modules_as_admin().await;
             if status == 200 && condition(&modules) {
                 return modules;
             }

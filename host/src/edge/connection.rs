@@ -10,12 +10,16 @@
 //! does close it: a frame over `max_frame_bytes` (1009), more than the
 //! allowed message rate (1008), a lasting slow consumer (1008, see
 //! [`crate::hub::peer`]), a protocol violation (1002, or 1007 for text that
-//! is not UTF-8), the lifespan limit (1000), module unload and shutdown
-//! (1001), and a dead peer (dropped after `idle_timeout_ms` without a frame).
+//! is not UTF-8), the token's expiry without `auth.refresh` (4001), the
+//! lifespan limit (1000), module unload and shutdown (1001), and a dead peer
+//! (dropped after `idle_timeout_ms` without a frame).
 //! A close frame is written after every frame accepted before it, and the
 //! socket is shut down for writing only then, so it reaches the client.
 
 use crate::config::Limits;
+use crate::edge::auth::Auth;
+use crate::edge::auth::identity::Identity;
+use crate::edge::auth::refresh;
 use crate::edge::protocol;
 use crate::edge::socket_io::SocketIo;
 use crate::edge::upgrade::Upgraded;
@@ -23,11 +27,10 @@ use crate::hub::frame;
 use crate::hub::outbox::Outbox;
 use crate::hub::peer::{CloseReason, Control, Peer, close_code};
 use crate::rate::TokenBucket;
-use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::module::Module;
 use futures_util::StreamExt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -49,15 +52,26 @@ pub fn peer(id: u64, socket: &Arc<TcpStream>, limits: &Limits) -> Peer {
     Peer::new(id, outbox, Duration::from_millis(limits.slow_consumer_grace_ms))
 }
 
-/// Serves `upgraded` for `module` until either side ends it; then releases
-/// the connection's subscriptions.
-pub async fn serve(
-    upgraded: Upgraded,
-    module: Arc<Module>,
-    peer: Peer,
-    limits: Arc<Limits>,
-    shutdown: CancellationToken,
-) {
+/// What a connection lives with besides its socket.
+pub struct Session {
+    /// The module it is connected to.
+    pub module: Arc<Module>,
+    /// Its handle, as the module's topics know it.
+    pub peer: Peer,
+    /// Who it is; replaced by `auth.refresh`.
+    pub identity: Identity,
+    /// Verifies refreshed tokens.
+    pub auth: Arc<Auth>,
+    /// Limits.
+    pub limits: Arc<Limits>,
+    /// Cancelled on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+/// Serves `upgraded` until either side ends it; then releases the
+/// connection's subscriptions.
+pub async fn serve(upgraded: Upgraded, session: Session) {
+    let Session { module, peer, identity, auth, limits, shutdown } = session;
     let started = Instant::now();
     let Upgraded { socket, read_ahead } = upgraded;
     let config = WebSocketConfig::default()
@@ -68,7 +82,8 @@ pub async fn serve(
     let stream = WebSocketStream::from_partially_read(io, read_ahead, Role::Server, Some(config)).await;
     let control = peer.control().clone();
     let writer = tokio::spawn(write_loop(peer.clone(), limits.clone(), started));
-    read_loop(stream, &module, &peer, &limits, &shutdown, started).await;
+    let mut reader = Reader { module: &module, peer: &peer, limits: &limits, auth: &auth, identity, started };
+    reader.run(stream, &shutdown).await;
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
     let _ = writer.await;
@@ -78,75 +93,121 @@ pub async fn serve(
     }
 }
 
-async fn read_loop(
-    mut stream: WebSocketStream<SocketIo>,
-    module: &Module,
-    peer: &Peer,
-    limits: &Limits,
-    shutdown: &CancellationToken,
+/// The reading side of a connection.
+struct Reader<'a> {
+    /// The module requests go to.
+    module: &'a Module,
+    /// The connection, for replies and its control.
+    peer: &'a Peer,
+    /// Limits.
+    limits: &'a Limits,
+    /// Verifies refreshed tokens.
+    auth: &'a Auth,
+    /// Who the client is, until its token expires or is refreshed.
+    identity: Identity,
+    /// When the connection began (heartbeat bookkeeping).
     started: Instant,
-) {
-    let control = peer.control();
-    let lifespan = async {
-        match limits.max_connection_lifespan_secs {
-            0 => std::future::pending().await,
-            secs => tokio::time::sleep(Duration::from_secs(secs)).await,
-        }
-    };
-    tokio::pin!(lifespan);
-    let mut rate =
-        TokenBucket::new(f64::from(limits.client_messages_per_second), f64::from(limits.client_message_burst.max(1)));
-    loop {
-        let message = tokio::select! {
-            () = control.closed() => return,
-            () = shutdown.cancelled() => return control.close(close_code::GOING_AWAY, "server shutting down"),
-            () = module.unloaded().cancelled() => return control.close(close_code::GOING_AWAY, "module unloaded"),
-            () = &mut lifespan => return control.close(close_code::NORMAL, "connection lifespan reached; reconnect"),
-            message = stream.next() => message,
-        };
-        let message = match message {
-            None => return control.drop_silently("client went away"),
-            Some(Err(error)) => return close_on_error(control, error, limits),
-            Some(Ok(message)) => message,
-        };
-        control.touch(started.elapsed().as_millis() as u64);
-        match message {
-            Message::Text(text) => {
-                if !rate.try_take() {
-                    return control.close(close_code::POLICY, "too many messages");
-                }
-                handle_text(module, peer, limits, text.as_str()).await;
+}
+
+impl Reader<'_> {
+    /// Reads and answers client frames until the connection is to end.
+    async fn run(&mut self, mut stream: WebSocketStream<SocketIo>, shutdown: &CancellationToken) {
+        let control = self.peer.control().clone();
+        let lifespan = async {
+            match self.limits.max_connection_lifespan_secs {
+                0 => std::future::pending().await,
+                secs => tokio::time::sleep(Duration::from_secs(secs)).await,
             }
-            Message::Binary(_) => {
-                if !rate.try_take() {
-                    return control.close(close_code::POLICY, "too many messages");
+        };
+        tokio::pin!(lifespan);
+        let mut rate = TokenBucket::new(
+            f64::from(self.limits.client_messages_per_second),
+            f64::from(self.limits.client_message_burst.max(1)),
+        );
+        loop {
+            let expiry = expiry_of(&self.identity, self.auth.leeway_secs());
+            let message = tokio::select! {
+                () = control.closed() => return,
+                () = shutdown.cancelled() => return control.close(close_code::GOING_AWAY, "server shutting down"),
+                () = self.module.unloaded().cancelled() => {
+                    return control.close(close_code::GOING_AWAY, "module unloaded");
                 }
-                peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
+                () = &mut lifespan => {
+                    return control.close(close_code::NORMAL, "connection lifespan reached; reconnect");
+                }
+                () = crate::runtime::timers::sleep_until(expiry) => {
+                    return control.close(close_code::TOKEN_EXPIRED, "token expired; reconnect with a new token");
+                }
+                message = stream.next() => message,
+            };
+            let message = match message {
+                None => return control.drop_silently("client went away"),
+                Some(Err(error)) => return close_on_error(&control, error, self.limits),
+                Some(Ok(message)) => message,
+            };
+            control.touch(self.started.elapsed().as_millis() as u64);
+            match message {
+                Message::Text(text) => {
+                    if !rate.try_take() {
+                        return control.close(close_code::POLICY, "too many messages");
+                    }
+                    self.handle_text(text.as_str()).await;
+                }
+                Message::Binary(_) => {
+                    if !rate.try_take() {
+                        return control.close(close_code::POLICY, "too many messages");
+                    }
+                    self.peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                // tungstenite has queued the close reply; nothing more is read.
+                Message::Close(_) => return control.drop_silently("client closed the connection"),
             }
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
-            // tungstenite has queued the close reply; nothing more is read.
-            Message::Close(_) => return control.drop_silently("client closed the connection"),
         }
+    }
+
+    async fn handle_text(&mut self, text: &str) {
+        if let Some(token) = refresh::parse(text) {
+            let result = token.and_then(|token| self.refresh(&token));
+            self.peer.send(refresh::response(result));
+            return;
+        }
+        match protocol::parse_client_message(text) {
+            Err(refusal) => {
+                self.peer.send(refusal.reply());
+            }
+            Ok(request) if request.payload.len() > self.limits.max_request_bytes => {
+                let message =
+                    format!("request too large: at most {} bytes (max_request_bytes)", self.limits.max_request_bytes);
+                self.peer.send(protocol::error_response(&request.route, request.op, &message));
+            }
+            Ok(request) => {
+                let caller = self.identity.caller();
+                if !self.module.request(request.op, request.route, request.payload, caller, self.peer.clone()).await {
+                    self.peer.control().close(close_code::GOING_AWAY, "module unloaded");
+                }
+            }
+        }
+    }
+
+    /// Replaces the connection's identity with that of `token`, which must
+    /// be valid and name the same subject.
+    fn refresh(&mut self, token: &str) -> Result<(), String> {
+        let identity = self.auth.verify(token).map_err(|error| error.to_string())?;
+        if identity.subject() != self.identity.subject() {
+            return Err("the new token is for another subject; reconnect to change who you are".into());
+        }
+        self.identity = identity;
+        Ok(())
     }
 }
 
-async fn handle_text(module: &Module, peer: &Peer, limits: &Limits, text: &str) {
-    match protocol::parse_client_message(text) {
-        Err(refusal) => {
-            peer.send(refusal.reply());
-        }
-        Ok(request) if request.payload.len() > limits.max_request_bytes => {
-            let message = format!("request too large: at most {} bytes (max_request_bytes)", limits.max_request_bytes);
-            peer.send(protocol::error_response(&request.route, request.op, &message));
-        }
-        Ok(request) => {
-            // Every caller is anonymous until the edge verifies tokens.
-            let caller = Caller { subject: None, claims: "{}".to_owned() };
-            if !module.request(request.op, request.route, request.payload, caller, peer.clone()).await {
-                peer.control().close(close_code::GOING_AWAY, "module unloaded");
-            }
-        }
-    }
+/// When a connection of `identity` must close: its token's `exp` plus the leeway.
+fn expiry_of(identity: &Identity, leeway_secs: u64) -> Option<Instant> {
+    let exp = identity.expires_at()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let left = Duration::from_secs(exp.saturating_add(leeway_secs)).saturating_sub(now);
+    Some(Instant::now() + left)
 }
 
 /// Closes with the RFC 6455 code for what the client did wrong, or drops a broken connection.
@@ -236,4 +297,20 @@ async fn linger(socket: &TcpStream) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_expires_with_its_token() {
+        assert_eq!(expiry_of(&Identity::anonymous(), 30), None);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let identity = Identity::from_claims(serde_json::json!({"exp": now + 100})).unwrap();
+        let left = expiry_of(&identity, 0).unwrap() - Instant::now();
+        assert!(left > Duration::from_secs(98) && left <= Duration::from_secs(100), "{left:?}");
+        let expired = Identity::from_claims(serde_json::json!({"exp": now - 100})).unwrap();
+        assert!(expiry_of(&expired, 0).unwrap() <= Instant::now());
+    }
 }

@@ -7,16 +7,19 @@
 //! | `GET /api/v1/{module}/ws/asyncapi.json` | the module's AsyncAPI 3.0 document |
 //! | `* /api/v1/{module}/{path}` | the module's REST API (`wasi:http/incoming-handler`), see [`crate::edge::rest`] |
 //! | `GET /api/v1/ws/asyncapi.json` | one AsyncAPI document for every module |
-//! | `GET /api/v1/modules` | loaded modules: version, state, routes, live topics, storage |
+//! | `GET /api/v1/modules` | loaded modules: version, state, routes, storage; live topics only for the admin |
 //! | `GET /` | the dashboard (and its files under `/assets/`) |
-//! | `GET /healthz` | liveness, and which modules are quarantined or failing |
-//! | `GET /metrics` | Prometheus metrics |
+//! | `GET /healthz` | liveness, and which modules are quarantined or failing (open to all) |
+//! | `GET /metrics` | Prometheus metrics (open to all) |
 //!
 //! A WebSocket upgrade passes, in order: the module exists (404), it is an
-//! upgrade (400/426), `max_connections` (503) and `max_connections_per_ip` (429).
+//! upgrade (400/426), its `Origin` is allowed (403), its token (401),
+//! `max_connections` (503) and `max_connections_per_ip` (429).
 
 use crate::config::Limits;
-use crate::edge::connection;
+use crate::edge::auth::Auth;
+use crate::edge::auth::error::AuthError;
+use crate::edge::connection::{self, Session};
 use crate::edge::per_ip::PerIp;
 use crate::edge::upgrade::Upgrade;
 use crate::ops::asyncapi;
@@ -26,7 +29,7 @@ use crate::runtime::status::ModuleReport;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::json;
@@ -50,6 +53,10 @@ pub struct AppState {
     pub http_connections: Arc<Semaphore>,
     /// WebSockets per client address (`max_connections_per_ip`).
     pub per_ip: Arc<PerIp>,
+    /// Tokens, the admin token and the origin policy.
+    pub auth: Arc<Auth>,
+    /// Requests refused by authentication.
+    pub auth_refusals: Arc<AtomicU64>,
     /// Cancelled on shutdown: connections close with 1001.
     pub shutdown: CancellationToken,
     /// Next connection id.
@@ -57,17 +64,26 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for `registry`, with `limits`.
-    pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, shutdown: CancellationToken) -> Self {
+    /// The state for `registry`, with `limits` and `auth`.
+    pub fn new(registry: Arc<Registry>, limits: Arc<Limits>, auth: Arc<Auth>, shutdown: CancellationToken) -> Self {
         Self {
             registry,
             connections: Arc::new(Semaphore::new(limits.max_connections)),
             http_connections: Arc::new(Semaphore::new(limits.max_http_connections.max(1))),
             per_ip: Arc::new(PerIp::new(limits.max_connections_per_ip)),
             limits,
+            auth,
+            auth_refusals: Arc::new(AtomicU64::new(0)),
             shutdown,
             next_id: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The 401 of a failed authentication, counted.
+    pub fn unauthorized(&self, error: &AuthError) -> Response {
+        self.auth_refusals.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"status": "error", "message": error.to_string(), "reason": error.reason()});
+        (StatusCode::UNAUTHORIZED, Json(body)).into_response()
     }
 }
 
@@ -135,16 +151,24 @@ async fn metrics(State(state): State<AppState>) -> Response {
         connections: state.limits.max_connections - state.connections.available_permits(),
         http_connections: state.limits.max_http_connections.max(1) - state.http_connections.available_permits(),
         failed_loads: state.registry.failed().len(),
+        auth_refusals: state.auth_refusals.load(Ordering::Relaxed),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-async fn modules(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// Every module; its live topics (which name accounts) only for the admin
+/// (see [`Auth::is_admin`]), counts for everyone.
+async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
+    let admin = state.auth.is_admin(&headers);
     let mut modules = Vec::new();
     for ModuleReport { status, live, storage } in reports(&state.registry).await {
         let mut entry = serde_json::to_value(status).unwrap_or_default();
-        entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
+        entry["topic_count"] = live.topics.len().into();
+        entry["subscriber_count"] = live.topics.iter().map(|topic| topic.subscribers).sum::<usize>().into();
+        if admin {
+            entry["topics"] = serde_json::to_value(live.topics).unwrap_or_default();
+        }
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
         entry["storage"] = serde_json::to_value(storage).unwrap_or_default();
@@ -175,6 +199,13 @@ async fn websocket(
         Ok(upgrade) => upgrade,
         Err(refused) => return refused.into_response(),
     };
+    if let Err(message) = state.auth.origins().check(request.headers()) {
+        return error(StatusCode::FORBIDDEN, &message);
+    }
+    let identity = match state.auth.authenticate(request.headers(), request.uri().query()) {
+        Ok(identity) => identity,
+        Err(refusal) => return state.unauthorized(&refusal),
+    };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("refusing a connection: max_connections ({}) reached", state.limits.max_connections);
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections; try again later");
@@ -194,13 +225,14 @@ async fn websocket(
     };
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let limits = state.limits.clone();
+    let auth = state.auth.clone();
     let shutdown = state.shutdown.clone();
     let response = upgrade.response();
     tokio::spawn(async move {
         match upgrade.socket().await {
             Ok(upgraded) => {
                 let peer = connection::peer(id, &upgraded.socket, &limits);
-                connection::serve(upgraded, module, peer, limits, shutdown).await;
+                connection::serve(upgraded, Session { module, peer, identity, auth, limits, shutdown }).await;
             }
             Err(error) => tracing::debug!("a WebSocket upgrade did not complete: {error:#}"),
         }

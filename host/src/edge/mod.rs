@@ -1,13 +1,15 @@
 //! The edge: everything a client touches. HTTP routes, WebSocket
-//! connections and the wire protocol.
+//! connections, the wire protocol, and who may do what.
 //!
 //! - [`listener`]: accepting TCP connections, HTTP/1.1 limits and timeouts.
 //! - [`gateway`]: the axum router and its handlers; [`rest`]: modules' REST APIs.
 //! - [`upgrade`]: the WebSocket handshake; [`connection`]: one WebSocket, its reader and writer.
 //! - [`protocol`]: the wire protocol (compatible with the Python system).
 //! - [`socket_io`]: the socket as the protocol engine reads and writes it.
+//! - [`auth`]: tokens, identities, the admin token and the origin policy.
 //! - [`per_ip`]: WebSocket connections per client address.
 
+pub mod auth;
 pub mod connection;
 pub mod gateway;
 pub mod listener;

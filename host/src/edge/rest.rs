@@ -2,12 +2,17 @@
 //! the component's `wasi:http/incoming-handler` as `/{path}`, path and query
 //! exactly as the client sent them (not percent-decoded).
 //!
-//! The host answers, and the guest never sees, whatever it cannot hand on,
-//! in this order: an unknown module or one without a REST API (404); header
-//! values that are not visible ASCII, a header block over
-//! `max_http_header_bytes`, or a bad URL (400); a body over
-//! `max_http_body_bytes` (413) or slower than `http_body_timeout_ms` (408);
-//! a full module queue (503 with `Retry-After`). The response is read whole inside
+//! The host answers, and the guest never sees, whatever it cannot or must
+//! not hand on, in this order: an unknown module or one without a REST API
+//! (404); header values that are not visible ASCII, a header block over
+//! `max_http_header_bytes`, or a bad URL (400); a disallowed `Origin` (403);
+//! a missing or bad token (401); a POST whose `Content-Type` is missing or
+//! one a cross-site form may send (`text/plain`, form data) (415: a page on
+//! another site cannot post without a CORS preflight, which is never
+//! granted; other methods always need one); a body over `max_http_body_bytes`
+//! (413) or slower than `http_body_timeout_ms` (408); a full module queue
+//! (503 with `Retry-After`). The client's `x-topicwire-*` headers are
+//! replaced by the verified identity's. The response is read whole inside
 //! the module's actor (502 past `max_http_response_bytes`) and written to the
 //! client from here, so a slow reader never holds up the module.
 
@@ -15,8 +20,8 @@ use crate::edge::gateway::{AppState, error};
 use crate::runtime::instance::HttpOutcome;
 use crate::runtime::module::Unavailable;
 use axum::extract::Request;
-use axum::http::header::{HOST, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 
 /// Seconds a client is told to wait when the module's queue is full.
@@ -38,6 +43,17 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
         return error(StatusCode::BAD_REQUEST, &message);
     }
     let Ok(uri) = target.parse::<Uri>() else { return error(StatusCode::BAD_REQUEST, "invalid URL") };
+    if let Err(message) = state.auth.origins().check(&parts.headers) {
+        return error(StatusCode::FORBIDDEN, &message);
+    }
+    let identity = match state.auth.authenticate(&parts.headers, parts.uri.query()) {
+        Ok(identity) => identity,
+        Err(refusal) => return state.unauthorized(&refusal),
+    };
+    if parts.method == Method::POST && !needs_preflight(&parts.headers) {
+        let message = "POST requests need a `Content-Type` such as `application/json` (not text/plain or form data)";
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
     let body = match axum::body::to_bytes(body, state.limits.max_http_body_bytes).await {
         Ok(body) => body,
         Err(failure) if is_timeout(&failure) => {
@@ -50,6 +66,7 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
         }
     };
     parts.uri = uri;
+    identity.set_headers(&mut parts.headers);
     if !parts.headers.contains_key(HOST) {
         parts.headers.insert(HOST, HeaderValue::from_static("localhost"));
     }
@@ -97,6 +114,18 @@ fn check_headers(headers: &HeaderMap, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a browser would send a body of this `Content-Type` cross-site only
+/// after a CORS preflight: there is one, and it is not one of the Fetch
+/// standard's safelisted types (parameters aside).
+fn needs_preflight(headers: &HeaderMap) -> bool {
+    const SAFELISTED: [&str; 3] = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or_default().trim())
+        .is_some_and(|media| !media.is_empty() && !SAFELISTED.iter().any(|safe| media.eq_ignore_ascii_case(safe)))
+}
+
 /// Whether reading the body failed because it took longer than its deadline.
 fn is_timeout(failure: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(failure);
@@ -135,5 +164,23 @@ mod tests {
         assert!(check_headers(&headers, 5).unwrap_err().contains("larger than 5 bytes"));
         headers.insert(HOST, HeaderValue::from_bytes(b"h\xe9st").unwrap());
         assert!(check_headers(&headers, 100).unwrap_err().contains("`host`"));
+    }
+
+    #[test]
+    fn only_types_a_cross_site_form_cannot_send_are_accepted() {
+        let mut headers = HeaderMap::new();
+        assert!(!needs_preflight(&headers), "no type");
+        for (value, accepted) in [
+            ("Application/JSON; charset=utf-8", true),
+            ("application/octet-stream", true),
+            ("text/plain", false),
+            ("TEXT/PLAIN; charset=utf-8", false),
+            ("application/x-www-form-urlencoded", false),
+            ("multipart/form-data; boundary=x", false),
+            ("", false),
+        ] {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            assert_eq!(needs_preflight(&headers), accepted, "{value}");
+        }
     }
 }

@@ -44,6 +44,8 @@ pub mod close_code {
     pub const POLICY: u16 = 1008;
     /// A frame larger than `max_frame_bytes`.
     pub const TOO_BIG: u16 = 1009;
+    /// The connection's token expired and was not refreshed (`auth.refresh`).
+    pub const TOKEN_EXPIRED: u16 = 4001;
 }
 
 /// The reason of a slow-consumer close.

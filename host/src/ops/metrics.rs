@@ -14,6 +14,8 @@ pub struct HostGauges {
     pub http_connections: usize,
     /// Component files that failed to load and serve nothing.
     pub failed_loads: usize,
+    /// Requests refused by authentication (401).
+    pub auth_refusals: u64,
 }
 
 /// The exposition text.
@@ -32,6 +34,12 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
         "topicwire_failed_loads",
         "Component files that failed to load and serve nothing.",
         &one(host.failed_loads as f64),
+    );
+    counter(
+        &mut out,
+        "topicwire_auth_refused_total",
+        "Requests and WebSocket upgrades refused for a missing or bad token.",
+        &one(host.auth_refusals as f64),
     );
     let per_module = |value: &dyn Fn(&ModuleReport) -> f64| -> Vec<(String, f64)> {
         modules.iter().map(|m| (format!("{{module=\"{}\"}}", m.status.module), value(m))).collect()
