@@ -10,7 +10,9 @@
 //! - [`state`]: durable module state: `wasi:keyvalue` over a backend (redb
 //!   files under `--data-dir`), limits, usage, export and import.
 //! - [`hub`]: live topics, reference counting and fan-out to connections.
-//! - [`edge`]: the HTTP surface, WebSocket connections and the wire protocol.
+//! - [`edge`]: the listener, the HTTP surface, WebSocket connections, the
+//!   wire protocol, and who may do what (`edge::auth`: tokens, identities,
+//!   origins; `topicwire token`).
 //! - [`ops`]: AsyncAPI documents and Prometheus metrics.
 //! - [`rate`]: the token bucket behind rate limits.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.

@@ -157,31 +157,31 @@ pub(crate) struct AuthFile {
 /// `[auth]` keys given as flags to `topicwire serve`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AuthFlags {
-    /// Shared secret of HS256 tokens ([auth] jwt_hs256_secret)
+    /// Shared secret of HS256 tokens (`[auth] jwt_hs256_secret`)
     #[arg(long)]
     pub jwt_hs256_secret: Option<String>,
-    /// PEM public key of RS256, ES256 or EdDSA tokens ([auth] jwt_public_key_file)
+    /// PEM public key of RS256, ES256 or EdDSA tokens (`[auth] jwt_public_key_file`)
     #[arg(long)]
     pub jwt_public_key_file: Option<PathBuf>,
-    /// JSON Web Key Set file; a token's `kid` picks the key ([auth] jwks_file)
+    /// JSON Web Key Set file; a token's `kid` picks the key (`[auth] jwks_file`)
     #[arg(long)]
     pub jwks_file: Option<PathBuf>,
-    /// Required `iss` of every token ([auth] jwt_issuer)
+    /// Required `iss` of every token (`[auth] jwt_issuer`)
     #[arg(long)]
     pub jwt_issuer: Option<String>,
-    /// Required `aud` of every token ([auth] jwt_audience)
+    /// Required `aud` of every token (`[auth] jwt_audience`)
     #[arg(long)]
     pub jwt_audience: Option<String>,
-    /// Clock skew allowed on `exp` and `nbf`, seconds [default: 30] ([auth] jwt_leeway_secs)
+    /// Clock skew allowed on `exp` and `nbf`, seconds [default: 30] (`[auth] jwt_leeway_secs`)
     #[arg(long)]
     pub jwt_leeway_secs: Option<u64>,
-    /// Refuse requests without a valid token [default: true once a key is set] ([auth] required)
+    /// Refuse requests without a valid token [default: true once a key is set] (`[auth] required`)
     #[arg(long = "auth-required", value_name = "BOOL")]
     pub required: Option<bool>,
-    /// Bearer token that shows topic contents in /api/v1/modules ([auth] admin_token)
+    /// Bearer token that shows topic contents in /api/v1/modules (`[auth] admin_token`)
     #[arg(long)]
     pub admin_token: Option<String>,
-    /// Allowed browser origins, comma-separated, or `*` ([auth] allowed_origins)
+    /// Allowed browser origins, comma-separated, or `*` (`[auth] allowed_origins`)
     #[arg(long, value_delimiter = ',')]
     pub allowed_origins: Option<Vec<String>>,
 }
