@@ -13,7 +13,8 @@
 //! - [`edge`]: the listener, the HTTP surface, WebSocket connections, the
 //!   wire protocol, and who may do what (`edge::auth`: tokens, identities,
 //!   origins; `topicwire token`).
-//! - [`ops`]: AsyncAPI documents and Prometheus metrics.
+//! - [`ops`]: AsyncAPI documents, Prometheus metrics, the dashboard and the
+//!   TypeScript client generator.
 //! - [`rate`]: the token bucket behind rate limits.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.
 

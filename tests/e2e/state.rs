@@ -27,7 +27,9 @@ async fn account(addr: SocketAddr, account: &str) -> Value {
 }
 
 async fn put_blob(addr: SocketAddr, key: &str, bytes: &[u8]) -> (u16, Value) {
-    http_request_bytes(addr, "PUT", &format!("/api/v1/ledger/blobs/{key}"), &[], bytes).await
+    // The host takes bodies declared as JSON only; the ledger stores the bytes as they are.
+    let json = [("Content-Type", "application/json")];
+    http_request_bytes(addr, "PUT", &format!("/api/v1/ledger/blobs/{key}"), &json, bytes).await
 }
 
 /// Everything the ledger answers about its data, to compare before and after.

@@ -6,10 +6,10 @@
 //! not hand on, in this order: an unknown module or one without a REST API
 //! (404); header values that are not visible ASCII, a header block over
 //! `max_http_header_bytes`, or a bad URL (400); a disallowed `Origin` (403);
-//! a missing or bad token (401); a POST whose `Content-Type` is missing or
-//! one a cross-site form may send (`text/plain`, form data) (415: a page on
-//! another site cannot post without a CORS preflight, which is never
-//! granted; other methods always need one); a body over `max_http_body_bytes`
+//! a missing or bad token (401); a POST, or another method's request with a
+//! body, without `Content-Type: application/json` (415: a page on another
+//! site may send text/plain or form data without a CORS preflight, and the
+//! host never grants one); a body over `max_http_body_bytes`
 //! (413) or slower than `http_body_timeout_ms` (408); a full module queue
 //! (503 with `Retry-After`). The client's `x-topicwire-*` headers are
 //! replaced by the verified identity's. The response is read whole inside
@@ -20,7 +20,7 @@ use crate::edge::gateway::{AppState, error};
 use crate::runtime::instance::HttpOutcome;
 use crate::runtime::module::Unavailable;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, RETRY_AFTER, TRANSFER_ENCODING};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 
@@ -50,9 +50,9 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
         Ok(identity) => identity,
         Err(refusal) => return state.unauthorized(&refusal),
     };
-    if parts.method == Method::POST && !needs_preflight(&parts.headers) {
-        let message = "POST requests need a `Content-Type` such as `application/json` (not text/plain or form data)";
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    if must_be_json(&parts.method, &parts.headers) && !is_json(&parts.headers) {
+        let message = format!("{} requests need `Content-Type: application/json`", parts.method);
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
     }
     let body = match axum::body::to_bytes(body, state.limits.max_http_body_bytes).await {
         Ok(body) => body,
@@ -114,16 +114,22 @@ fn check_headers(headers: &HeaderMap, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether a browser would send a body of this `Content-Type` cross-site only
-/// after a CORS preflight: there is one, and it is not one of the Fetch
-/// standard's safelisted types (parameters aside).
-fn needs_preflight(headers: &HeaderMap) -> bool {
-    const SAFELISTED: [&str; 3] = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
+/// Whether a request must declare a JSON body: every POST (a page on
+/// another site may post without a preflight), and any other request but
+/// GET and HEAD that carries a body. A bodiless DELETE needs no type.
+fn must_be_json(method: &Method, headers: &HeaderMap) -> bool {
+    let has_body = headers.contains_key(TRANSFER_ENCODING)
+        || headers.get(CONTENT_LENGTH).is_some_and(|length| length.as_bytes() != b"0");
+    *method == Method::POST || (*method != Method::GET && *method != Method::HEAD && has_body)
+}
+
+/// Whether the body is declared as JSON (`application/json`, parameters allowed).
+fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(|value| value.split(';').next().unwrap_or_default().trim())
-        .is_some_and(|media| !media.is_empty() && !SAFELISTED.iter().any(|safe| media.eq_ignore_ascii_case(safe)))
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// Whether reading the body failed because it took longer than its deadline.
@@ -167,20 +173,27 @@ mod tests {
     }
 
     #[test]
-    fn only_types_a_cross_site_form_cannot_send_are_accepted() {
+    fn json_is_recognised_with_parameters() {
         let mut headers = HeaderMap::new();
-        assert!(!needs_preflight(&headers), "no type");
-        for (value, accepted) in [
-            ("Application/JSON; charset=utf-8", true),
-            ("application/octet-stream", true),
-            ("text/plain", false),
-            ("TEXT/PLAIN; charset=utf-8", false),
-            ("application/x-www-form-urlencoded", false),
-            ("multipart/form-data; boundary=x", false),
-            ("", false),
-        ] {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
-            assert_eq!(needs_preflight(&headers), accepted, "{value}");
-        }
+        assert!(!is_json(&headers));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("Application/JSON; charset=utf-8"));
+        assert!(is_json(&headers));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(!is_json(&headers));
+    }
+
+    #[test]
+    fn every_post_and_every_body_must_be_json() {
+        let sized = |length: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static(length));
+            headers
+        };
+        assert!(must_be_json(&Method::POST, &HeaderMap::new()), "even without a body");
+        assert!(must_be_json(&Method::PUT, &sized("12")));
+        assert!(!must_be_json(&Method::DELETE, &HeaderMap::new()));
+        assert!(!must_be_json(&Method::DELETE, &sized("0")));
+        assert!(must_be_json(&Method::DELETE, &sized("3")));
+        assert!(!must_be_json(&Method::GET, &sized("3")));
     }
 }
