@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod bounded;
 mod broker;
+mod broker_access;
 mod broker_state;
 mod delivery;
 mod faults;

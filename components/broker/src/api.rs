@@ -15,10 +15,14 @@
 //! | `GET /openapi.json` | this API's OpenAPI document |
 //!
 //! The account is the `X-Account-Id` header, else the `accountId` query
-//! parameter, else the module setting `DEFAULT_ACCOUNT` (`DEMO-ACCOUNT`).
+//! parameter, else the caller's first account (see [`crate::access`]), else
+//! the module setting `DEFAULT_ACCOUNT` (`DEMO-ACCOUNT`). An account that is
+//! not the caller's is 403 `forbidden: ...`, and nothing about it is read or
+//! changed.
 //! Errors are as in [`crate::rest`]; a refused request changes nothing.
 //! Before answering, the account catches up with the market.
 
+use crate::access;
 use crate::ledger::StoreError;
 use crate::models::{
     AccountInfo, ActionResult, Brackets, LeverageQuery, LeverageSetParams, LeverageSetResult, PlaceOrderResult,
@@ -55,12 +59,20 @@ impl HttpService for BrokerApi {
     }
 }
 
-/// The account a request acts on.
+/// The account a request acts on, if its caller may use it.
 fn account_of(request: &Request) -> Result<String, Rejection> {
+    let caller = request.caller();
     let named = request.header("x-account-id").map(str::to_owned).or_else(|| request.query_value("accountId"));
-    let account = named.unwrap_or_else(|| state::with(|state| state.default_account.clone()));
+    let account = match named.or_else(|| access::default_account(&caller)) {
+        Some(account) => account,
+        None if caller.is_anonymous() => state::with(|state| state.default_account.clone()),
+        None => return Err(Rejection(detail(403, "forbidden: your token names no account (`accounts` or `sub`)"))),
+    };
     if let Err(reason) = check_account_id(&account) {
         return Err(Rejection(detail(400, reason)));
+    }
+    if let Err(reason) = access::check(&caller, &account) {
+        return Err(Rejection(detail(403, format!("forbidden: {reason}"))));
     }
     Ok(account)
 }

@@ -13,12 +13,13 @@
 //! - [`trading`]: the paper-trading account, pure and unit-tested natively.
 //! - [`state`]: the component's state and publishing to live topics;
 //!   [`ledger`]: how it is kept in the store; [`storage`]: the store.
-//! - [`service`]: the topic handlers.
+//! - [`service`]: the topic handlers; [`access`]: who may use which account.
 //! - [`api`]: the REST API (the Python system's); [`rest`]: its parsing and
 //!   error answers; [`preview`]: order and leverage previews; [`openapi`]: its
 //!   OpenAPI document.
 //! - [`ws`]: route declarations; [`ws_generated`]: generated router code.
 
+pub mod access;
 pub mod api;
 pub mod ledger;
 pub mod models;

@@ -1,11 +1,12 @@
 //! The topic handlers: a topic going live may start its account's ticks; the
 //! ticking topic's timer fills orders and refreshes equity.
 
+use crate::access;
 use crate::api::check_account_id;
 use crate::models::AccountRequest;
 use crate::state::{self, State};
 use crate::ws_generated::{
-    BrokerConnectionWsTopic, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic, ServiceError,
+    BrokerConnectionWsTopic, Caller, EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic, ServiceError,
     WsRouteService,
 };
 
@@ -41,6 +42,11 @@ fn removed(request: &AccountRequest, topic: &str) {
     });
 }
 
+/// Every route's subscribe check: the caller may use the account (see [`access`]).
+fn authorized(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+    access::check(caller, &request.account_id).map_err(ServiceError::forbidden)
+}
+
 fn ticked(request: &AccountRequest) {
     if let Err(error) = state::with(|state| state.step(&request.account_id)) {
         // Retried at the next tick; the account is read again from the store.
@@ -49,6 +55,10 @@ fn ticked(request: &AccountRequest) {
 }
 
 impl WsRouteService for Broker {
+    fn authorize_orders(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+        authorized(caller, request)
+    }
+
     fn create_orders(topic: &OrderWsTopic) -> Result<(), ServiceError> {
         state::with(|state| created(state, topic.request(), topic.as_str()))
     }
@@ -59,6 +69,10 @@ impl WsRouteService for Broker {
 
     fn on_timer_orders(topic: &OrderWsTopic) {
         ticked(topic.request());
+    }
+
+    fn authorize_positions(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+        authorized(caller, request)
     }
 
     fn create_positions(topic: &PositionWsTopic) -> Result<(), ServiceError> {
@@ -73,6 +87,10 @@ impl WsRouteService for Broker {
         ticked(topic.request());
     }
 
+    fn authorize_executions(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+        authorized(caller, request)
+    }
+
     fn create_executions(topic: &ExecutionWsTopic) -> Result<(), ServiceError> {
         state::with(|state| created(state, topic.request(), topic.as_str()))
     }
@@ -83,6 +101,10 @@ impl WsRouteService for Broker {
 
     fn on_timer_executions(topic: &ExecutionWsTopic) {
         ticked(topic.request());
+    }
+
+    fn authorize_equity(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+        authorized(caller, request)
     }
 
     fn create_equity(topic: &EquityWsTopic) -> Result<(), ServiceError> {
@@ -101,6 +123,10 @@ impl WsRouteService for Broker {
 
     fn on_timer_equity(topic: &EquityWsTopic) {
         ticked(topic.request());
+    }
+
+    fn authorize_broker_connection(caller: &Caller, request: &AccountRequest) -> Result<(), ServiceError> {
+        authorized(caller, request)
     }
 
     fn create_broker_connection(topic: &BrokerConnectionWsTopic) -> Result<(), ServiceError> {
