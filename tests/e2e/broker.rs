@@ -187,16 +187,22 @@ async fn accounts_only_see_their_own_updates() {
 }
 
 #[tokio::test]
-async fn broker_connection_sends_the_status_on_subscribe() {
+async fn broker_connection_sends_the_status_to_every_subscriber_on_subscribe() {
     let host = broker().await;
-    let mut client = host.client("broker").await;
-    client.subscribe("broker-connection", json!({"accountId": "A"})).await;
-    let status = client.next_update("broker-connection").await;
-    assert_eq!(
-        (status["payload"]["status"].as_i64(), status["payload"]["message"].as_str()),
-        (Some(1), Some("Connected"))
-    );
-    assert!(status["payload"]["timestamp"].as_i64().unwrap() > 0);
+    // The first subscriber makes the topic live; the others join it.
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut client = host.client("broker").await;
+        assert_eq!(client.subscribe("broker-connection", json!({"accountId": "A"})).await["status"], "ok");
+        let status = client.next_update("broker-connection").await;
+        assert_eq!(
+            (status["payload"]["status"].as_i64(), status["payload"]["message"].as_str()),
+            (Some(1), Some("Connected"))
+        );
+        assert!(status["payload"]["timestamp"].as_i64().unwrap() > 0);
+        clients.push(client);
+    }
+    assert_eq!(host.topics("broker").await, [(r#"broker-connection:{"accountId":"A"}"#.to_owned(), 3)]);
     host.stop().await;
 }
 

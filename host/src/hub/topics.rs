@@ -152,6 +152,19 @@ impl TopicTable {
         true
     }
 
+    /// Sends `peer`, which just joined the live `topic`, the topic's latest
+    /// update when its route conflates: a conflated route streams states, so
+    /// a newcomer is current at once, as the first subscriber is after
+    /// `create-topic`. A reliable route streams events; a joiner gets those
+    /// after it joined. Returns whether a frame was sent.
+    pub fn catch_up(&self, topic: &str, peer: &Peer) -> bool {
+        let Some(entry) = self.topics.get(topic) else { return false };
+        match &entry.last {
+            Some(last) if !entry.reliable && entry.pending.is_none() => peer.send_update(&entry.name, last.clone()),
+            _ => false,
+        }
+    }
+
     /// Removes connection `conn` from `topic`; the topic goes with its last subscriber.
     pub fn remove_subscriber(&mut self, topic: &str, conn: ConnId) -> Removal {
         let Some(topics) = self.by_connection.get_mut(&conn) else { return Removal::NotSubscribed };
@@ -356,6 +369,25 @@ mod tests {
         table.resume_all();
         assert_eq!(table.publish("t", r#"{"v":2}"#, MAX), Ok(1));
         assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_joiner_of_a_conflated_topic_gets_its_latest_update_and_of_a_reliable_one_none() {
+        let mut table = TopicTable::default();
+        let (first, _c1) = peer(1).await;
+        let (joiner, mut client) = peer(2).await;
+        for (topic, reliable) in [("state", false), ("events", true)] {
+            table.begin_create(topic, "r", reliable, first.clone());
+            table.finish_create(topic);
+            assert!(!table.catch_up(topic, &joiner), "nothing published yet");
+            assert_eq!(table.publish(topic, r#"{"v":1}"#, MAX), Ok(1));
+            assert_eq!(table.publish(topic, r#"{"v":2}"#, MAX), Ok(1));
+            assert!(table.add_subscriber(topic, joiner.clone()));
+        }
+        assert!(table.catch_up("state", &joiner));
+        assert!(!table.catch_up("events", &joiner));
+        let frames = sent(&mut client, Duration::from_millis(200)).await;
+        assert_eq!(frames, [r#"{"type":"r.update","payload":{"topic":"state","payload":{"v":2}}}"#]);
     }
 
     #[tokio::test]

@@ -359,6 +359,7 @@ impl Actor {
         if table.contains(topic) {
             table.add_subscriber(topic, peer.clone());
             peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
+            table.catch_up(topic, peer);
             return;
         }
         if table.len() >= limits.max_topics {
