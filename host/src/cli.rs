@@ -3,6 +3,7 @@
 //! the whole of every binary that runs the host (the `topicwire` binary and
 //! the end-to-end tests' process under test).
 
+use crate::cluster::config::ClusterFlags;
 use crate::config::{Config, ConfigSources, LimitFlags};
 use crate::edge::auth::config::AuthFlags;
 use anyhow::{Context, Result};
@@ -64,6 +65,9 @@ pub struct ServeArgs {
     /// Authentication (each also an `[auth]` key of the config file).
     #[command(flatten)]
     pub auth: AuthFlags,
+    /// The cluster (each also a `[cluster]` key of the config file).
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
 }
 
 /// `topicwire sub`.
@@ -203,6 +207,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         native_probe: args.native_probe,
         limits: args.limits,
         auth: args.auth,
+        cluster: args.cluster,
     };
     let config = Config::load(&sources)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

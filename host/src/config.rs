@@ -19,6 +19,7 @@
 //! jwt_hs256_secret = "..."
 //! ```
 
+use crate::cluster::config::{ClusterConfig, ClusterFile, ClusterFlags};
 use crate::edge::auth::config::{AuthConfig, AuthFile, AuthFlags};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -162,6 +163,8 @@ pub struct Config {
     pub modules: ModuleSettings,
     /// Authentication, the admin token and the origin policy.
     pub auth: AuthConfig,
+    /// The cluster this node joins (none: a single node).
+    pub cluster: ClusterConfig,
 }
 
 impl Default for Config {
@@ -175,6 +178,7 @@ impl Default for Config {
             limits: Limits::default(),
             modules: ModuleSettings::new(),
             auth: AuthConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -193,6 +197,8 @@ struct ConfigFile {
     modules: BTreeMap<String, BTreeMap<String, toml::Value>>,
     #[serde(default)]
     auth: AuthFile,
+    #[serde(default)]
+    cluster: ClusterFile,
 }
 
 /// What `topicwire serve` was given on its command line.
@@ -214,6 +220,8 @@ pub struct ConfigSources {
     pub limits: LimitFlags,
     /// `[auth]` flags.
     pub auth: AuthFlags,
+    /// `[cluster]` flags.
+    pub cluster: ClusterFlags,
 }
 
 /// The default folder of the compiled-component cache.
@@ -264,6 +272,7 @@ impl Config {
             limits: Limits::layered(&file.limits, &sources.limits),
             modules,
             auth: AuthConfig::layered(file.auth, &sources.auth)?,
+            cluster: ClusterConfig::layered(file.cluster, &sources.cluster),
         })
     }
 }

@@ -13,12 +13,15 @@
 //! - [`edge`]: the listener, the HTTP surface, WebSocket connections, the
 //!   wire protocol, and who may do what (`edge::auth`: tokens, identities,
 //!   origins; `topicwire token`).
+//! - [`cluster`]: many nodes on NATS: a leader per module (a JetStream KV
+//!   lease), interest routing, update fan-out and REST forwarding.
 //! - [`ops`]: AsyncAPI documents, Prometheus metrics, the dashboard and the
 //!   TypeScript client generator.
 //! - [`rate`]: the token bucket behind rate limits.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod edge;
 pub mod hub;

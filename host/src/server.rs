@@ -1,5 +1,6 @@
 //! `topicwire serve`: loads the components, serves them until shutdown.
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::edge::auth::Auth;
 use crate::edge::gateway::{AppState, app};
@@ -21,7 +22,14 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     let config = Arc::new(config);
     let storage = StorageMap::new(config.data_dir.as_deref(), &config.limits)?;
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
-    let registry = Arc::new(Registry::new(runtime, config.clone(), storage));
+    let cluster = match &config.cluster.nats_url {
+        Some(url) => {
+            let node = config.cluster.node_name.clone().unwrap_or_else(|| default_node_name(address.port()));
+            Some(Cluster::connect(url, &node).await?)
+        }
+        None => None,
+    };
+    let registry = Arc::new(Registry::new(runtime, config.clone(), storage, cluster));
     registry.load_dir().await?;
     if let Some(name) = &config.native_probe {
         registry.load_native(name).await?;
@@ -35,4 +43,11 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     // Finish the modules' work and release their data files.
     registry.close().await;
     Ok(())
+}
+
+/// A node's name when none is configured: the machine's host name and the port it serves.
+fn default_node_name(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    format!("{}-{port}", if host.is_empty() { "node" } else { host })
 }

@@ -9,6 +9,7 @@ mod bounded;
 mod broker;
 mod broker_access;
 mod broker_state;
+mod cluster;
 mod delivery;
 mod faults;
 mod hot_reload;

@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
 
+pub mod nats;
 pub mod raw;
 pub mod tokens;
 

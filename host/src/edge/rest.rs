@@ -71,11 +71,16 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
         parts.headers.insert(HOST, HeaderValue::from_static("localhost"));
     }
     let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
-    match module.http(request).await {
+    answer(module.http(request).await, state.limits.max_http_response_bytes)
+}
+
+/// The client's answer to what became of a request the module was given
+/// (here, or on the module's leader in a cluster).
+pub fn answer(outcome: Result<HttpOutcome, Unavailable>, max_response_bytes: usize) -> Response {
+    match outcome {
         Ok(HttpOutcome::Response(response)) => response.map(axum::body::Body::from),
         Ok(HttpOutcome::TooLarge) => {
-            let message =
-                format!("the module's response is larger than {} bytes", state.limits.max_http_response_bytes);
+            let message = format!("the module's response is larger than {max_response_bytes} bytes");
             error(StatusCode::BAD_GATEWAY, &message)
         }
         Ok(HttpOutcome::Refused(code)) => {

@@ -5,6 +5,12 @@
 //! exists while it has subscribers; a connection counts once per topic.
 //! Each update is framed once and the bytes are shared by every subscriber,
 //! conflated or reliably, as the topic's route declares (see [`crate::hub::peer`]).
+//!
+//! In a cluster (see [`crate::cluster`]) a topic also lives while other
+//! nodes have interest in it (`remote`): the module's leader then hands
+//! each frame to the [`Outlet`] once, for NATS, besides its own
+//! subscribers; and a follower's topics are *mirrors*, fed with the
+//! leader's frames through [`TopicTable::deliver_frame`].
 
 use crate::edge::protocol;
 use crate::hub::peer::{ConnId, Peer};
@@ -34,7 +40,12 @@ struct Topic {
     /// a handover never shows subscribers the same update twice.
     resuming: bool,
     updates: u64,
+    /// Other nodes have interest: every frame also goes to the outlet.
+    remote: bool,
 }
+
+/// Where a leader's frames for other nodes go: `(topic, frame)`, published once each.
+pub type Outlet = tokio::sync::mpsc::UnboundedSender<(Arc<str>, Bytes)>;
 
 /// What removing a subscriber did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +85,8 @@ pub struct TopicInfo {
 pub struct TopicTable {
     topics: HashMap<String, Topic>,
     by_connection: HashMap<ConnId, HashSet<String>>,
+    /// Set while this node leads the module in a cluster.
+    outlet: Option<Outlet>,
 }
 
 impl TopicTable {
@@ -111,7 +124,28 @@ impl TopicTable {
     /// updates until [`finish_create`](Self::finish_create). `reliable` is the
     /// delivery policy of its route.
     pub fn begin_create(&mut self, topic: &str, route: &str, reliable: bool, peer: Peer) {
-        self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
+        self.insert(topic, route, reliable, Some(peer), Some(Vec::new()));
+    }
+
+    /// Makes `topic` live without a local subscriber, for other nodes'
+    /// interest, holding back updates until [`finish_create`](Self::finish_create).
+    pub fn begin_create_remote(&mut self, topic: &str, route: &str, reliable: bool) {
+        self.insert(topic, route, reliable, None, Some(Vec::new()));
+        if let Some(entry) = self.topics.get_mut(topic) {
+            entry.remote = true;
+        }
+    }
+
+    /// Makes `topic` live as a mirror of the leader's (a follower in a
+    /// cluster): nothing is created, frames come through [`deliver_frame`](Self::deliver_frame).
+    pub fn mirror(&mut self, topic: &str, route: &str, reliable: bool, peer: Peer) {
+        self.insert(topic, route, reliable, Some(peer), None);
+    }
+
+    fn insert(&mut self, topic: &str, route: &str, reliable: bool, peer: Option<Peer>, pending: Option<Vec<Bytes>>) {
+        if let Some(peer) = &peer {
+            self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
+        }
         self.topics.insert(
             topic.to_owned(),
             Topic {
@@ -119,11 +153,12 @@ impl TopicTable {
                 route: route.to_owned(),
                 reliable,
                 update_prefix: protocol::update_prefix(route, topic),
-                subscribers: vec![peer],
-                pending: Some(Vec::new()),
+                subscribers: peer.into_iter().collect(),
+                pending,
                 last: None,
                 resuming: false,
                 updates: 0,
+                remote: false,
             },
         );
     }
@@ -133,8 +168,44 @@ impl TopicTable {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
             deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+            if entry.remote {
+                forward(self.outlet.as_ref(), &entry.name, &frame);
+            }
             entry.last = Some(frame);
         }
+    }
+
+    /// Starts (`Some`) or stops handing frames of topics with remote interest to `outlet`.
+    pub fn set_outlet(&mut self, outlet: Option<Outlet>) {
+        self.outlet = outlet;
+    }
+
+    /// Whether other nodes have interest in `topic`.
+    pub fn is_remote(&self, topic: &str) -> bool {
+        self.topics.get(topic).is_some_and(|entry| entry.remote)
+    }
+
+    /// Records whether other nodes have interest in live `topic`. Returns
+    /// true when the topic is gone with it (no local subscriber either):
+    /// the component must be told.
+    pub fn set_remote(&mut self, topic: &str, remote: bool) -> bool {
+        let Some(entry) = self.topics.get_mut(topic) else { return false };
+        entry.remote = remote;
+        if !remote && entry.subscribers.is_empty() {
+            self.topics.remove(topic);
+            return true;
+        }
+        false
+    }
+
+    /// Delivers `frame`, an update framed by the module's leader on another
+    /// node, to the local subscribers of mirror `topic`, as is.
+    pub fn deliver_frame(&mut self, topic: &str, frame: Bytes) -> usize {
+        let Some(entry) = self.topics.get_mut(topic) else { return 0 };
+        entry.updates += 1;
+        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+        entry.last = Some(frame);
+        delivered
     }
 
     /// `create-topic` failed: forgets the topic and what it published.
@@ -176,7 +247,7 @@ impl TopicTable {
         }
         let Some(entry) = self.topics.get_mut(topic) else { return Removal::NotSubscribed };
         entry.subscribers.retain(|peer| peer.id() != conn);
-        if entry.subscribers.is_empty() {
+        if entry.subscribers.is_empty() && !entry.remote {
             self.topics.remove(topic);
             Removal::LastGone
         } else {
@@ -192,7 +263,7 @@ impl TopicTable {
         for topic in topics {
             let Some(entry) = self.topics.get_mut(&topic) else { continue };
             entry.subscribers.retain(|peer| peer.id() != conn);
-            if entry.subscribers.is_empty() {
+            if entry.subscribers.is_empty() && !entry.remote {
                 self.topics.remove(&topic);
                 gone.push(topic);
             }
@@ -266,6 +337,9 @@ impl TopicTable {
             return Ok(0);
         }
         let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+        if entry.remote {
+            forward(self.outlet.as_ref(), &entry.name, &frame);
+        }
         entry.last = Some(frame);
         Ok(delivered)
     }
@@ -283,6 +357,13 @@ impl TopicTable {
             .collect();
         info.sort_by(|a, b| a.topic.cmp(&b.topic));
         info
+    }
+}
+
+/// Hands one frame of `topic` to the outlet, if there is one.
+fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
+    if let Some(outlet) = outlet {
+        let _ = outlet.send((topic.clone(), frame.clone()));
     }
 }
 

@@ -15,7 +15,15 @@
 //! module is retried with a fresh instance after `quarantine_cooldown_ms`,
 //! doubling with each consecutive quarantine up to [`MAX_COOLDOWN`]; a new
 //! version of its file is loaded at once and resets the cool-down.
+//!
+//! In a cluster (see [`crate::cluster`]) every node runs the actor, but only
+//! the module's leader creates topics and fires timers: on the other nodes,
+//! the followers, a subscribe is still checked by the component, then the
+//! topic is a mirror fed with the leader's frames. The leader also keeps
+//! topics other nodes have interest in, and hands their frames to NATS once.
 
+use crate::cluster::Cluster;
+use crate::cluster::link::{INTEREST_TTL, ModuleLink};
 use crate::config::Limits;
 use crate::edge::protocol::{self, Op};
 use crate::hub::peer::{ConnId, Peer};
@@ -24,6 +32,8 @@ use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::instance::{Blueprint, HttpOutcome, HttpRequest, Instance, describe};
 pub use crate::runtime::status::{Delivery, LastError, LiveInfo, ModuleState, ModuleStatus, RouteInfo};
 use crate::runtime::timers::sleep_until;
+use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +74,45 @@ enum Command {
     Http { request: HttpRequest, reply: oneshot::Sender<HttpOutcome> },
     ReloadFailed { message: String },
     Unload { done: oneshot::Sender<()> },
+    Lead { leading: bool },
+    Interest { node: String, topics: Vec<String> },
+    Frame { topic: String, frame: Bytes },
+}
+
+/// What a module's cluster link tells its actor.
+#[derive(Clone)]
+pub struct ModuleInbox(mpsc::Sender<Command>);
+
+impl ModuleInbox {
+    /// This node took (`true`) or lost the module's lease.
+    pub async fn lead(&self, leading: bool) {
+        let _ = self.0.send(Command::Lead { leading }).await;
+    }
+
+    /// `node` announced every topic its clients are subscribed to.
+    pub async fn interest(&self, node: String, topics: Vec<String>) {
+        let _ = self.0.send(Command::Interest { node, topics }).await;
+    }
+
+    /// A frame of `topic` from the leader.
+    pub async fn frame(&self, topic: String, frame: Bytes) {
+        let _ = self.0.send(Command::Frame { topic, frame }).await;
+    }
+
+    /// Has this node's instance answer a REST request another node forwarded.
+    pub async fn http(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
+        queue_http(&self.0, request).await
+    }
+}
+
+/// Queues a REST request for the actor without waiting for room.
+async fn queue_http(commands: &mpsc::Sender<Command>, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
+    let (reply, response) = oneshot::channel();
+    match commands.try_send(Command::Http { request, reply }) {
+        Ok(()) => response.await.map_err(|_| Unavailable::Gone),
+        Err(mpsc::error::TrySendError::Full(_)) => Err(Unavailable::Busy),
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(Unavailable::Gone),
+    }
 }
 
 /// Why a module could not take a REST request.
@@ -86,11 +135,20 @@ pub struct Module {
     /// The actor's task, awaited by [`Module::unload`] so that its instance
     /// (and its hold on the module's state) is gone when unloading returns.
     actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// In a cluster: the module's lease, interest and forwarding.
+    link: Option<Arc<ModuleLink>>,
 }
 
 impl Module {
     /// Starts the actor of module `name` serving `version` from `file`.
-    pub fn start(name: Arc<str>, file: PathBuf, version: Version, limits: Arc<Limits>) -> Self {
+    /// In a cluster it follows until its link takes the module's lease.
+    pub fn start(
+        name: Arc<str>,
+        file: PathBuf,
+        version: Version,
+        limits: Arc<Limits>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Self {
         let status = ModuleStatus {
             module: name.to_string(),
             file,
@@ -105,10 +163,15 @@ impl Module {
             last_error: None,
             quarantines: 0,
             retry_at_ms: None,
+            cluster_role: cluster.is_some().then_some("follower"),
         };
         let (status_tx, status) = watch::channel(status);
         let (commands, queue) = mpsc::channel(limits.module_queue.max(1));
+        let link = cluster.map(|cluster| ModuleLink::start(cluster, &name, ModuleInbox(commands.clone()), &limits));
         let actor = Actor {
+            leading: link.is_none(),
+            link: link.clone(),
+            interest: HashMap::new(),
             name: name.clone(),
             blueprint: version.blueprint,
             instance: Some(version.instance),
@@ -121,7 +184,7 @@ impl Module {
             quarantined_in_a_row: 0,
         };
         let actor = std::sync::Mutex::new(Some(tokio::spawn(actor.run())));
-        Self { name, commands, status, unloaded: CancellationToken::new(), actor }
+        Self { name, commands, status, unloaded: CancellationToken::new(), actor, link }
     }
 
     /// The module's name.
@@ -174,11 +237,10 @@ impl Module {
     /// waits for room in the module's queue: a full queue is
     /// [`Unavailable::Busy`] (the client is told to retry).
     pub async fn http(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
-        let (reply, response) = oneshot::channel();
-        match self.commands.try_send(Command::Http { request, reply }) {
-            Ok(()) => response.await.map_err(|_| Unavailable::Gone),
-            Err(mpsc::error::TrySendError::Full(_)) => Err(Unavailable::Busy),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Unavailable::Gone),
+        match self.link.as_ref().filter(|link| !link.is_leader()) {
+            // A follower's REST requests are the leader's to answer.
+            Some(link) => link.forward(request).await,
+            None => queue_http(&self.commands, request).await,
         }
     }
 
@@ -190,6 +252,9 @@ impl Module {
     /// Removes every topic, stops the actor (waiting until its instance is
     /// dropped) and closes the module's connections.
     pub async fn unload(&self) {
+        if let Some(link) = &self.link {
+            link.stop().await;
+        }
         let (done, finished) = oneshot::channel();
         if self.commands.send(Command::Unload { done }).await.is_ok() {
             let _ = finished.await;
@@ -217,12 +282,19 @@ struct Actor {
     retry_at: Option<Instant>,
     /// Consecutive quarantines since the last new version: the cool-down doubles with each.
     quarantined_in_a_row: u32,
+    /// Whether this node runs the module's topics: always on a single node.
+    leading: bool,
+    /// In a cluster: the module's link.
+    link: Option<Arc<ModuleLink>>,
+    /// While leading: each other node's interest, and when it was announced.
+    interest: HashMap<String, (HashSet<String>, Instant)>,
 }
 
 impl Actor {
     async fn run(mut self) {
         loop {
             let next_tick = self.instance.as_ref().and_then(|instance| instance.next_timer());
+            let interest_lapses = self.interest_expiry();
             tokio::select! {
                 command = self.queue.recv() => match command {
                     Some(Command::Unload { done }) => {
@@ -235,6 +307,7 @@ impl Actor {
                 },
                 () = sleep_until(next_tick) => self.fire_timers().await,
                 () = sleep_until(self.retry_at) => self.retry().await,
+                () = sleep_until(interest_lapses) => self.expire_interest().await,
             }
         }
     }
@@ -291,6 +364,15 @@ impl Actor {
                 });
             }
             Command::Unload { .. } => {}
+            Command::Lead { leading } => self.lead(leading).await,
+            Command::Interest { node, topics } => self.heed(node, topics.into_iter().collect()).await,
+            Command::Frame { topic, frame } => {
+                if !self.leading
+                    && let Some(instance) = self.instance.as_mut()
+                {
+                    instance.state().topics.deliver_frame(&topic, frame);
+                }
+            }
         }
     }
 
@@ -368,6 +450,15 @@ impl Actor {
             return;
         }
         let reliable = self.routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable);
+        if !self.leading {
+            // A follower mirrors the leader's topic; the leader learns of the interest.
+            table.mirror(topic, route, reliable, peer.clone());
+            peer.send(protocol::ok_response(route, Op::Subscribe, "Subscribed", topic));
+            if let Some(link) = &self.link {
+                link.watch(topic);
+            }
+            return;
+        }
         table.begin_create(topic, route, reliable, peer.clone());
         match instance.create_topic(topic).await {
             Ok(Ok(())) => {
@@ -399,9 +490,7 @@ impl Actor {
             }
             Removal::LastGone => {
                 peer.send(protocol::ok_response(route, Op::Unsubscribe, "Unsubscribed", topic));
-                if let Err(trap) = instance.remove_topic(topic).await {
-                    self.crashed(trap).await;
-                }
+                self.topic_gone(topic).await;
             }
         }
     }
@@ -409,10 +498,141 @@ impl Actor {
     async fn disconnect(&mut self, conn: ConnId) {
         let Some(instance) = self.instance.as_mut() else { return };
         for topic in instance.state().topics.disconnect(conn) {
-            if let Err(trap) = instance.remove_topic(&topic).await {
-                self.crashed(trap).await;
+            if !self.topic_gone(&topic).await {
                 return;
             }
+        }
+    }
+
+    /// `topic` lost its last subscriber (and every other node its interest):
+    /// the leader's component removes it; a follower stops mirroring it.
+    /// False if the instance trapped.
+    async fn topic_gone(&mut self, topic: &str) -> bool {
+        if !self.leading {
+            if let Some(link) = &self.link {
+                link.unwatch(topic);
+            }
+            return true;
+        }
+        let Some(instance) = self.instance.as_mut() else { return true };
+        if let Err(trap) = instance.remove_topic(topic).await {
+            self.crashed(trap).await;
+            return false;
+        }
+        true
+    }
+
+    /// This node took or lost the module's lease. Taking it, the instance
+    /// creates every topic local clients mirror (and, as followers announce
+    /// theirs, the topics they have interest in); losing it, the instance
+    /// removes them all and this node mirrors the new leader's.
+    async fn lead(&mut self, leading: bool) {
+        if leading == self.leading {
+            return;
+        }
+        self.leading = leading;
+        self.interest.clear();
+        self.status.send_modify(|status| status.cluster_role = Some(if leading { "leader" } else { "follower" }));
+        let outlet = self.link.as_ref().map(|link| link.outlet()).filter(|_| leading);
+        let Some(instance) = self.instance.as_mut() else { return };
+        instance.state().topics.set_outlet(outlet);
+        if leading {
+            let topics = std::mem::take(&mut instance.state().topics);
+            return self.recreate(topics).await;
+        }
+        for topic in instance.state().topics.topics() {
+            instance.state().timers.clear(&topic);
+            // A topic only other nodes wanted goes; they follow the new leader now.
+            if !instance.state().topics.set_remote(&topic, false)
+                && let Some(link) = &self.link
+            {
+                link.watch(&topic);
+            }
+            if let Err(trap) = instance.remove_topic(&topic).await {
+                return self.crashed(trap).await;
+            }
+        }
+    }
+
+    /// `node` has interest in exactly `topics`: the leader creates those it
+    /// does not have yet and lets go of those no node wants any more.
+    async fn heed(&mut self, node: String, topics: HashSet<String>) {
+        if !self.leading {
+            return;
+        }
+        let before = self.interest.insert(node, (topics.clone(), Instant::now())).map(|(topics, _)| topics);
+        for topic in &topics {
+            self.want(topic).await;
+        }
+        for topic in before.unwrap_or_default().difference(&topics) {
+            self.unwant(topic).await;
+        }
+    }
+
+    /// When the oldest announcement lapses.
+    fn interest_expiry(&self) -> Option<Instant> {
+        self.interest.values().map(|(_, heard)| *heard + INTEREST_TTL).min()
+    }
+
+    /// Forgets nodes not heard from for [`INTEREST_TTL`] (gone, or cut off).
+    async fn expire_interest(&mut self) {
+        let now = Instant::now();
+        let lapsed: Vec<String> = self
+            .interest
+            .iter()
+            .filter(|(_, (_, heard))| *heard + INTEREST_TTL <= now)
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in lapsed {
+            tracing::info!(module = &*self.name, node, "a node's interest lapsed");
+            let topics = self.interest.remove(&node).map(|(topics, _)| topics).unwrap_or_default();
+            for topic in &topics {
+                self.unwant(topic).await;
+            }
+        }
+    }
+
+    /// Some node has interest in `topic`: make it live, or mark it wanted.
+    async fn want(&mut self, topic: &str) {
+        let Some(instance) = self.instance.as_mut() else { return };
+        let table = &mut instance.state().topics;
+        if table.is_remote(topic) {
+            return;
+        }
+        if table.contains(topic) {
+            table.set_remote(topic, true);
+            return;
+        }
+        let route = route_of_topic(topic);
+        if !self.routes.iter().any(|known| known.name == route) || table.len() >= self.limits.max_topics {
+            return;
+        }
+        let reliable = self.routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable);
+        table.begin_create_remote(topic, route, reliable);
+        match instance.create_topic(topic).await {
+            Ok(Ok(())) => instance.state().topics.finish_create(topic),
+            Ok(Err(error)) => {
+                tracing::warn!(module = &*self.name, topic, "another node's topic was refused: {}", describe(&error));
+                instance.state().topics.abort_create(topic);
+                instance.state().timers.clear(topic);
+            }
+            Err(trap) => {
+                instance.state().topics.abort_create(topic);
+                self.crashed(trap).await;
+            }
+        }
+    }
+
+    /// `topic` may have lost the last node with interest in it.
+    async fn unwant(&mut self, topic: &str) {
+        if self.interest.values().any(|(topics, _)| topics.contains(topic)) {
+            return;
+        }
+        let Some(instance) = self.instance.as_mut() else { return };
+        if instance.state().topics.set_remote(topic, false)
+            && let Err(trap) = instance.remove_topic(topic).await
+        {
+            self.crashed(trap).await;
         }
     }
 
@@ -465,6 +685,10 @@ impl Actor {
     async fn recreate(&mut self, topics: TopicTable) {
         let Some(instance) = self.instance.as_mut() else { return };
         instance.state().topics = topics;
+        if !self.leading {
+            // A follower's topics are mirrors: nothing to create.
+            return;
+        }
         instance.state().topics.resume_all();
         for topic in instance.state().topics.topics() {
             match instance.create_topic(&topic).await {

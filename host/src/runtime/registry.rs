@@ -10,6 +10,7 @@
 //! version; a module whose state cannot be opened (a damaged data file) does
 //! not load, and `failed` names the file.
 
+use crate::cluster::Cluster;
 use crate::config::{Config, Limits};
 use crate::hub::topics::TopicTable;
 use crate::runtime::engine::Runtime;
@@ -45,11 +46,13 @@ pub struct Registry {
     /// Content hash of each module's file as last read: with the served
     /// versions, what the compiled-component cache keeps.
     file_hashes: RwLock<BTreeMap<String, String>>,
+    /// The cluster this node is part of, if any.
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Registry {
-    /// An empty registry whose modules keep their state in `storage`.
-    pub fn new(runtime: Runtime, config: Arc<Config>, storage: StorageMap) -> Self {
+    /// An empty registry whose modules keep their state in `storage`, in `cluster` if any.
+    pub fn new(runtime: Runtime, config: Arc<Config>, storage: StorageMap, cluster: Option<Arc<Cluster>>) -> Self {
         let limits = Arc::new(config.limits.clone());
         Self {
             runtime,
@@ -59,6 +62,7 @@ impl Registry {
             modules: RwLock::default(),
             failed: RwLock::default(),
             file_hashes: RwLock::default(),
+            cluster,
         }
     }
 
@@ -129,7 +133,13 @@ impl Registry {
             (Ok(Some(version)), None) => {
                 let routes: Vec<&str> = version.routes.iter().map(|route| route.name.as_str()).collect();
                 tracing::info!(module = name, file = %file.display(), routes = ?routes, "loaded; serving /api/v1/{name}/ws");
-                let module = Module::start(name.as_str().into(), file.to_owned(), version, self.limits.clone());
+                let module = Module::start(
+                    name.as_str().into(),
+                    file.to_owned(),
+                    version,
+                    self.limits.clone(),
+                    self.cluster.clone(),
+                );
                 write(&self.failed).remove(&name);
                 write(&self.modules).insert(name, Arc::new(module));
                 Ok(())
@@ -164,7 +174,7 @@ impl Registry {
         let mut instance = blueprint.instantiate(TopicTable::default()).await?;
         let routes = RouteInfo::from_guest(instance.routes().await?)?;
         let version = Version { blueprint, instance, routes, hash: "native".into(), from_cache: false };
-        let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone());
+        let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone(), None);
         write(&self.modules).insert(name.to_owned(), Arc::new(module));
         tracing::info!(module = name, "serving the built-in native producer on /api/v1/{name}/ws");
         Ok(())

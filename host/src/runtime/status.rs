@@ -123,6 +123,10 @@ pub struct ModuleStatus {
     pub quarantines: u64,
     /// While quarantined: when it is retried, epoch ms.
     pub retry_at_ms: Option<u64>,
+    /// In a cluster: `"leader"` (this node runs the module's topics) or
+    /// `"follower"` (it mirrors the leader's); absent on a single node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_role: Option<&'static str>,
 }
 
 /// What the actor reports of its running instance.

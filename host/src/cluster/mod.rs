@@ -1,0 +1,103 @@
+//! Many nodes on one NATS server: each module has one leader cluster-wide,
+//! which alone runs its topics; the others mirror them for their own clients.
+//!
+//! - [`config`]: `[cluster]` (`nats_url`, `node_name`).
+//! - [`link`]: one module's part in the cluster — its lease, the interest
+//!   its followers announce, the frames its leader publishes, and REST
+//!   requests forwarded to the leader.
+//! - [`envelope`]: a REST request or answer as one NATS message.
+//!
+//! Subjects, per module `m` (its name, hex-encoded when it is not a plain
+//! token): `topicwire.m.<m>.interest` (followers' interest, every
+//! [`link::ANNOUNCE_EVERY`]), `topicwire.m.<m>.u.<h>` (the frames of the topic
+//! whose SHA-256 starts with `h`, published once per update by the leader),
+//! `topicwire.m.<m>.http.<node>` (REST requests for `node`). Leases live in
+//! the JetStream KV bucket [`LEASES`], one key per module, whose entries
+//! expire [`LEASE_TTL`] after their last renewal.
+
+pub mod config;
+pub mod envelope;
+pub mod link;
+
+use anyhow::{Context, Result};
+use async_nats::jetstream::{self, kv};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The JetStream KV bucket of module leases.
+pub const LEASES: &str = "topicwire-leases";
+/// How long a lease lasts without renewal: a dead leader is replaced within it.
+pub const LEASE_TTL: Duration = Duration::from_secs(3);
+
+/// This node's connection to the cluster.
+pub struct Cluster {
+    client: async_nats::Client,
+    leases: kv::Store,
+    node: Arc<str>,
+}
+
+impl Cluster {
+    /// Connects to `nats_url` as `node` and opens (or creates) the lease bucket.
+    pub async fn connect(nats_url: &str, node: &str) -> Result<Arc<Self>> {
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("topicwire {node}"))
+            .retry_on_initial_connect()
+            .connect(nats_url)
+            .await
+            .with_context(|| format!("cannot connect to NATS at {nats_url}"))?;
+        let jetstream = jetstream::new(client.clone());
+        let config = kv::Config { bucket: LEASES.to_owned(), history: 1, max_age: LEASE_TTL, ..Default::default() };
+        let leases = match jetstream.get_key_value(LEASES).await {
+            Ok(store) => store,
+            Err(_) => jetstream.create_key_value(config).await.context(
+                "cannot create the JetStream KV bucket of leases (is JetStream enabled: `nats-server -js`?)",
+            )?,
+        };
+        tracing::info!(node, nats_url, "joined the cluster");
+        Ok(Arc::new(Self { client, leases, node: node.into() }))
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether the connection to NATS is up.
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}
+
+/// `name` as one NATS subject token (and KV key): as is when it is made of
+/// `[A-Za-z0-9_-]`, else `x` and its bytes in hex.
+pub fn token(name: &str) -> String {
+    if !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-') {
+        name.to_owned()
+    } else {
+        format!("x{}", hex(name.as_bytes()))
+    }
+}
+
+/// The subject token of `topic`: the first 16 bytes of its SHA-256, in hex.
+pub fn topic_token(topic: &str) -> String {
+    hex(&Sha256::digest(topic.as_bytes())[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_subject_tokens() {
+        assert_eq!(token("broker"), "broker");
+        assert_eq!(token("a.b"), "x612e62");
+        assert_eq!(token(""), "x");
+        assert_eq!(topic_token(r#"bars:{"symbol":"AAPL"}"#).len(), 32);
+        assert_ne!(topic_token("a"), topic_token("b"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Three nodes on a real `nats-server` (JetStream on, a free loopback port):
+//! identical updates on every node, REST through any node, interest that
+//! comes and goes, failover after `kill -9` of the leader without a client
+//! resubscribing, and a NATS restart that no client notices.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+use topicwire_tests::nats::NatsServer;
+use topicwire_tests::{BROKER_WASM, Client, DATAFEED_WASM, DEADLINE, HostDirs, HostProcess, http_get, http_request};
+
+const HOST_BINARY: &str = env!("CARGO_BIN_EXE_topicwire-under-test");
+const BARS: &str = r#"{"symbol":"AAPL","resolution":"1"}"#;
+
+/// A node named `name` of the cluster on `nats`, serving the datafeed and the broker.
+async fn node(nats: &NatsServer, name: &str) -> HostProcess {
+    let dirs = HostDirs::with(&[("datafeed", DATAFEED_WASM), ("broker", BROKER_WASM)]);
+    let config = format!(
+        "[cluster]\nnats_url = \"{}\"\nnode_name = \"{name}\"\n[modules.datafeed]\nTICK_MS = 50\n[modules.broker]\nTICK_MS = 50\n",
+        nats.url()
+    );
+    HostProcess::start(HOST_BINARY, dirs, &config).await
+}
+
+/// The role of `module` on the node at `node`.
+async fn role(node: &HostProcess, module: &str) -> Option<String> {
+    let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
+    let entry = modules["modules"].as_array()?.iter().find(|entry| entry["module"] == module)?.clone();
+    entry["cluster_role"].as_str().map(str::to_owned)
+}
+
+/// Waits until exactly one of `nodes` leads `module`; its index.
+async fn leader(nodes: &[&HostProcess], module: &str) -> usize {
+    let started = Instant::now();
+    loop {
+        let mut leaders = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if role(node, module).await.as_deref() == Some("leader") {
+                leaders.push(i);
+            }
+        }
+        if let [one] = leaders[..] {
+            return one;
+        }
+        assert!(started.elapsed() < DEADLINE, "no single leader of {module}: {leaders:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn ws_url(node: &HostProcess, module: &str) -> String {
+    format!("ws://{}/api/v1/{module}/ws", node.addr)
+}
+
+async fn bars_client(node: &HostProcess) -> Client {
+    let mut client = Client::connect(&ws_url(node, "datafeed")).await;
+    let reply = client.subscribe("bars", serde_json::from_str(BARS).unwrap()).await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    client
+}
+
+/// The next `count` raw `bars.update` frames.
+async fn updates(client: &mut Client, count: usize) -> Vec<Value> {
+    let mut frames = Vec::new();
+    while frames.len() < count {
+        let frame = client.recv().await;
+        if frame["type"] == "bars.update" {
+            frames.push(frame);
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn clients_on_three_nodes_get_identical_updates_and_rest_works_through_any_node() {
+    let nats = NatsServer::start().await;
+    let (a, b, c) = (node(&nats, "a").await, node(&nats, "b").await, node(&nats, "c").await);
+    let nodes = [&a, &b, &c];
+    leader(&nodes, "datafeed").await;
+    let mut clients = Vec::new();
+    for node in nodes {
+        clients.push(bars_client(node).await);
+    }
+    // Once every node's client is in, the same frames arrive everywhere, in the same order.
+    let reference = updates(&mut clients[0], 12).await;
+    let last = reference.last().unwrap().clone();
+    for client in &mut clients[1..] {
+        let mut seen = updates(client, 1).await;
+        while seen.last() != Some(&last) {
+            seen.extend(updates(client, 1).await);
+            assert!(seen.len() < 200, "never saw the reference's last frame");
+        }
+        let tail = &reference[reference.len() - seen.len().min(reference.len())..];
+        assert_eq!(&seen[seen.len() - tail.len()..], tail, "the same frames in the same order");
+    }
+
+    // An order placed through C streams to A1's subscribers on A and B; every node answers the same.
+    let mut watchers = Vec::new();
+    for node in [&a, &b] {
+        let mut client = Client::connect(&ws_url(node, "broker")).await;
+        assert_eq!(client.subscribe("orders", json!({"accountId": "A1"})).await["status"], "ok");
+        watchers.push(client);
+    }
+    leader(&nodes, "broker").await;
+    // The leader has heard every node's interest within an announcement period.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let headers = [("X-Account-Id", "A1"), ("Content-Type", "application/json")];
+    let order = r#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
+    let (status, placed) = http_request(c.addr, "POST", "/api/v1/broker/orders", &headers, order).await;
+    assert_eq!(status, 200, "{placed}");
+    for watcher in &mut watchers {
+        let update = watcher.next_update("orders").await;
+        assert_eq!(update["payload"]["id"], placed["orderId"], "{update}");
+    }
+    let mut answers = Vec::new();
+    for node in nodes {
+        answers.push(http_request(node.addr, "GET", "/api/v1/broker/orders", &headers[..1], "").await.1);
+    }
+    assert_eq!(answers[0].as_array().unwrap().len(), 1, "{answers:?}");
+    assert!(answers.iter().all(|answer| *answer == answers[0]), "every node agrees: {answers:?}");
+}
+
+#[tokio::test]
+async fn when_the_leader_is_killed_a_survivor_takes_over_and_no_client_resubscribes() {
+    let nats = NatsServer::start().await;
+    let mut nodes = vec![node(&nats, "a").await, node(&nats, "b").await, node(&nats, "c").await];
+    let led = leader(&nodes.iter().collect::<Vec<_>>(), "datafeed").await;
+    let leader_node = nodes.remove(led);
+    let mut clients = Vec::new();
+    for node in &nodes {
+        let mut client = bars_client(node).await;
+        updates(&mut client, 2).await;
+        clients.push(client);
+    }
+    drop(leader_node.kill());
+    let killed = Instant::now();
+    for client in &mut clients {
+        // The same connection and subscription: updates resume within the lease's TTL and a tick.
+        let mut gap = Duration::ZERO;
+        let mut last = Instant::now();
+        let mut received = 0;
+        while received < 10 {
+            let frame = tokio::time::timeout(DEADLINE, client.recv()).await.expect("updates resume");
+            assert_ne!(frame["type"], "bars.subscribe.response");
+            if frame["type"] == "bars.update" {
+                gap = gap.max(last.elapsed());
+                last = Instant::now();
+                received += 1;
+            }
+        }
+        println!("largest update gap across the failover: {} ms", gap.as_millis());
+    }
+    println!("updates resumed on both survivors {} ms after the kill", killed.elapsed().as_millis());
+    leader(&nodes.iter().collect::<Vec<_>>(), "datafeed").await;
+}
+
+#[tokio::test]
+async fn the_leader_removes_a_topic_once_no_node_has_interest() {
+    let nats = NatsServer::start().await;
+    let (a, b) = (node(&nats, "a").await, node(&nats, "b").await);
+    let nodes = [&a, &b];
+    let led = leader(&nodes, "datafeed").await;
+    let (leader_node, follower) = (nodes[led], nodes[1 - led]);
+    let mut client = bars_client(follower).await;
+    updates(&mut client, 2).await;
+    let (_, on_leader) = http_get(leader_node.addr, "/api/v1/modules").await;
+    let datafeed = on_leader["modules"].as_array().unwrap().iter().find(|m| m["module"] == "datafeed").unwrap();
+    assert_eq!(datafeed["topic_count"], 1, "the follower's interest keeps the topic live: {datafeed}");
+    assert_eq!(client.unsubscribe("bars", serde_json::from_str(BARS).unwrap()).await["status"], "ok");
+    let started = Instant::now();
+    loop {
+        let (_, on_leader) = http_get(leader_node.addr, "/api/v1/modules").await;
+        let datafeed = on_leader["modules"].as_array().unwrap().iter().find(|m| m["module"] == "datafeed").unwrap();
+        if datafeed["topic_count"] == 0 {
+            break;
+        }
+        assert!(started.elapsed() < DEADLINE, "the topic stayed live: {datafeed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_nats_restart_keeps_every_client_connected_and_cross_node_updates_resume() {
+    let nats = NatsServer::start().await;
+    let (a, b) = (node(&nats, "a").await, node(&nats, "b").await);
+    let nodes = [&a, &b];
+    let led = leader(&nodes, "datafeed").await;
+    let mut on_leader = bars_client(nodes[led]).await;
+    let mut on_follower = bars_client(nodes[1 - led]).await;
+    updates(&mut on_follower, 2).await;
+    let nats = nats.restart(Duration::from_secs(2)).await;
+    // Both clients keep their connections; the follower's updates come back once NATS does.
+    updates(&mut on_leader, 5).await;
+    updates(&mut on_follower, 5).await;
+    drop(nats);
+}
