@@ -187,9 +187,26 @@ async fn a_nats_restart_keeps_every_client_connected_and_cross_node_updates_resu
     let mut on_leader = bars_client(nodes[led]).await;
     let mut on_follower = bars_client(nodes[1 - led]).await;
     updates(&mut on_follower, 2).await;
-    let nats = nats.restart(Duration::from_secs(2)).await;
+    let (port, store) = nats.stop();
+    // While NATS is down, both nodes say so and keep their clients.
+    let started = Instant::now();
+    for node in nodes {
+        loop {
+            let (status, health) = http_get(node.addr, "/healthz").await;
+            if health["status"] == "degraded" && health["cluster"]["state"] == "degraded" {
+                assert_eq!(status, 200);
+                break;
+            }
+            assert!(started.elapsed() < DEADLINE, "the outage went unreported: {health}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    updates(&mut on_leader, 3).await;
+    let nats = NatsServer::start_on(port, store).await;
     // Both clients keep their connections; the follower's updates come back once NATS does.
     updates(&mut on_leader, 5).await;
     updates(&mut on_follower, 5).await;
+    let (_, health) = http_get(nodes[1 - led].addr, "/healthz").await;
+    assert_eq!(health["cluster"]["state"], "connected", "{health}");
     drop(nats);
 }

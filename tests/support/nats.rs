@@ -20,8 +20,8 @@ impl NatsServer {
         Self::start_on(port, TempDir::new("nats")).await
     }
 
-    /// Starts one on `port` keeping JetStream's data in `store`.
-    async fn start_on(port: u16, store: TempDir) -> Self {
+    /// Starts one on `port` keeping JetStream's data in `store` (as [`stop`](Self::stop) gave them back).
+    pub async fn start_on(port: u16, store: TempDir) -> Self {
         let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_owned());
         let child = Command::new(&binary)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
@@ -45,14 +45,8 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// Kills it and starts it again on the same port with the same store.
-    pub async fn restart(self, down_for: std::time::Duration) -> Self {
-        let (port, store) = self.stop();
-        tokio::time::sleep(down_for).await;
-        Self::start_on(port, store).await
-    }
-
-    fn stop(mut self) -> (u16, TempDir) {
+    /// Kills it; gives back its port and store, to start it again with.
+    pub fn stop(mut self) -> (u16, TempDir) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let port = self.port;

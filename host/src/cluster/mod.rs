@@ -67,6 +67,14 @@ impl Cluster {
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
+
+    /// This node in `/healthz` and `/api/v1/modules`: its name, and
+    /// `"connected"`, or `"degraded"` while NATS is out of reach (local
+    /// clients are still served; cross-node updates resume on reconnection).
+    pub fn report(&self) -> serde_json::Value {
+        let state = if self.is_connected() { "connected" } else { "degraded" };
+        serde_json::json!({"node": &*self.node, "state": state})
+    }
 }
 
 /// `name` as one NATS subject token (and KV key): as is when it is made of

@@ -123,14 +123,20 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         .map(|status| json!({"module": status.module, "state": status.state, "last_error": status.last_error}))
         .collect();
     let failed_loads: Vec<_> = state.registry.failed().into_iter().map(|failed| failed.module).collect();
-    let healthy = quarantined.is_empty() && failing.is_empty() && failed_loads.is_empty();
-    Json(json!({
+    let cluster = state.registry.cluster().map(|cluster| cluster.report());
+    let connected = cluster.as_ref().is_none_or(|cluster| cluster["state"] == "connected");
+    let healthy = quarantined.is_empty() && failing.is_empty() && failed_loads.is_empty() && connected;
+    let mut health = json!({
         "status": if healthy { "ok" } else { "degraded" },
         "modules": statuses.len(),
         "quarantined": quarantined,
         "failing": failing,
         "failed_loads": failed_loads,
-    }))
+    });
+    if let Some(cluster) = cluster {
+        health["cluster"] = cluster;
+    }
+    Json(health)
 }
 
 /// The report of every loaded module, for `/api/v1/modules` and `/metrics`.
@@ -174,7 +180,11 @@ async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serd
         entry["storage"] = serde_json::to_value(storage).unwrap_or_default();
         modules.push(entry);
     }
-    Json(json!({"modules": modules, "failed": state.registry.failed()}))
+    let mut answer = json!({"modules": modules, "failed": state.registry.failed()});
+    if let Some(cluster) = state.registry.cluster() {
+        answer["cluster"] = cluster.report();
+    }
+    Json(answer)
 }
 
 async fn module_asyncapi(State(state): State<AppState>, Path(module): Path<String>) -> Response {

@@ -66,6 +66,11 @@ impl Registry {
         }
     }
 
+    /// The cluster this node is part of, if any.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
     /// The open storage of module `name`, if it has any.
     pub fn storage(&self, name: &str) -> Option<Arc<ModuleStorage>> {
         self.storage.get(name)
