@@ -3,8 +3,8 @@
 //! the least a server can spend on the same fan-out — because absolute
 //! numbers of one machine say little; then what they mean (prose kept in
 //! `bench/findings.md`), every row, the cost of wasm, the many-core run,
-//! connections and memory, allocators, any other result as it is, the first
-//! run and the targets.
+//! connections and memory, durable state, allocators, any other result as it
+//! is, the first run and the targets.
 
 use serde_json::Value;
 use std::fmt::Write;
@@ -29,6 +29,7 @@ const TARGETS: &str = "\
 | storm | connects + subscribes per second, until errors appear: reported |
 | startup | warm restart ≤ 200 ms to first subscription |
 | hot swap | largest gap ≤ 50 ms, zero disconnects |
+| durable state | µs per durable put and get from a component, broker orders/s with every order committed: reported |
 | first run | fresh clone, nothing cached but downloaded crates: `./dev run` to first served subscription ≤ 8 min, then `./dev test` ≤ 6 min |
 | Python system (FastAPI + FastWS, one core) | ~9.4k updates/s to 100 clients at 10 ms, p99 7.7 ms, ~21 µs CPU per delivered message |
 ";
@@ -63,6 +64,7 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     wasm_cost(&mut out, results);
     many_cores(&mut out, results);
     connections_and_memory(&mut out, results);
+    durable_state(&mut out, find(results, "state"));
     allocators(&mut out, find(results, "allocators"));
     other_measurements(&mut out, results);
     first_run(&mut out, find(results, "first_run"));
@@ -319,6 +321,65 @@ fn connections_and_memory(out: &mut String, results: &[Value]) {
     }
 }
 
+fn durable_state(out: &mut String, state: Option<&Value>) {
+    let Some(state) = state else { return };
+    let _ = writeln!(
+        out,
+        "\n## Durable state\n\n\
+         A module's `wasi:keyvalue` state is kept in `<data_dir>/<module>.redb` (file system: {}), every write one \
+         transaction committed with an fsync before the component goes on. **A durable put costs {} µs and a get \
+         {} µs, timed inside the ledger fixture** ({} puts, then {} gets, in one call each). Over REST, one request \
+         after another on one kept-alive connection, {}-byte values: a put adds **{} µs** and a get **{} µs** to a \
+         request the component answers without its store.\n\n\
+         | request | requests | requests/s | µs each | p50 ms | p99 ms | server CPU µs each |\n\
+         |---|---|---|---|---|---|---|",
+        text(&state["data_fs"]),
+        state["inside_put_us"],
+        state["inside_get_us"],
+        state["inside_puts"],
+        state["inside_gets"],
+        state["value_bytes"],
+        state["rest_put_us"],
+        state["rest_get_us"],
+    );
+    for row in state["rest"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            text(&row["request"]),
+            row["requests"],
+            row["per_s"],
+            row["us_each"],
+            row["p50_ms"],
+            row["p99_ms"],
+            row["server_cpu_us_each"],
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n**Broker orders with durability on**: `POST /api/v1/broker/orders`, buy limit orders far below the \
+         market (each stays working), {} per account; each order is committed before it is answered. Clients send \
+         one order after another, each on its own connection and accounts.\n\n\
+         | clients | orders | orders/s | p50 ms | p99 ms | max ms | server CPU % | server CPU µs/order |\n\
+         |---|---|---|---|---|---|---|---|",
+        state["orders_per_account"],
+    );
+    for run in state["order_runs"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            run["clients"],
+            run["orders"],
+            run["orders_per_s"],
+            run["p50_ms"],
+            run["p99_ms"],
+            run["max_ms"],
+            run["server_cpu_pct"],
+            run["server_cpu_us_per_order"],
+        );
+    }
+}
+
 fn allocators(out: &mut String, comparison: Option<&Value>) {
     let Some(variants) = comparison.and_then(|comparison| comparison["variants"].as_array()) else { return };
     out.push_str(
@@ -359,7 +420,7 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
 }
 
 /// Scenarios with a section of their own; any other result is listed under "Other measurements".
-const WITH_A_SECTION: &[&str] = &["run", "idle", "memory_after_load", "storm", "allocators", "first_run"];
+const WITH_A_SECTION: &[&str] = &["run", "idle", "memory_after_load", "storm", "state", "allocators", "first_run"];
 
 fn other_measurements(out: &mut String, results: &[Value]) {
     let rows: Vec<&Value> = results
@@ -524,6 +585,26 @@ mod tests {
         ));
         assert!(report.contains("| `./dev run` to the first served subscription | 11.3 min (681 s) |"));
         assert!(report.contains("| `./dev test` after it | 13.8 min (828 s) (tests passed) |"));
+    }
+
+    #[test]
+    fn durable_state_rows() {
+        let results = [json!({
+            "scenario": "state", "data_fs": "ext2/ext3", "value_bytes": 64,
+            "inside_puts": 100, "inside_put_us": 2100.5, "inside_gets": 1000, "inside_get_us": 3.2,
+            "rest_put_us": 2150.0, "rest_get_us": 12.5,
+            "rest": [{"kind": "put", "request": "PUT /api/v1/ledger/blobs/{key}", "requests": 200, "per_s": 450.0,
+                      "us_each": 2222.2, "p50_ms": 2.1, "p99_ms": 4.0, "server_cpu_us_each": 90.0}],
+            "orders_per_account": 100,
+            "order_runs": [{"clients": 8, "orders": 400, "orders_per_s": 390.0, "p50_ms": 20.0, "p99_ms": 30.0,
+                            "max_ms": 35.0, "server_cpu_pct": 40.0, "server_cpu_us_per_order": 1000.0}],
+        })];
+        let report = markdown(&results);
+        assert!(report.contains("**A durable put costs 2100.5 µs and a get 3.2 µs, timed inside the ledger fixture**"));
+        assert!(report.contains("a put adds **2150.0 µs** and a get **12.5 µs**"));
+        assert!(report.contains("| `PUT /api/v1/ledger/blobs/{key}` | 200 | 450.0 | 2222.2 | 2.1 | 4.0 | 90.0 |"));
+        assert!(report.contains("| 8 | 400 | 390.0 | 20.0 | 30.0 | 35.0 | 40.0 | 1000.0 |"));
+        assert!(!report.contains("| state |"), "not among the other measurements");
     }
 
     #[test]

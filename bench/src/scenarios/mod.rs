@@ -1,12 +1,15 @@
 //! The scenarios, each on a fresh server, and what they all share. Topicwire
 //! serves the `probe` component as module `bench` (its ticks carry their send
 //! time; its rate is the module settings `TICK_MS` per topic and `BURST`
-//! ticks per timer), or the built-in native producer as module `native`.
+//! ticks per timer), or the built-in native producer as module `native`;
+//! the state scenario serves the `ledger` fixture and the broker, keeping
+//! their state in a data folder of its own.
 
 mod allocators;
 mod fanout;
 mod lifecycle;
 mod memory;
+mod state;
 mod storm;
 
 pub(crate) use allocators::Variant;
@@ -47,6 +50,8 @@ pub(crate) enum Scenario {
     Startup,
     /// A client subscribed across an atomic replacement of the component file.
     HotSwap,
+    /// Durable puts and gets from a component, and broker orders/s with every order committed.
+    State(state::Durable),
     /// Other builds of the server (global allocators) on the allocator-sensitive measures.
     Allocators(Vec<Variant>),
 }
@@ -88,6 +93,7 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
     scenarios.push(Scenario::Storm(storm::Stages::new(quick)));
     scenarios.push(Scenario::Startup);
     scenarios.push(Scenario::HotSwap);
+    scenarios.push(Scenario::State(state::Durable::new(quick)));
     if !variants.is_empty() {
         scenarios.push(Scenario::Allocators(variants));
     }
@@ -104,6 +110,7 @@ impl Scenario {
             Self::Storm(_) => "storm",
             Self::Startup => "startup",
             Self::HotSwap => "hot_swap",
+            Self::State(_) => "state",
             Self::Allocators(_) => "allocators",
         }
     }
@@ -117,6 +124,7 @@ impl Scenario {
             Self::Storm(stages) => stages.run(settings).await,
             Self::Startup => lifecycle::startup(settings).await,
             Self::HotSwap => lifecycle::hot_swap(settings).await,
+            Self::State(durable) => durable.run(settings).await,
             Self::Allocators(variants) => allocators::compare(settings, variants).await,
         }
         .with_context(|| format!("scenario {}", self.name()))
