@@ -1,5 +1,5 @@
 //! The command line: `topicwire serve`, `topicwire sub`, `topicwire token`,
-//! `topicwire client-ts` and `topicwire state export|import`, and [`main`],
+//! `topicwire deploy`, `topicwire client-ts` and `topicwire state export|import`, and [`main`],
 //! the whole of every binary that runs the host (the `topicwire` binary and
 //! the end-to-end tests' process under test).
 
@@ -36,6 +36,8 @@ pub enum Command {
     State(StateArgs),
     /// Mint an HS256 development token (for `[auth] jwt_hs256_secret`).
     Token(TokenArgs),
+    /// Deploy a component to every node of a cluster (a JetStream object store the nodes watch).
+    Deploy(DeployArgs),
 }
 
 /// `topicwire serve`.
@@ -86,6 +88,19 @@ pub struct SubArgs {
     /// Token to connect with (sent as `Authorization: Bearer`), e.g. from `topicwire token`.
     #[arg(long)]
     pub token: Option<String>,
+}
+
+/// `topicwire deploy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    /// The component file, e.g. components/broker.wasm.
+    pub file: PathBuf,
+    /// The cluster's NATS server.
+    #[arg(long)]
+    pub nats_url: String,
+    /// The module's name [default: the file's stem].
+    #[arg(long)]
+    pub module: Option<String>,
 }
 
 /// `topicwire token`.
@@ -191,6 +206,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve(*args).await,
         Command::Sub(args) => crate::sub::run(args).await,
         Command::Token(args) => crate::edge::auth::mint::run(&args),
+        Command::Deploy(args) => {
+            crate::cluster::deploy::deploy(&args.nats_url, &args.file, args.module.as_deref()).await
+        }
         Command::ClientTs(args) => crate::ops::client_ts::run(args).await,
         Command::State(StateArgs { command: StateCommand::Export(args) }) => export(args).await,
         Command::State(StateArgs { command: StateCommand::Import(args) }) => import(args).await,

@@ -35,6 +35,9 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
         registry.load_native(name).await?;
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
+    if let Some(cluster) = registry.cluster() {
+        crate::cluster::deploy::sync(cluster.clone(), config.components_dir.clone(), shutdown.clone());
+    }
     let limits = Arc::new(config.limits.clone());
     let state = AppState::new(registry.clone(), limits.clone(), auth, shutdown.clone());
     let slots = state.http_connections.clone();

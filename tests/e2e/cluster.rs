@@ -210,3 +210,52 @@ async fn a_nats_restart_keeps_every_client_connected_and_cross_node_updates_resu
     assert_eq!(health["cluster"]["state"], "connected", "{health}");
     drop(nats);
 }
+
+/// `topicwire deploy wasm --module module` to the cluster on `nats`.
+fn deploy(nats: &NatsServer, wasm: &str, module: &str) {
+    let output = std::process::Command::new(HOST_BINARY)
+        .args(["deploy", wasm, "--nats-url", &nats.url(), "--module", module])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Waits until the node at `node` serves `module` at a version other than `not`; that version.
+async fn version_of(node: &HostProcess, module: &str, not: Option<&str>) -> String {
+    let started = Instant::now();
+    loop {
+        let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
+        let entry = modules["modules"].as_array().unwrap().iter().find(|entry| entry["module"] == module).cloned();
+        if let Some(version) = entry.and_then(|entry| entry["version"].as_str().map(str::to_owned))
+            && Some(version.as_str()) != not
+        {
+            return version;
+        }
+        assert!(started.elapsed() < DEADLINE, "{module} was not (re)deployed on {}", node.addr);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_deployed_component_reaches_every_node_and_a_redeploy_keeps_subscriptions() {
+    let nats = NatsServer::start().await;
+    let (a, b) = (node(&nats, "a").await, node(&nats, "b").await);
+    deploy(&nats, topicwire_tests::PROBE_WASM, "probe");
+    let first = version_of(&a, "probe", None).await;
+    assert_eq!(version_of(&b, "probe", None).await, first, "the same component on every node");
+    let led = leader(&[&a, &b], "probe").await;
+    let follower = [&a, &b][1 - led];
+    let mut client = Client::connect(&ws_url(follower, "probe")).await;
+    assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
+    client.next_update("ticks").await;
+    deploy(&nats, topicwire_tests::PROBE_V2_WASM, "probe");
+    for node in [&a, &b] {
+        version_of(node, "probe", Some(&first)).await;
+    }
+    // The same connection and subscription keep receiving, from the new version.
+    for _ in 0..3 {
+        let frame = client.recv().await;
+        assert_ne!(frame["type"], "ticks.subscribe.response", "{frame}");
+    }
+    client.next_update("ticks").await;
+}

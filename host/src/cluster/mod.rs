@@ -6,6 +6,7 @@
 //!   its followers announce, the frames its leader publishes, and REST
 //!   requests forwarded to the leader.
 //! - [`envelope`]: a REST request or answer as one NATS message.
+//! - [`deploy`]: components put into a JetStream object store, taken by every node.
 //!
 //! Subjects, per module `m` (its name, hex-encoded when it is not a plain
 //! token): `topicwire.m.<m>.interest` (followers' interest, every
@@ -16,6 +17,7 @@
 //! expire [`LEASE_TTL`] after their last renewal.
 
 pub mod config;
+pub mod deploy;
 pub mod envelope;
 pub mod link;
 
@@ -33,6 +35,7 @@ pub const LEASE_TTL: Duration = Duration::from_secs(3);
 /// This node's connection to the cluster.
 pub struct Cluster {
     client: async_nats::Client,
+    jetstream: jetstream::Context,
     leases: kv::Store,
     node: Arc<str>,
 }
@@ -55,7 +58,7 @@ impl Cluster {
             )?,
         };
         tracing::info!(node, nats_url, "joined the cluster");
-        Ok(Arc::new(Self { client, leases, node: node.into() }))
+        Ok(Arc::new(Self { client, jetstream, leases, node: node.into() }))
     }
 
     /// This node's name.
