@@ -7,6 +7,7 @@ use crate::edge::gateway::{AppState, app};
 use crate::runtime::engine::Runtime;
 use crate::runtime::registry::Registry;
 use crate::state::StorageMap;
+use crate::state::jetstream_backend::JetStreamBackend;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -20,8 +21,6 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     let address = listener.local_addr().context("the listener has no address")?;
     let auth = Arc::new(Auth::new(&config.auth, address.ip().is_loopback()).context("invalid [auth] configuration")?);
     let config = Arc::new(config);
-    let storage = StorageMap::new(config.data_dir.as_deref(), &config.limits)?;
-    let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
     let cluster = match &config.cluster.nats_url {
         Some(url) => {
             let node = config.cluster.node_name.clone().unwrap_or_else(|| default_node_name(address.port()));
@@ -29,6 +28,15 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
         }
         None => None,
     };
+    // In a cluster, module state lives in JetStream, so it follows the module's leader.
+    let storage = match (&cluster, &config.data_dir) {
+        (Some(cluster), Some(_)) => {
+            let backend = JetStreamBackend::new(cluster.jetstream().clone());
+            StorageMap::with_backend(Some(Arc::new(backend)), &config.limits)
+        }
+        _ => StorageMap::new(config.data_dir.as_deref(), &config.limits)?,
+    };
+    let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
     let registry = Arc::new(Registry::new(runtime, config.clone(), storage, cluster));
     registry.load_dir().await?;
     if let Some(name) = &config.native_probe {

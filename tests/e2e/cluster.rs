@@ -259,3 +259,43 @@ async fn a_deployed_component_reaches_every_node_and_a_redeploy_keeps_subscripti
     }
     client.next_update("ticks").await;
 }
+
+#[tokio::test]
+async fn the_brokers_books_survive_kill_9_of_its_leader() {
+    let nats = NatsServer::start().await;
+    let mut nodes = vec![node(&nats, "a").await, node(&nats, "b").await, node(&nats, "c").await];
+    let led = leader(&nodes.iter().collect::<Vec<_>>(), "broker").await;
+    let headers = [("X-Account-Id", "A1"), ("Content-Type", "application/json")];
+    let order = r#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
+    let mut placed = Vec::new();
+    for node in &nodes {
+        let (status, reply) = http_request(node.addr, "POST", "/api/v1/broker/orders", &headers, order).await;
+        assert_eq!(status, 200, "{reply}");
+        placed.push(reply["orderId"].as_str().unwrap().to_owned());
+    }
+    let (_, before) = http_request(nodes[led].addr, "GET", "/api/v1/broker/orders", &headers[..1], "").await;
+    drop(nodes.remove(led).kill());
+    // A survivor takes the lease and answers from the same books (503 with Retry-After meanwhile).
+    let started = Instant::now();
+    let after = loop {
+        let (status, orders) = http_request(nodes[0].addr, "GET", "/api/v1/broker/orders", &headers[..1], "").await;
+        if status == 200 {
+            break orders;
+        }
+        assert_eq!(status, 503, "{orders}");
+        assert!(started.elapsed() < DEADLINE, "no survivor answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("the broker answered again {} ms after the kill", started.elapsed().as_millis());
+    assert_eq!(after, before, "the books are intact");
+    let (status, reply) = loop {
+        // Until this node has seen the new lease, it answers 503 with Retry-After; nothing is placed then.
+        let (status, reply) = http_request(nodes[1].addr, "POST", "/api/v1/broker/orders", &headers, order).await;
+        if status != 503 || started.elapsed() > DEADLINE {
+            break (status, reply);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 200, "{reply}");
+    assert!(!placed.contains(&reply["orderId"].as_str().unwrap().to_owned()), "ids are never reused: {reply}");
+}

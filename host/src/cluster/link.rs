@@ -143,31 +143,49 @@ impl ModuleLink {
     }
 
     /// Forwards a REST request to the leader and waits for its answer.
+    /// When the node it names is gone (nobody listens on its subject), the
+    /// lease is read again and the request goes to its holder, once: the
+    /// request never reached anyone, so sending it again cannot repeat it.
     pub async fn forward(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
-        let Some(leader) = self.leader() else {
-            return Ok(HttpOutcome::Unavailable("the module has no leader in the cluster yet; retry shortly"));
-        };
         let (parts, body) = request.into_parts();
         let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
         let message = match envelope::encode_request(&axum::http::Request::from_parts(parts, body)) {
             Ok(message) if message.len() <= self.cluster.client.server_info().max_payload => message,
             _ => return Ok(HttpOutcome::Unusable("the request is too large to forward to the module's leader".into())),
         };
-        let subject = format!("{}.http.{}", self.prefix, token(&leader));
-        let request = async_nats::Request::new().payload(message).timeout(Some(self.http_timeout));
-        match self.cluster.client.send_request(subject, request).await {
-            Ok(answer) => match envelope::decode_response(&answer.payload) {
-                Ok(response) => Ok(HttpOutcome::Response(response)),
-                Err(error) => {
-                    tracing::warn!("a forwarded answer could not be read: {error:#}");
-                    Ok(HttpOutcome::NoResponse)
+        for attempt in 0..2 {
+            let Some(leader) = self.leader() else { break };
+            let subject = format!("{}.http.{}", self.prefix, token(&leader));
+            let request = async_nats::Request::new().payload(message.clone()).timeout(Some(self.http_timeout));
+            match self.cluster.client.send_request(subject, request).await {
+                Ok(answer) => {
+                    return match envelope::decode_response(&answer.payload) {
+                        Ok(response) => Ok(HttpOutcome::Response(response)),
+                        Err(error) => {
+                            tracing::warn!("a forwarded answer could not be read: {error:#}");
+                            Ok(HttpOutcome::NoResponse)
+                        }
+                    };
                 }
-            },
-            Err(error) => {
-                tracing::debug!(leader, "forwarding a REST request failed: {error}");
-                Ok(HttpOutcome::Unavailable("the module's leader did not answer; retry shortly"))
+                Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders && attempt == 0 => {
+                    self.refresh_leader().await;
+                }
+                Err(error) => {
+                    tracing::debug!(leader, "forwarding a REST request failed: {error}");
+                    break;
+                }
             }
         }
+        Ok(HttpOutcome::Unavailable("the module's leader did not answer; retry shortly"))
+    }
+
+    /// Reads who holds the lease now.
+    async fn refresh_leader(&self) {
+        let holder = match self.cluster.leases.entry(&self.key).await {
+            Ok(Some(entry)) if entry.operation == Operation::Put => String::from_utf8(entry.value.to_vec()).ok(),
+            _ => None,
+        };
+        *lock(&self.leader) = holder;
     }
 
     /// Stops the link; a leader gives its lease up, so another node takes over at once.
@@ -224,11 +242,7 @@ impl ModuleLink {
                         Some(taken)
                     }
                     Err(_) => {
-                        if let Ok(Some(entry)) = leases.entry(&self.key).await
-                            && entry.operation == Operation::Put
-                        {
-                            *lock(&self.leader) = String::from_utf8(entry.value.to_vec()).ok();
-                        }
+                        self.refresh_leader().await;
                         None
                     }
                 },

@@ -61,6 +61,11 @@ impl Cluster {
         Ok(Arc::new(Self { client, jetstream, leases, node: node.into() }))
     }
 
+    /// The JetStream context (leases, module state, deploys).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
     /// This node's name.
     pub fn node(&self) -> &str {
         &self.node

@@ -537,7 +537,13 @@ impl Actor {
         let Some(instance) = self.instance.as_mut() else { return };
         instance.state().topics.set_outlet(outlet);
         if leading {
+            // A fresh instance: whatever the guest kept in memory may be stale,
+            // since another leader may have changed the module's state meanwhile.
             let topics = std::mem::take(&mut instance.state().topics);
+            match self.blueprint.instantiate(TopicTable::default()).await {
+                Ok(fresh) => self.instance = Some(fresh),
+                Err(error) => return self.quarantine(topics, &format!("{error:#}")),
+            }
             return self.recreate(topics).await;
         }
         for topic in instance.state().topics.topics() {

@@ -9,11 +9,13 @@
 //! - this file: the backend traits, their error, and [`StorageMap`], the open
 //!   namespace of every module;
 //! - [`redb_backend`]: the embedded, durable backend;
+//! - [`jetstream_backend`]: the cluster's backend, one JetStream KV bucket per module;
 //! - [`keyvalue`]: the `wasi:keyvalue` host functions on top of a namespace;
 //! - [`limits`]: key, value and state-size limits;
 //! - [`stats`]: operation counts and latencies, usage, for `/api/v1/modules` and `/metrics`;
 //! - [`transfer`]: `topicwire state export` / `import`.
 
+pub mod jetstream_backend;
 pub mod keyvalue;
 pub mod limits;
 pub mod redb_backend;
