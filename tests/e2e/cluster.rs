@@ -299,3 +299,19 @@ async fn the_brokers_books_survive_kill_9_of_its_leader() {
     assert_eq!(status, 200, "{reply}");
     assert!(!placed.contains(&reply["orderId"].as_str().unwrap().to_owned()), "ids are never reused: {reply}");
 }
+
+#[tokio::test]
+async fn a_followers_first_subscriber_of_a_live_topic_gets_its_current_state() {
+    let nats = NatsServer::start().await;
+    let (a, b) = (node(&nats, "a").await, node(&nats, "b").await);
+    let led = leader(&[&a, &b], "broker").await;
+    let (leader_node, follower) = ([&a, &b][led], [&a, &b][1 - led]);
+    let request = json!({"accountId": "A1"});
+    let mut first = Client::connect(&ws_url(leader_node, "broker")).await;
+    assert_eq!(first.subscribe("broker-connection", request.clone()).await["status"], "ok");
+    let status = first.next_update("broker-connection").await;
+    // The status is published once, when the topic is created; the follower's client still gets it.
+    let mut joiner = Client::connect(&ws_url(follower, "broker")).await;
+    assert_eq!(joiner.subscribe("broker-connection", request).await["status"], "ok");
+    assert_eq!(joiner.next_update("broker-connection").await, status);
+}

@@ -11,7 +11,9 @@
 //!   subscribers.
 //! - **Updates**: the leader publishes each frame of a topic with interest
 //!   once, as the WebSocket bytes its own clients get; a follower subscribes
-//!   to the subjects of its topics only and delivers what arrives as is.
+//!   to the subjects of its topics only and delivers what arrives as is. A
+//!   follower that begins mirroring a topic of a conflated route first asks
+//!   the leader for its latest frame, so its clients start current.
 //! - **REST**: a follower forwards a module's REST request to the leader
 //!   (bounded by NATS's payload limit and `call_deadline_ms`) and answers
 //!   with what comes back.
@@ -38,6 +40,10 @@ use tokio_util::sync::CancellationToken;
 
 /// What a forwarded REST request may take beyond the leader's call deadline.
 const FORWARDING_MARGIN: Duration = Duration::from_secs(2);
+/// Frames a leader may have waiting for NATS (see [`Outlet`]).
+const OUTLET_FRAMES: usize = 8192;
+/// How long a follower waits for the leader's latest frame of a topic.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often a follower announces its interest.
 pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(1);
 /// A node's interest lasts this long after its last announcement.
@@ -76,7 +82,7 @@ pub struct ModuleLink {
 impl ModuleLink {
     /// Starts the link of `module`, telling its actor through `inbox`.
     pub fn start(cluster: Arc<Cluster>, module: &str, inbox: ModuleInbox, limits: &Limits) -> Arc<Self> {
-        let (outlet, frames) = mpsc::unbounded_channel();
+        let (outlet, frames) = mpsc::channel(OUTLET_FRAMES);
         let link = Arc::new(Self {
             prefix: format!("topicwire.m.{}", token(module)),
             key: token(module),
@@ -96,6 +102,7 @@ impl ModuleLink {
         tokio::spawn(link.clone().hear_interest());
         tokio::spawn(link.clone().publish(frames));
         tokio::spawn(link.clone().serve_http());
+        tokio::spawn(link.clone().serve_latest());
         link
     }
 
@@ -125,6 +132,8 @@ impl ModuleLink {
         let (link, name) = (self.clone(), topic.to_owned());
         let task = tokio::spawn(async move {
             let Ok(mut frames) = link.cluster.client.subscribe(subject).await else { return };
+            // Subscribed first, so nothing falls between the leader's latest frame and the live ones.
+            link.catch_up(&name).await;
             while let Some(message) = frames.next().await {
                 link.inbox.frame(name.clone(), message.payload).await;
             }
@@ -177,6 +186,40 @@ impl ModuleLink {
             }
         }
         Ok(HttpOutcome::Unavailable("the module's leader did not answer; retry shortly"))
+    }
+
+    /// Asks the leader for `topic`'s latest frame (conflated routes only), so
+    /// this node's first subscribers start from the current state as the
+    /// leader's do; nothing when the topic is not live there yet (its
+    /// creation's first update then comes live).
+    async fn catch_up(&self, topic: &str) {
+        let Some(leader) = self.leader().filter(|leader| leader != self.cluster.node()) else { return };
+        let subject = format!("{}.latest.{}", self.prefix, token(&leader));
+        let request = async_nats::Request::new().payload(Bytes::from(topic.to_owned())).timeout(Some(CATCH_UP_TIMEOUT));
+        if let Ok(answer) = self.cluster.client.send_request(subject, request).await
+            && !answer.payload.is_empty()
+        {
+            self.inbox.catch_up(topic.to_owned(), answer.payload).await;
+        }
+    }
+
+    /// Answers other nodes' [`catch_up`](Self::catch_up) requests.
+    async fn serve_latest(self: Arc<Self>) {
+        let subject = format!("{}.latest.{}", self.prefix, token(self.cluster.node()));
+        let Ok(mut requests) = self.cluster.client.subscribe(subject).await else {
+            return tracing::error!(module = self.key, "cannot subscribe to the module's latest-frame subject");
+        };
+        loop {
+            let message = tokio::select! {
+                () = self.stop.cancelled() => return,
+                message = requests.next() => match message { Some(message) => message, None => return },
+            };
+            let (Some(reply), Ok(topic)) = (message.reply, String::from_utf8(message.payload.to_vec())) else {
+                continue;
+            };
+            let latest = if self.is_leader() { self.inbox.latest(topic).await } else { None };
+            let _ = self.cluster.client.publish(reply, latest.unwrap_or_default()).await;
+        }
     }
 
     /// Reads who holds the lease now.
@@ -302,7 +345,7 @@ impl ModuleLink {
     }
 
     /// Publishes the leader's frames, once per topic and update.
-    async fn publish(self: Arc<Self>, mut frames: mpsc::UnboundedReceiver<(Arc<str>, Bytes)>) {
+    async fn publish(self: Arc<Self>, mut frames: mpsc::Receiver<(Arc<str>, Bytes)>) {
         loop {
             let (topic, frame) = tokio::select! {
                 () = self.stop.cancelled() => return,

@@ -44,8 +44,10 @@ struct Topic {
     remote: bool,
 }
 
-/// Where a leader's frames for other nodes go: `(topic, frame)`, published once each.
-pub type Outlet = tokio::sync::mpsc::UnboundedSender<(Arc<str>, Bytes)>;
+/// Where a leader's frames for other nodes go: `(topic, frame)`, published
+/// once each. Bounded: while NATS cannot keep up (or is unreachable), frames
+/// that do not fit are dropped for the other nodes, never queued without end.
+pub type Outlet = tokio::sync::mpsc::Sender<(Arc<str>, Bytes)>;
 
 /// What removing a subscriber did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +198,20 @@ impl TopicTable {
             return true;
         }
         false
+    }
+
+    /// The latest frame of live `topic` when its route conflates (a state a
+    /// newcomer should start from); `None` for reliable routes.
+    pub fn latest(&self, topic: &str) -> Option<Bytes> {
+        self.topics.get(topic).filter(|entry| !entry.reliable).and_then(|entry| entry.last.clone())
+    }
+
+    /// A follower's first frame of mirror `topic`, fetched from the leader:
+    /// delivered unless a live frame came first (it would be newer).
+    pub fn catch_up_frame(&mut self, topic: &str, frame: Bytes) {
+        if self.topics.get(topic).is_some_and(|entry| entry.last.is_none()) {
+            self.deliver_frame(topic, frame);
+        }
     }
 
     /// Delivers `frame`, an update framed by the module's leader on another
@@ -363,7 +379,7 @@ impl TopicTable {
 /// Hands one frame of `topic` to the outlet, if there is one.
 fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
     if let Some(outlet) = outlet {
-        let _ = outlet.send((topic.clone(), frame.clone()));
+        let _ = outlet.try_send((topic.clone(), frame.clone()));
     }
 }
 

@@ -77,6 +77,8 @@ enum Command {
     Lead { leading: bool },
     Interest { node: String, topics: Vec<String> },
     Frame { topic: String, frame: Bytes },
+    CatchUp { topic: String, frame: Bytes },
+    Latest { topic: String, reply: oneshot::Sender<Option<Bytes>> },
 }
 
 /// What a module's cluster link tells its actor.
@@ -97,6 +99,19 @@ impl ModuleInbox {
     /// A frame of `topic` from the leader.
     pub async fn frame(&self, topic: String, frame: Bytes) {
         let _ = self.0.send(Command::Frame { topic, frame }).await;
+    }
+
+    /// The latest frame of `topic` a follower's newcomers start from (see
+    /// [`crate::hub::topics::TopicTable::latest`]).
+    pub async fn latest(&self, topic: String) -> Option<Bytes> {
+        let (reply, latest) = oneshot::channel();
+        self.0.send(Command::Latest { topic, reply }).await.ok()?;
+        latest.await.ok().flatten()
+    }
+
+    /// The leader's latest frame of mirror `topic`, for a follower that just began mirroring it.
+    pub async fn catch_up(&self, topic: String, frame: Bytes) {
+        let _ = self.0.send(Command::CatchUp { topic, frame }).await;
     }
 
     /// Has this node's instance answer a REST request another node forwarded.
@@ -372,6 +387,20 @@ impl Actor {
                 {
                     instance.state().topics.deliver_frame(&topic, frame);
                 }
+            }
+            Command::CatchUp { topic, frame } => {
+                if !self.leading
+                    && let Some(instance) = self.instance.as_mut()
+                {
+                    instance.state().topics.catch_up_frame(&topic, frame);
+                }
+            }
+            Command::Latest { topic, reply } => {
+                let latest = match self.instance.as_mut() {
+                    Some(instance) if self.leading => instance.state().topics.latest(&topic),
+                    _ => None,
+                };
+                let _ = reply.send(latest);
             }
         }
     }
