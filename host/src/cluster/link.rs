@@ -64,7 +64,10 @@ pub struct ModuleLink {
     prefix: String,
     /// The module's lease key.
     key: String,
+    /// Set by the actor once it serves as the leader (a fresh instance in place).
     leading: AtomicBool,
+    /// The lease's revision while this node holds it.
+    held: Mutex<Option<u64>>,
     /// The node that held the lease when last looked.
     leader: Mutex<Option<String>>,
     /// A follower's topic subscriptions.
@@ -89,6 +92,7 @@ impl ModuleLink {
             cluster,
             inbox,
             leading: AtomicBool::new(false),
+            held: Mutex::new(None),
             leader: Mutex::new(None),
             watched: Mutex::default(),
             changed: Notify::new(),
@@ -106,9 +110,33 @@ impl ModuleLink {
         link
     }
 
-    /// Whether this node leads the module.
+    /// Whether this node serves as the module's leader.
     pub fn is_leader(&self) -> bool {
         self.leading.load(Ordering::Acquire)
+    }
+
+    /// The actor took the lead (`true`, its fresh instance in place) or gave it up.
+    pub fn set_leading(&self, leading: bool) {
+        self.leading.store(leading, Ordering::Release);
+    }
+
+    /// Stops mirroring every topic (this node leads now).
+    pub fn unwatch_all(&self) {
+        for (_, task) in lock(&self.watched).drain() {
+            task.abort();
+        }
+    }
+
+    /// Stops mirroring the topics not in `topics` (they were dropped here).
+    pub fn retain(&self, topics: &[String]) {
+        lock(&self.watched).retain(|topic, task| {
+            let keep = topics.contains(topic);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        self.changed.notify_one();
     }
 
     /// The node that leads the module, as far as this node knows.
@@ -132,15 +160,15 @@ impl ModuleLink {
         let (link, name) = (self.clone(), topic.to_owned());
         let task = tokio::spawn(async move {
             let Ok(mut frames) = link.cluster.client.subscribe(subject).await else { return };
-            // Subscribed first, so nothing falls between the leader's latest frame and the live ones.
+            // Announced once subscribed, so the topic's first updates are not missed;
+            // and subscribed first, so nothing falls between the leader's latest frame and the live ones.
+            link.changed.notify_one();
             link.catch_up(&name).await;
             while let Some(message) = frames.next().await {
                 link.inbox.frame(name.clone(), message.payload).await;
             }
         });
         watched.insert(topic.to_owned(), task);
-        drop(watched);
-        self.changed.notify_one();
     }
 
     /// No client of this node is subscribed to `topic` any more.
@@ -162,6 +190,9 @@ impl ModuleLink {
             Ok(message) if message.len() <= self.cluster.client.server_info().max_payload => message,
             _ => return Ok(HttpOutcome::Unusable("the request is too large to forward to the module's leader".into())),
         };
+        if self.leader().is_none() {
+            self.refresh_leader().await;
+        }
         for attempt in 0..2 {
             let Some(leader) = self.leader() else { break };
             let subject = format!("{}.http.{}", self.prefix, token(&leader));
@@ -193,6 +224,9 @@ impl ModuleLink {
     /// leader's do; nothing when the topic is not live there yet (its
     /// creation's first update then comes live).
     async fn catch_up(&self, topic: &str) {
+        if self.leader().is_none() {
+            self.refresh_leader().await;
+        }
         let Some(leader) = self.leader().filter(|leader| leader != self.cluster.node()) else { return };
         let subject = format!("{}.latest.{}", self.prefix, token(&leader));
         let request = async_nats::Request::new().payload(Bytes::from(topic.to_owned())).timeout(Some(CATCH_UP_TIMEOUT));
@@ -234,11 +268,12 @@ impl ModuleLink {
     /// Stops the link; a leader gives its lease up, so another node takes over at once.
     pub async fn stop(&self) {
         self.stop.cancel();
-        for (_, task) in lock(&self.watched).drain() {
-            task.abort();
-        }
-        if self.leading.swap(false, Ordering::AcqRel) {
-            let _ = self.cluster.leases.delete(&self.key).await;
+        self.unwatch_all();
+        self.leading.store(false, Ordering::Release);
+        let held = lock(&self.held).take();
+        if let Some(revision) = held {
+            // Only the lease as this node holds it: never one another node took since.
+            let _ = self.cluster.leases.delete_expect_revision(&self.key, Some(revision)).await;
         }
     }
 
@@ -266,9 +301,11 @@ impl ModuleLink {
                         }
                         Ok(Some(entry)) if entry.operation == Operation::Put => Some(entry.revision),
                         // It lapsed (NATS was out of reach past the TTL): take it again, or step down.
+                        Ok(_) if self.stop.is_cancelled() => None,
                         Ok(_) => match leases.create(&self.key, node.clone()).await {
                             Ok(taken) => Some(taken),
                             Err(_) => {
+                                self.refresh_leader().await;
                                 self.lead(false).await;
                                 None
                             }
@@ -277,6 +314,7 @@ impl ModuleLink {
                         Err(_) => Some(held),
                     },
                 },
+                None if self.stop.is_cancelled() => None,
                 None => match leases.create(&self.key, node.clone()).await {
                     Ok(taken) => {
                         tracing::info!(module = self.key, node = self.cluster.node(), "leading the module");
@@ -290,17 +328,18 @@ impl ModuleLink {
                     }
                 },
             };
+            *lock(&self.held) = revision;
         }
     }
 
+    /// Tells the actor, without waiting on its queue: renewing the lease must
+    /// never wait behind the module's work.
     async fn lead(&self, leading: bool) {
-        self.leading.store(leading, Ordering::Release);
-        if leading {
-            for (_, task) in lock(&self.watched).drain() {
-                task.abort();
-            }
+        if !leading {
+            self.leading.store(false, Ordering::Release);
         }
-        self.inbox.lead(leading).await;
+        let inbox = self.inbox.clone();
+        tokio::spawn(async move { inbox.lead(leading).await });
     }
 
     /// A follower's announcements of its interest.

@@ -86,12 +86,14 @@ impl Cluster {
 }
 
 /// `name` as one NATS subject token (and KV key): as is when it is made of
-/// `[A-Za-z0-9_-]`, else `x` and its bytes in hex.
+/// `[A-Za-z0-9_-]` and does not start with `_`, else `_` and its bytes in
+/// hex (so the two forms never meet).
 pub fn token(name: &str) -> String {
-    if !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-') {
+    let plain = name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+    if plain && !name.is_empty() && !name.starts_with('_') {
         name.to_owned()
     } else {
-        format!("x{}", hex(name.as_bytes()))
+        format!("_{}", hex(name.as_bytes()))
     }
 }
 
@@ -111,8 +113,9 @@ mod tests {
     #[test]
     fn names_become_subject_tokens() {
         assert_eq!(token("broker"), "broker");
-        assert_eq!(token("a.b"), "x612e62");
-        assert_eq!(token(""), "x");
+        assert_eq!(token("a.b"), "_612e62");
+        assert_eq!(token(""), "_");
+        assert_ne!(token("_61"), token("a"));
         assert_eq!(topic_token(r#"bars:{"symbol":"AAPL"}"#).len(), 32);
         assert_ne!(topic_token("a"), topic_token("b"));
     }

@@ -91,6 +91,23 @@ pub fn text_payload(frame: &[u8]) -> Option<&str> {
     std::str::from_utf8(frame.get(len..)?).ok()
 }
 
+/// The payload of `bytes` when they are exactly one whole, unmasked, final
+/// text frame (as [`text`] makes them); `None` for anything else.
+pub fn single_text_payload(bytes: &[u8]) -> Option<&str> {
+    if *bytes.first()? != 0x80 | TEXT || bytes.get(1)? & 0x80 != 0 {
+        return None;
+    }
+    let (header, len): (usize, usize) = match bytes[1] & 0x7f {
+        126 => (4, usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?))),
+        127 => (10, usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?),
+        len => (2, usize::from(len)),
+    };
+    if bytes.len() != header.checked_add(len)? {
+        return None;
+    }
+    std::str::from_utf8(&bytes[header..]).ok()
+}
+
 /// Cuts `text` to at most `max` bytes on a character boundary.
 pub fn truncate(text: &str, max: usize) -> &str {
     let mut end = text.len().min(max);

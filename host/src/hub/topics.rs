@@ -216,8 +216,19 @@ impl TopicTable {
 
     /// Delivers `frame`, an update framed by the module's leader on another
     /// node, to the local subscribers of mirror `topic`, as is.
+    /// Anything but one whole update frame of this very topic is dropped:
+    /// what arrives over NATS is written to sockets as is.
     pub fn deliver_frame(&mut self, topic: &str, frame: Bytes) -> usize {
         let Some(entry) = self.topics.get_mut(topic) else { return 0 };
+        let update = crate::hub::frame::single_text_payload(&frame);
+        if !update.is_some_and(|text| text.starts_with(&entry.update_prefix) && text.ends_with('}')) {
+            tracing::warn!(
+                topic,
+                bytes = frame.len(),
+                "dropping a frame from the cluster that is not an update of its topic"
+            );
+            return 0;
+        }
         entry.updates += 1;
         let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
         entry.last = Some(frame);
@@ -485,6 +496,23 @@ mod tests {
         assert!(!table.catch_up("events", &joiner));
         let frames = sent(&mut client, Duration::from_millis(200)).await;
         assert_eq!(frames, [r#"{"type":"r.update","payload":{"topic":"state","payload":{"v":2}}}"#]);
+    }
+
+    #[tokio::test]
+    async fn a_mirror_delivers_only_whole_update_frames_of_its_topic() {
+        let mut table = TopicTable::default();
+        let (a, mut client) = peer(1).await;
+        table.mirror("t", "r", false, a);
+        let update = protocol::update_frame(&protocol::update_prefix("r", "t"), "{}");
+        assert_eq!(table.deliver_frame("t", update.clone()), 1);
+        let other = protocol::update_frame(&protocol::update_prefix("r", "u"), "{}");
+        assert_eq!(table.deliver_frame("t", other), 0, "another topic's");
+        let mut two = update.to_vec();
+        two.extend_from_slice(&update);
+        assert_eq!(table.deliver_frame("t", Bytes::from(two)), 0, "two frames in one");
+        assert_eq!(table.deliver_frame("t", crate::hub::frame::close(1000, "bye")), 0, "a close frame");
+        assert_eq!(table.deliver_frame("t", update.slice(..update.len() - 1)), 0, "cut short");
+        assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 1);
     }
 
     #[tokio::test]

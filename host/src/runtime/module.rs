@@ -49,6 +49,8 @@ pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// The longest cool-down of a module quarantined again and again.
 pub const MAX_COOLDOWN: Duration = Duration::from_secs(3600);
+/// Nodes whose interest a leader keeps track of.
+const MAX_NODES: usize = 1024;
 /// Timer ticks handled before the actor looks at its queue again.
 const TICKS_PER_TURN: usize = 256;
 
@@ -537,10 +539,10 @@ impl Actor {
     /// the leader's component removes it; a follower stops mirroring it.
     /// False if the instance trapped.
     async fn topic_gone(&mut self, topic: &str) -> bool {
+        if let Some(link) = &self.link {
+            link.unwatch(topic);
+        }
         if !self.leading {
-            if let Some(link) = &self.link {
-                link.unwatch(topic);
-            }
             return true;
         }
         let Some(instance) = self.instance.as_mut() else { return true };
@@ -562,10 +564,15 @@ impl Actor {
         self.leading = leading;
         self.interest.clear();
         self.status.send_modify(|status| status.cluster_role = Some(if leading { "leader" } else { "follower" }));
-        let outlet = self.link.as_ref().map(|link| link.outlet()).filter(|_| leading);
-        let Some(instance) = self.instance.as_mut() else { return };
+        let outlet = self.outlet();
+        let Some(link) = self.link.clone() else { return };
+        let Some(instance) = self.instance.as_mut() else {
+            // Quarantined: it serves (and gets its outlet) once retried.
+            return link.set_leading(leading);
+        };
         instance.state().topics.set_outlet(outlet);
         if leading {
+            link.unwatch_all();
             // A fresh instance: whatever the guest kept in memory may be stale,
             // since another leader may have changed the module's state meanwhile.
             let topics = std::mem::take(&mut instance.state().topics);
@@ -573,26 +580,35 @@ impl Actor {
                 Ok(fresh) => self.instance = Some(fresh),
                 Err(error) => return self.quarantine(topics, &format!("{error:#}")),
             }
-            return self.recreate(topics).await;
+            self.recreate(topics).await;
+            return link.set_leading(true);
         }
-        for topic in instance.state().topics.topics() {
-            instance.state().timers.clear(&topic);
+        link.set_leading(false);
+        let topics = instance.state().topics.topics();
+        // Mirror first, so a trap below cannot leave a local client without its topic.
+        for topic in &topics {
+            instance.state().timers.clear(topic);
             // A topic only other nodes wanted goes; they follow the new leader now.
-            if !instance.state().topics.set_remote(&topic, false)
-                && let Some(link) = &self.link
-            {
-                link.watch(&topic);
+            if !instance.state().topics.set_remote(topic, false) {
+                link.watch(topic);
             }
-            if let Err(trap) = instance.remove_topic(&topic).await {
+        }
+        for topic in &topics {
+            if let Err(trap) = instance.remove_topic(topic).await {
                 return self.crashed(trap).await;
             }
         }
     }
 
+    /// Where the topics' frames for other nodes go while this node leads.
+    fn outlet(&self) -> Option<crate::hub::topics::Outlet> {
+        self.link.as_ref().map(|link| link.outlet()).filter(|_| self.leading)
+    }
+
     /// `node` has interest in exactly `topics`: the leader creates those it
     /// does not have yet and lets go of those no node wants any more.
     async fn heed(&mut self, node: String, topics: HashSet<String>) {
-        if !self.leading {
+        if !self.leading || (self.interest.len() >= MAX_NODES && !self.interest.contains_key(&node)) {
             return;
         }
         let before = self.interest.insert(node, (topics.clone(), Instant::now())).map(|(topics, _)| topics);
@@ -639,7 +655,10 @@ impl Actor {
             return;
         }
         let route = route_of_topic(topic);
-        if !self.routes.iter().any(|known| known.name == route) || table.len() >= self.limits.max_topics {
+        if topic.len() > self.limits.max_topic_bytes
+            || !self.routes.iter().any(|known| known.name == route)
+            || table.len() >= self.limits.max_topics
+        {
             return;
         }
         let reliable = self.routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable);
@@ -746,6 +765,9 @@ impl Actor {
         for topic in topics.topics() {
             notify_dropped(&mut topics, &topic, &notice);
         }
+        if let Some(link) = &self.link {
+            link.retain(&[]);
+        }
         self.instance = None;
         let cooldown = cooldown(Duration::from_millis(self.limits.quarantine_cooldown_ms), self.quarantined_in_a_row);
         self.quarantined_in_a_row = self.quarantined_in_a_row.saturating_add(1);
@@ -770,8 +792,9 @@ impl Actor {
         self.retry_at = None;
         self.crashes.clear();
         match self.blueprint.instantiate(TopicTable::default()).await {
-            Ok(instance) => {
+            Ok(mut instance) => {
                 tracing::info!(module = &*self.name, "serving again after its quarantine");
+                instance.state().topics.set_outlet(self.outlet());
                 self.instance = Some(instance);
                 self.status.send_modify(|status| {
                     status.state = ModuleState::Serving;
@@ -795,6 +818,9 @@ impl Actor {
                 let message = format!("topic dropped: the new version of the module no longer serves route `{route}`");
                 notify_dropped(&mut topics, &topic, &message);
             }
+        }
+        if let Some(link) = &self.link {
+            link.retain(&topics.topics());
         }
         topics.set_delivery(|route| {
             routes.iter().any(|known| known.name == route && known.delivery == Delivery::Reliable)

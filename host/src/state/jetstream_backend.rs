@@ -115,11 +115,21 @@ impl JetStreamNamespace {
                 return Err(StateError::StateFull { limit: self.max_state_bytes, would_be: others + new_size });
             }
             let value = encode(&keys);
-            let written = match revision {
-                Some(revision) => self.store.update(entry_key(bucket), value, revision).await.is_ok(),
-                None => self.store.create(entry_key(bucket), value).await.is_ok(),
+            // Only a conflict (another writer came first) is tried again: any other
+            // failure may have stored the write, so applying `change` twice could repeat it.
+            let conflict = match revision {
+                Some(revision) => match self.store.update(entry_key(bucket), value, revision).await {
+                    Ok(_) => false,
+                    Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => true,
+                    Err(error) => return Err(failure(error)),
+                },
+                None => match self.store.create(entry_key(bucket), value).await {
+                    Ok(_) => false,
+                    Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => true,
+                    Err(error) => return Err(failure(error)),
+                },
             };
-            if written {
+            if !conflict {
                 self.sizes.lock().unwrap_or_else(PoisonError::into_inner).insert(bucket.to_owned(), new_size);
                 return Ok(outcome);
             }
