@@ -104,6 +104,11 @@ impl Load {
         self.phase.store(MEASURING, Ordering::Relaxed);
     }
 
+    /// Stops counting; the connections stay open and subscribed.
+    pub(crate) fn pause(&self) {
+        self.phase.store(WARMING, Ordering::Relaxed);
+    }
+
     /// Stops every connection and merges what they counted.
     pub(crate) async fn finish(self) -> Tally {
         let _ = self.stop.send(true);

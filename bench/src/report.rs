@@ -3,7 +3,7 @@
 //! the least a server can spend on the same fan-out — because absolute
 //! numbers of one machine say little; then what they mean (prose kept in
 //! `bench/findings.md`), every row, the cost of wasm, the many-core run,
-//! connections and memory, durable state, allocators, any other result as it
+//! connections and memory, durable state, the cluster, allocators, any other result as it
 //! is, the first run and the targets.
 
 use serde_json::Value;
@@ -30,6 +30,7 @@ const TARGETS: &str = "\
 | startup | warm restart ≤ 200 ms to first subscription |
 | hot swap | largest gap ≤ 50 ms, zero disconnects |
 | durable state | µs per durable put and get from a component, broker orders/s with every order committed: reported |
+| cluster | 3 nodes, 3000 connections on 10 shared topics at 100 ms: delivered/s, p99, CPU per delivered message per node, NATS messages per update, failover gap: reported |
 | first run | fresh clone, nothing cached but downloaded crates: `./dev run` to first served subscription ≤ 8 min, then `./dev test` ≤ 6 min |
 | Python system (FastAPI + FastWS, one core) | ~9.4k updates/s to 100 clients at 10 ms, p99 7.7 ms, ~21 µs CPU per delivered message |
 ";
@@ -65,6 +66,7 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     many_cores(&mut out, results);
     connections_and_memory(&mut out, results);
     durable_state(&mut out, find(results, "state"));
+    cluster(&mut out, find(results, "cluster"));
     allocators(&mut out, find(results, "allocators"));
     other_measurements(&mut out, results);
     first_run(&mut out, find(results, "first_run"));
@@ -380,6 +382,98 @@ fn durable_state(out: &mut String, state: Option<&Value>) {
     }
 }
 
+fn cluster(out: &mut String, cluster: Option<&Value>) {
+    let Some(cluster) = cluster else { return };
+    let pinning = match cluster["server_cpus"].as_str() {
+        Some(cpus) => format!(
+            "the nodes and `nats-server` all pinned to CPU {cpus}, taking turns on it as one server would (per-node \
+             CPU is what each spent, not what it could do alone)"
+        ),
+        None => "the nodes and `nats-server` not pinned".to_owned(),
+    };
+    let failover = &cluster["failover"];
+    let _ = writeln!(
+        out,
+        "\n## Cluster\n\n\
+         {} `topicwire serve` nodes on one `nats-server` (JetStream, its monitoring port on), each serving the probe \
+         as module `bench`; {pinning}. Node {} leads `bench` (the only leader {} s after the third node served): \
+         it produces every update and publishes it once to NATS; the followers write it to their own clients. {} connections, {} per node, \
+         spread evenly over {} shared topics ticking every {} ms, for {} s: **{} delivered/s** of {} expected, \
+         **p99 {} ms end to end** (p50 {}, max {}; from the probe's send stamp on the leader to receipt on any \
+         node), {} errors, {} disconnects.\n\n\
+         | node | role | conns | delivered/s | p50 ms | p99 ms | max ms | CPU % | CPU µs/delivered msg | NATS msgs in | NATS msgs out |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|",
+        cluster["nodes"],
+        text(&cluster["leader"]),
+        cluster["leader_elected_s"],
+        cluster["conns"],
+        cluster["conns_per_node"],
+        cluster["topics"],
+        cluster["tick_ms"],
+        cluster["window_s"],
+        cluster["delivered_per_s"],
+        cluster["expected_per_s"],
+        cluster["p99_ms"],
+        cluster["p50_ms"],
+        cluster["max_ms"],
+        cluster["errors"],
+        cluster["disconnects"],
+    );
+    for node in cluster["per_node"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            text(&node["node"]),
+            text(&node["role"]),
+            node["conns"],
+            node["delivered_per_s"],
+            node["p50_ms"],
+            node["p99_ms"],
+            node["max_ms"],
+            node["cpu_pct"],
+            node["cpu_us_per_msg"],
+            node["nats_in_msgs"],
+            node["nats_out_msgs"],
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n**NATS messages per update**: the leader published **{}** per update and NATS delivered **{}** per update \
+         to the followers (one per interested node by design: 1 and {}). Counted from NATS's monitoring, `/connz` \
+         per node connection and `/varz` in total (server-wide: {} in and {} out per update), before and after the \
+         window, less the cluster's background traffic — lease renewals, interest announcements at 1/s per \
+         follower, JetStream's replies: {} in/s and {} out/s, measured over {} s with no client — and divided by \
+         the updates produced ({}/s, {}/s expected), counted from the leader's own clients, each of whom gets every \
+         update of its topic. Raw counts over the window: {} in, {} out. NATS itself spent {} % of a core, {} µs \
+         per update.\n\n\
+         **Failover**: after the window, {} watchers (one per topic on each survivor) subscribed, and the leader \
+         (node {}) was killed with `SIGKILL`. **The largest gap between two updates a watcher received was {} ms**; \
+         updates resumed on {} of them, the last {} ms after the kill; node {} held the lease {} ms after it (the \
+         lease lapses 3 s after its last renewal).",
+        cluster["nats_published_per_update"],
+        cluster["nats_delivered_per_update"],
+        cluster["nodes"].as_u64().map_or("–".to_owned(), |nodes| nodes.saturating_sub(1).to_string()),
+        cluster["nats_in_per_update"],
+        cluster["nats_out_per_update"],
+        cluster["nats_background_in_per_s"],
+        cluster["nats_background_out_per_s"],
+        cluster["nats_background_s"],
+        cluster["updates_per_s"],
+        cluster["updates_expected_per_s"],
+        cluster["nats_in_msgs"],
+        cluster["nats_out_msgs"],
+        cluster["nats_cpu_pct"],
+        cluster["nats_cpu_us_per_update"],
+        failover["watchers"],
+        text(&failover["killed"]),
+        failover["gap_ms"],
+        failover["resumed_watchers"],
+        failover["resumed_ms"],
+        text(&failover["new_leader"]),
+        failover["new_leader_ms"],
+    );
+}
+
 fn allocators(out: &mut String, comparison: Option<&Value>) {
     let Some(variants) = comparison.and_then(|comparison| comparison["variants"].as_array()) else { return };
     out.push_str(
@@ -420,7 +514,8 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
 }
 
 /// Scenarios with a section of their own; any other result is listed under "Other measurements".
-const WITH_A_SECTION: &[&str] = &["run", "idle", "memory_after_load", "storm", "state", "allocators", "first_run"];
+const WITH_A_SECTION: &[&str] =
+    &["run", "idle", "memory_after_load", "storm", "state", "cluster", "allocators", "first_run"];
 
 fn other_measurements(out: &mut String, results: &[Value]) {
     let rows: Vec<&Value> = results
@@ -605,6 +700,33 @@ mod tests {
         assert!(report.contains("| `PUT /api/v1/ledger/blobs/{key}` | 200 | 450.0 | 2222.2 | 2.1 | 4.0 | 90.0 |"));
         assert!(report.contains("| 8 | 400 | 390.0 | 20.0 | 30.0 | 35.0 | 40.0 | 1000.0 |"));
         assert!(!report.contains("| state |"), "not among the other measurements");
+    }
+
+    #[test]
+    fn cluster_rows_and_failover() {
+        let results = [json!({
+            "scenario": "cluster", "server_cpus": "0", "nodes": 3, "leader": "a", "leader_elected_s": 0.5,
+            "conns": 300, "conns_per_node": 100, "topics": 10, "tick_ms": 100, "window_s": 3.0,
+            "delivered_per_s": 2981.0, "expected_per_s": 3000.0, "p50_ms": 1.1, "p99_ms": 11.2, "max_ms": 19.4,
+            "errors": 0, "disconnects": 0,
+            "per_node": [{"node": "b", "role": "follower", "conns": 100, "delivered_per_s": 993.0, "p50_ms": 1.3,
+                          "p99_ms": 13.1, "max_ms": 19.4, "cpu_pct": 1.7, "cpu_us_per_msg": 16.8,
+                          "nats_in_msgs": 12, "nats_out_msgs": 315}],
+            "nats_published_per_update": 1.006, "nats_delivered_per_update": 2.011, "nats_in_per_update": 1.006,
+            "nats_out_per_update": 2.011, "nats_background_in_per_s": 9.0, "nats_background_out_per_s": 13.0,
+            "nats_background_s": 2.0, "updates_per_s": 99.0, "updates_expected_per_s": 100.0,
+            "nats_in_msgs": 327, "nats_out_msgs": 639, "nats_cpu_pct": 2.0, "nats_cpu_us_per_update": 201.1,
+            "failover": {"killed": "a", "new_leader": "c", "new_leader_ms": 2867.1, "watchers": 20,
+                         "resumed_watchers": 20, "gap_ms": 3081.3, "resumed_ms": 3081.3},
+        })];
+        let report = markdown(&results);
+        assert!(report.contains("## Cluster"));
+        assert!(report.contains("**2981.0 delivered/s** of 3000.0 expected, **p99 11.2 ms end to end**"));
+        assert!(report.contains("| b | follower | 100 | 993.0 | 1.3 | 13.1 | 19.4 | 1.7 | 16.8 | 12 | 315 |"));
+        assert!(report.contains("the leader published **1.006** per update and NATS delivered **2.011** per update"));
+        assert!(report.contains("(one per interested node by design: 1 and 2)"));
+        assert!(report.contains("**The largest gap between two updates a watcher received was 3081.3 ms**"));
+        assert!(!report.contains("## Other measurements"), "not among the other measurements");
     }
 
     #[test]

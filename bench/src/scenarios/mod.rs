@@ -3,9 +3,11 @@
 //! time; its rate is the module settings `TICK_MS` per topic and `BURST`
 //! ticks per timer), or the built-in native producer as module `native`;
 //! the state scenario serves the `ledger` fixture and the broker, keeping
-//! their state in a data folder of its own.
+//! their state in a data folder of its own; the cluster scenario serves the
+//! probe from three nodes on one NATS server.
 
 mod allocators;
+mod cluster;
 mod fanout;
 mod lifecycle;
 mod memory;
@@ -52,6 +54,8 @@ pub(crate) enum Scenario {
     HotSwap,
     /// Durable puts and gets from a component, and broker orders/s with every order committed.
     State(state::Durable),
+    /// Three nodes on NATS: delivered/s, latency, CPU per node, NATS messages per update, failover gap.
+    Cluster(cluster::ClusterRun),
     /// Other builds of the server (global allocators) on the allocator-sensitive measures.
     Allocators(Vec<Variant>),
 }
@@ -94,6 +98,7 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
     scenarios.push(Scenario::Startup);
     scenarios.push(Scenario::HotSwap);
     scenarios.push(Scenario::State(state::Durable::new(quick)));
+    scenarios.push(Scenario::Cluster(cluster::ClusterRun::new(quick)));
     if !variants.is_empty() {
         scenarios.push(Scenario::Allocators(variants));
     }
@@ -111,6 +116,7 @@ impl Scenario {
             Self::Startup => "startup",
             Self::HotSwap => "hot_swap",
             Self::State(_) => "state",
+            Self::Cluster(_) => "cluster",
             Self::Allocators(_) => "allocators",
         }
     }
@@ -125,6 +131,7 @@ impl Scenario {
             Self::Startup => lifecycle::startup(settings).await,
             Self::HotSwap => lifecycle::hot_swap(settings).await,
             Self::State(durable) => durable.run(settings).await,
+            Self::Cluster(cluster) => cluster.run(settings).await,
             Self::Allocators(variants) => allocators::compare(settings, variants).await,
         }
         .with_context(|| format!("scenario {}", self.name()))
