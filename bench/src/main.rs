@@ -50,6 +50,13 @@ enum Command {
     FloorServer(floor::FloorArgs),
     /// Time a fresh clone's `./dev run` and `./dev test`, and record them in the report.
     FirstRun(first_run::FirstRunArgs),
+    /// Render the report again from its results (`BENCHMARKS.json` beside it), e.g. after
+    /// joining the records of runs of single scenarios.
+    Render {
+        /// The Markdown report; its results are read from the `.json` beside it.
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        report: PathBuf,
+    },
 }
 
 /// Runs the scenarios.
@@ -85,6 +92,7 @@ fn main() -> Result<()> {
         // One thread, no async runtime: the floor is the plainest server.
         Some(Command::FloorServer(args)) => floor::serve(&args),
         Some(Command::FirstRun(args)) => tokio::runtime::Runtime::new()?.block_on(first_run::run(&args)),
+        Some(Command::Render { report }) => results::write(&report, &results::read(&report.with_extension("json"))?),
         None => tokio::runtime::Runtime::new()?.block_on(bench(cli.bench)),
     }
 }
