@@ -22,11 +22,15 @@ async fn node(nats: &NatsServer, name: &str) -> HostProcess {
     HostProcess::start(HOST_BINARY, dirs, &config).await
 }
 
+/// `module`'s entry in the node's `/api/v1/modules`, once it serves the module.
+async fn module_entry(node: &HostProcess, module: &str) -> Option<Value> {
+    let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
+    modules["modules"].as_array()?.iter().find(|entry| entry["module"] == module).cloned()
+}
+
 /// The role of `module` on the node at `node`.
 async fn role(node: &HostProcess, module: &str) -> Option<String> {
-    let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
-    let entry = modules["modules"].as_array()?.iter().find(|entry| entry["module"] == module)?.clone();
-    entry["cluster_role"].as_str().map(str::to_owned)
+    module_entry(node, module).await?["cluster_role"].as_str().map(str::to_owned)
 }
 
 /// Waits until exactly one of `nodes` leads `module`; its index.
@@ -162,14 +166,12 @@ async fn the_leader_removes_a_topic_once_no_node_has_interest() {
     let (leader_node, follower) = (nodes[led], nodes[1 - led]);
     let mut client = bars_client(follower).await;
     updates(&mut client, 2).await;
-    let (_, on_leader) = http_get(leader_node.addr, "/api/v1/modules").await;
-    let datafeed = on_leader["modules"].as_array().unwrap().iter().find(|m| m["module"] == "datafeed").unwrap();
+    let datafeed = module_entry(leader_node, "datafeed").await.unwrap();
     assert_eq!(datafeed["topic_count"], 1, "the follower's interest keeps the topic live: {datafeed}");
     assert_eq!(client.unsubscribe("bars", serde_json::from_str(BARS).unwrap()).await["status"], "ok");
     let started = Instant::now();
     loop {
-        let (_, on_leader) = http_get(leader_node.addr, "/api/v1/modules").await;
-        let datafeed = on_leader["modules"].as_array().unwrap().iter().find(|m| m["module"] == "datafeed").unwrap();
+        let datafeed = module_entry(leader_node, "datafeed").await.unwrap();
         if datafeed["topic_count"] == 0 {
             break;
         }
@@ -224,9 +226,8 @@ fn deploy(nats: &NatsServer, wasm: &str, module: &str) {
 async fn version_of(node: &HostProcess, module: &str, not: Option<&str>) -> String {
     let started = Instant::now();
     loop {
-        let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
-        let entry = modules["modules"].as_array().unwrap().iter().find(|entry| entry["module"] == module).cloned();
-        if let Some(version) = entry.and_then(|entry| entry["version"].as_str().map(str::to_owned))
+        if let Some(version) =
+            module_entry(node, module).await.and_then(|entry| entry["version"].as_str().map(str::to_owned))
             && Some(version.as_str()) != not
         {
             return version;

@@ -24,7 +24,7 @@ use crate::edge::{gateway, rest};
 use crate::hub::topics::Outlet;
 use crate::runtime::instance::{HttpOutcome, HttpRequest};
 use crate::runtime::module::{ModuleInbox, Unavailable};
-use async_nats::jetstream::kv::Operation;
+use async_nats::jetstream::kv::{self, Operation};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -240,14 +240,8 @@ impl ModuleLink {
     /// Answers other nodes' [`catch_up`](Self::catch_up) requests.
     async fn serve_latest(self: Arc<Self>) {
         let subject = format!("{}.latest.{}", self.prefix, token(self.cluster.node()));
-        let Ok(mut requests) = self.cluster.client.subscribe(subject).await else {
-            return tracing::error!(module = self.key, "cannot subscribe to the module's latest-frame subject");
-        };
-        loop {
-            let message = tokio::select! {
-                () = self.stop.cancelled() => return,
-                message = requests.next() => match message { Some(message) => message, None => return },
-            };
+        let Some(mut requests) = self.subscribe(subject).await else { return };
+        while let Some(message) = self.next(&mut requests).await {
             let (Some(reply), Ok(topic)) = (message.reply, String::from_utf8(message.payload.to_vec())) else {
                 continue;
             };
@@ -256,10 +250,29 @@ impl ModuleLink {
         }
     }
 
+    /// Subscribes to `subject` for one of the link's tasks; logs why not.
+    async fn subscribe(&self, subject: String) -> Option<async_nats::Subscriber> {
+        match self.cluster.client.subscribe(subject.clone()).await {
+            Ok(subscriber) => Some(subscriber),
+            Err(error) => {
+                tracing::error!(module = self.key, subject, "cannot subscribe: {error}");
+                None
+            }
+        }
+    }
+
+    /// The next message of `subscriber`; `None` once the link stops or the subscription ends.
+    async fn next(&self, subscriber: &mut async_nats::Subscriber) -> Option<async_nats::Message> {
+        tokio::select! {
+            () = self.stop.cancelled() => None,
+            message = subscriber.next() => message,
+        }
+    }
+
     /// Reads who holds the lease now.
     async fn refresh_leader(&self) {
         let holder = match self.cluster.leases.entry(&self.key).await {
-            Ok(Some(entry)) if entry.operation == Operation::Put => String::from_utf8(entry.value.to_vec()).ok(),
+            Ok(Some(entry)) if entry.operation == Operation::Put => holder(&entry),
             _ => None,
         };
         *lock(&self.leader) = holder;
@@ -295,7 +308,7 @@ impl ModuleLink {
                         // Someone else holds it (we were cut off past the TTL): step down.
                         Ok(Some(entry)) if entry.operation == Operation::Put && entry.value != node => {
                             tracing::warn!(module = self.key, "lost the lease to another node: {error}");
-                            *lock(&self.leader) = String::from_utf8(entry.value.to_vec()).ok();
+                            *lock(&self.leader) = holder(&entry);
                             self.lead(false).await;
                             None
                         }
@@ -365,14 +378,8 @@ impl ModuleLink {
 
     /// Other nodes' announcements, for the actor (which heeds them while leading).
     async fn hear_interest(self: Arc<Self>) {
-        let Ok(mut announcements) = self.cluster.client.subscribe(format!("{}.interest", self.prefix)).await else {
-            return tracing::error!(module = self.key, "cannot subscribe to the module's interest subject");
-        };
-        loop {
-            let message = tokio::select! {
-                () = self.stop.cancelled() => return,
-                message = announcements.next() => match message { Some(message) => message, None => return },
-            };
+        let Some(mut announcements) = self.subscribe(format!("{}.interest", self.prefix)).await else { return };
+        while let Some(message) = self.next(&mut announcements).await {
             match serde_json::from_slice::<Interest>(&message.payload) {
                 Ok(interest) if interest.node != self.cluster.node() => {
                     self.inbox.interest(interest.node, interest.topics).await;
@@ -398,14 +405,8 @@ impl ModuleLink {
     /// Answers REST requests other nodes forward to this one.
     async fn serve_http(self: Arc<Self>) {
         let subject = format!("{}.http.{}", self.prefix, token(self.cluster.node()));
-        let Ok(mut requests) = self.cluster.client.subscribe(subject).await else {
-            return tracing::error!(module = self.key, "cannot subscribe to the module's REST subject");
-        };
-        loop {
-            let message = tokio::select! {
-                () = self.stop.cancelled() => return,
-                message = requests.next() => match message { Some(message) => message, None => return },
-            };
+        let Some(mut requests) = self.subscribe(subject).await else { return };
+        while let Some(message) = self.next(&mut requests).await {
             let Some(reply) = message.reply else { continue };
             let link = self.clone();
             tokio::spawn(async move {
@@ -432,6 +433,11 @@ impl ModuleLink {
         let too_large = "the module's response is larger than the cluster forwards (NATS max_payload)";
         encode(gateway::error(StatusCode::BAD_GATEWAY, too_large)).await
     }
+}
+
+/// The node a lease entry names.
+fn holder(entry: &kv::Entry) -> Option<String> {
+    String::from_utf8(entry.value.to_vec()).ok()
 }
 
 async fn encode(response: axum::response::Response) -> Bytes {
