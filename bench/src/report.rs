@@ -203,38 +203,47 @@ fn wasm_cost(out: &mut String, results: &[Value]) {
 }
 
 fn many_cores(out: &mut String, results: &[Value]) {
-    let Some(all) = fanouts(results).find(|result| name(result).ends_with("-all-cores")) else { return };
-    let base = base(name(all));
-    let one = find(results, base);
+    let alls: Vec<&Value> = fanouts(results).filter(|result| name(result).ends_with("-all-cores")).collect();
+    let Some(first) = alls.first() else { return };
     let _ = writeln!(
         out,
         "\n## Many cores: one server core, then CPUs {}\n\n\
-         `{base}` offers more than one core can serve. On every CPU the load generator (a thread per CPU) shares \
-         the cores with the server, so the server gets less than all of them; CPU % is of one core.\n\n\
+         Each of these layouts offers more than one core can serve: `s4` many small topics (per-update work on \
+         the module's actor), `s5` one large topic (its writes are spread over the cores, `host/src/hub/fanout.rs`). \
+         On every CPU the load generator (a thread per CPU) shares the cores with the server, so the server gets \
+         less than all of them; CPU % is of one core.\n\n\
          | run | server CPUs | delivered/s | server CPU % | CPU µs/msg | p99 ms | load generator CPU % |\n\
          |---|---|---|---|---|---|---|",
-        text(&all["server_cpus"]),
+        text(&first["server_cpus"]),
     );
-    for result in [one, Some(all), find(results, &format!("{base}-floor"))].into_iter().flatten() {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            name(result),
-            text(&result["server_cpus"]),
-            result["delivered_per_s"],
-            result["server_cpu_pct"],
-            result["server_cpu_us_per_msg"],
-            result["p99_ms"],
-            text(&result["load_cpu_pct"]),
-        );
+    let mut scalings = Vec::new();
+    for all in &alls {
+        let base = base(name(all));
+        let one = find(results, base);
+        for result in [one, Some(*all), find(results, &format!("{base}-floor"))].into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                name(result),
+                text(&result["server_cpus"]),
+                result["delivered_per_s"],
+                result["server_cpu_pct"],
+                result["server_cpu_us_per_msg"],
+                result["p99_ms"],
+                text(&result["load_cpu_pct"]),
+            );
+        }
+        if let Some(one) = one {
+            let scaling = ratio(all["delivered_per_s"].as_f64(), one["delivered_per_s"].as_f64());
+            scalings.push(format!("`{base}` ×{}", shown(scaling)));
+        }
     }
-    if let Some(one) = one {
-        let scaling = ratio(all["delivered_per_s"].as_f64(), one["delivered_per_s"].as_f64());
+    if !scalings.is_empty() {
         let _ = writeln!(
             out,
-            "\nDelivered/s from one server core to CPUs {}: ×{}.",
-            text(&all["server_cpus"]),
-            shown(scaling)
+            "\nDelivered/s from one server core to CPUs {}: {}.",
+            text(&first["server_cpus"]),
+            scalings.join(", ")
         );
     }
     let _ = writeln!(out, "\n{}", SCALING_BEYOND.trim_end());
@@ -648,7 +657,7 @@ mod tests {
             [fanout("s4", "component", 8.0, 90.0, 100000.0), all, fanout("s4-floor", "floor", 7.0, 9.0, 140000.0)];
         let report = markdown(&results);
         assert!(report.contains("## Many cores: one server core, then CPUs 0-1"));
-        assert!(report.contains("Delivered/s from one server core to CPUs 0-1: ×1.50."));
+        assert!(report.contains("Delivered/s from one server core to CPUs 0-1: `s4` ×1.50."));
         assert!(report.contains(SCALING_BEYOND.trim_end()));
     }
 

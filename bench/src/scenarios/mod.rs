@@ -61,7 +61,7 @@ pub(crate) enum Scenario {
 }
 
 /// The fan-out layouts: connections, streams each, shared topics, tick, burst.
-fn layouts(quick: bool) -> [(&'static str, Layout); 5] {
+fn layouts(quick: bool) -> [(&'static str, Layout); 6] {
     let many = if quick { 200 } else { 1000 };
     [
         ("s1", Layout::shared(100, 1, 10, 1)),
@@ -70,6 +70,8 @@ fn layouts(quick: bool) -> [(&'static str, Layout); 5] {
         ("s3", Layout::shared(100, 1, 1, 100)),
         // s2b's layout ten times faster: more than one core can serve, to see how a second one helps.
         ("s4", Layout::own(many, 10, 10)),
+        // One large topic at 200 updates/s: its writes are spread over the cores (`hub::fanout`).
+        ("s5", Layout::shared(many, 1, 5, 1)),
     ]
 }
 
@@ -85,7 +87,7 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     for (name, layout) in layouts(quick) {
         let variants: &[(Producer, Cores)] = match name {
-            "s4" => &[(Producer::Component, Cores::Pinned), (Producer::Component, Cores::All)],
+            "s4" | "s5" => &[(Producer::Component, Cores::Pinned), (Producer::Component, Cores::All)],
             _ => &[(Producer::Component, Cores::Pinned), (Producer::Native, Cores::Pinned)],
         };
         for &(producer, cores) in variants.iter().chain(&[(Producer::Floor, Cores::Pinned)]) {

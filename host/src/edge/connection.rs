@@ -44,7 +44,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// so that closing never resets the connection before the client has read it.
 const LINGER: Duration = Duration::from_secs(1);
 /// Read buffer of one socket (tungstenite grows it for larger frames, up to `max_frame_bytes`).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 512;
 
 /// The outbox and peer of a new connection on `socket`.
 pub fn peer(id: u64, socket: &Arc<TcpStream>, limits: &Limits) -> Peer {

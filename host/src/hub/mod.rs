@@ -3,9 +3,11 @@
 //!
 //! - [`topics`]: live topics, reference counting, framing each update once.
 //! - [`peer`]: a connection as the hub sees it: its bounded queue, conflation, close.
+//! - [`fanout`]: a large topic's writes spread over the cores.
 //! - [`outbox`]: a connection's outgoing bytes, written straight to its socket when it is idle.
 //! - [`frame`]: server WebSocket frames as shared wire bytes.
 
+pub mod fanout;
 pub mod frame;
 pub mod outbox;
 pub mod peer;

@@ -13,6 +13,7 @@
 //! leader's frames through [`TopicTable::deliver_frame`].
 
 use crate::edge::protocol;
+use crate::hub::fanout;
 use crate::hub::peer::{ConnId, Peer};
 use bytes::Bytes;
 use serde::Serialize;
@@ -396,9 +397,9 @@ fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
 
 fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes) -> usize {
     if reliable {
-        subscribers.iter().filter(|peer| peer.send_reliable(frame.clone())).count()
+        fanout::each(subscribers, |peer| peer.send_reliable(frame.clone()))
     } else {
-        subscribers.iter().filter(|peer| peer.send_update(topic, frame.clone())).count()
+        fanout::each(subscribers, |peer| peer.send_update(topic, frame.clone()))
     }
 }
 

@@ -12,6 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -24,8 +25,9 @@ struct Timer {
 /// The timers of one module instance.
 #[derive(Debug, Default)]
 pub struct Timers {
-    timers: HashMap<String, Timer>,
-    due: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    timers: HashMap<Arc<str>, Timer>,
+    /// Due times; the topic is shared with `timers`, so ticking allocates nothing.
+    due: BinaryHeap<Reverse<(Instant, u64, Arc<str>)>>,
     next_generation: u64,
 }
 
@@ -50,8 +52,9 @@ impl Timers {
     fn schedule(&mut self, topic: &str, period: Duration, first: Instant) {
         self.next_generation += 1;
         let generation = self.next_generation;
-        self.timers.insert(topic.to_owned(), Timer { period, generation });
-        self.due.push(Reverse((first, generation, topic.to_owned())));
+        let topic: Arc<str> = topic.into();
+        self.timers.insert(topic.clone(), Timer { period, generation });
+        self.due.push(Reverse((first, generation, topic)));
     }
 
     /// Clears the timer of `topic`, if any.
@@ -75,7 +78,7 @@ impl Timers {
 
     /// The next timer due at or before `now`, rescheduled for its next period.
     /// A timer that fell more than a period behind skips the missed ticks.
-    pub fn pop_due(&mut self, now: Instant) -> Option<String> {
+    pub fn pop_due(&mut self, now: Instant) -> Option<Arc<str>> {
         loop {
             let Reverse((at, generation, _)) = self.due.peek()?;
             if *at > now {
@@ -83,7 +86,7 @@ impl Timers {
             }
             let (at, generation) = (*at, *generation);
             let Reverse((_, _, topic)) = self.due.pop()?;
-            let Some(timer) = self.timers.get(&topic) else { continue };
+            let Some(timer) = self.timers.get(&*topic) else { continue };
             if timer.generation != generation {
                 continue;
             }
