@@ -4,7 +4,8 @@
 //! `topic-update` reaches it without a lock). Reference counting: a topic
 //! exists while it has subscribers; a connection counts once per topic.
 //! Each update is framed once and the bytes are shared by every subscriber,
-//! conflated or reliably, as the topic's route declares (see [`crate::hub::peer`]).
+//! conflated or reliably, as the topic's route declares (see [`crate::hub::peer`]),
+//! and written on every core for a large topic (see [`crate::hub::fanout`]).
 //!
 //! In a cluster (see [`crate::cluster`]) a topic also lives while other
 //! nodes have interest in it (`remote`): the module's leader then hands
