@@ -105,19 +105,25 @@ fn against_the_floor(out: &mut String, results: &[Value]) {
          same fan-out: one thread, one epoll loop, each topic's update frame built once per tick and written with \
          one `write()` per subscriber — the probe's frames (same shape and size, carrying their send time), the \
          same topics, rates, pinning, load generator and windows. Ratios are Topicwire ÷ floor for CPU per \
-         delivered message and p99, and Topicwire's delivered/s ÷ the floor's.\n\n\
-         | scenario | Topicwire µs/msg | floor µs/msg | ratio | p99 ms | floor p99 ms | ratio | delivered ratio | targets |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         delivered message and p99, and Topicwire's delivered/s ÷ the floor's. The floor ticks each topic one \
+         period after its first subscription; the `-floor-spread` runs tick it at the phase the host gives it \
+         (the same schedule as Topicwire's), the last two columns.\n\n\
+         | scenario | Topicwire µs/msg | floor µs/msg | ratio | p99 ms | floor p99 ms | ratio | delivered ratio | targets | floor on the host's schedule µs/msg | ratio |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for result in fanouts(results).filter(|result| result["producer"] != "floor") {
+    let is_floor = |result: &&Value| result["producer"].as_str().is_some_and(|producer| producer.starts_with("floor"));
+    for result in fanouts(results).filter(|result| !is_floor(result)) {
         let name = name(result);
         let Some(floor) = find(results, &format!("{}-floor", base(name))) else { continue };
         let cpu = ratio(result["server_cpu_us_per_msg"].as_f64(), floor["server_cpu_us_per_msg"].as_f64());
         let p99 = ratio(result["p99_ms"].as_f64(), floor["p99_ms"].as_f64());
         let delivered = ratio(result["delivered_per_s"].as_f64(), floor["delivered_per_s"].as_f64());
+        let spread = find(results, &format!("{}-floor-spread", base(name)));
+        let spread_cpu = spread.map_or(Value::Null, |spread| spread["server_cpu_us_per_msg"].clone());
+        let spread_ratio = ratio(result["server_cpu_us_per_msg"].as_f64(), spread_cpu.as_f64());
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             result["server_cpu_us_per_msg"],
             floor["server_cpu_us_per_msg"],
             shown(cpu),
@@ -126,6 +132,8 @@ fn against_the_floor(out: &mut String, results: &[Value]) {
             shown(p99),
             shown(delivered),
             verdict(name, cpu, p99, delivered),
+            if spread_cpu.is_null() { "–".to_owned() } else { spread_cpu.to_string() },
+            shown(spread_ratio),
         );
     }
 }

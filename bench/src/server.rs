@@ -16,7 +16,7 @@ pub(crate) enum Launch<'a> {
     /// by `config` (TOML), serving the native producer as module `native` if asked.
     Topicwire { binary: &'a Path, components: &'a TempDir, cache: &'a Path, config: &'a str, native: bool },
     /// The floor server (`topicwire-bench floor-server`) ticking like the probe.
-    Floor { tick_ms: u64, burst: u64 },
+    Floor { tick_ms: u64, burst: u64, spread: bool },
 }
 
 /// A running server process, killed on drop.
@@ -47,10 +47,11 @@ impl Server {
                 }
                 (binary.to_path_buf(), args)
             }
-            Launch::Floor { tick_ms, burst } => {
+            Launch::Floor { tick_ms, burst, spread } => {
                 let args = ["floor-server", "--listen", &addr.to_string(), "--tick-ms", &tick_ms.to_string()]
                     .into_iter()
                     .chain(["--burst", &burst.to_string()])
+                    .chain(spread.then_some("--spread"))
                     .map(OsString::from)
                     .collect();
                 (std::env::current_exe()?, args)

@@ -35,6 +35,10 @@ pub(crate) struct FloorArgs {
     /// Updates per tick (the probe's `BURST`).
     #[arg(long, default_value_t = 1)]
     burst: u64,
+    /// Tick each topic at the phase the host gives it (spread over the
+    /// period by its name) instead of one period after its first subscription.
+    #[arg(long)]
+    spread: bool,
 }
 
 const LISTENER: Token = Token(0);
@@ -46,7 +50,7 @@ pub(crate) fn serve(args: &FloorArgs) -> Result<()> {
     let mut poll = Poll::new()?;
     let mut listener = TcpListener::bind(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut floor = Floor::new(Duration::from_millis(args.tick_ms.max(1)), args.burst);
+    let mut floor = Floor::new(Duration::from_millis(args.tick_ms.max(1)), args.burst, args.spread);
     let mut events = Events::with_capacity(1024);
     loop {
         let timeout = floor.next_due().map(|due| due.saturating_duration_since(Instant::now()));
@@ -69,6 +73,8 @@ pub(crate) fn serve(args: &FloorArgs) -> Result<()> {
 struct Floor {
     period: Duration,
     burst: u64,
+    /// Ticks at the host's phases (`--spread`).
+    spread: bool,
     /// Connection slots; slot `i` is registered as `Token(i + 1)`.
     connections: Vec<Option<Connection>>,
     free_slots: Vec<usize>,
@@ -106,10 +112,11 @@ enum Request {
 }
 
 impl Floor {
-    fn new(period: Duration, burst: u64) -> Self {
+    fn new(period: Duration, burst: u64, spread: bool) -> Self {
         Self {
             period,
             burst,
+            spread,
             connections: Vec::new(),
             free_slots: Vec::new(),
             topics: Vec::new(),
@@ -175,7 +182,9 @@ impl Floor {
                 let id = self.topics.len();
                 self.topics.push(Topic { prefix: messages::update_prefix(&topic), seq: 0, subscribers: Vec::new() });
                 self.topic_ids.insert(topic.clone(), id);
-                self.due.push(Reverse((Instant::now() + self.period, id)));
+                let first =
+                    if self.spread { topicwire::runtime::timers::phase(&topic, self.period) } else { self.period };
+                self.due.push(Reverse((Instant::now() + first, id)));
                 id
             }
         };

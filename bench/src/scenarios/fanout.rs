@@ -24,6 +24,8 @@ pub(crate) enum Producer {
     Native,
     /// The floor server.
     Floor,
+    /// The floor server ticking each topic at the host's phase for it.
+    FloorSpread,
 }
 
 /// Where the server and the load generator run.
@@ -98,6 +100,8 @@ impl Fanout {
             (Producer::Component, Cores::Pinned) => base.to_owned(),
             (Producer::Native, Cores::Pinned) => format!("{base}-native"),
             (Producer::Floor, Cores::Pinned) => format!("{base}-floor"),
+            (Producer::FloorSpread, Cores::Pinned) => format!("{base}-floor-spread"),
+            (Producer::FloorSpread, Cores::All) => format!("{base}-floor-spread-all-cores"),
             (Producer::Component, Cores::All) => format!("{base}-all-cores"),
             (Producer::Native, Cores::All) => format!("{base}-native-all-cores"),
             (Producer::Floor, Cores::All) => format!("{base}-floor-all-cores"),
@@ -137,7 +141,11 @@ impl Fanout {
             ServerConfig { queue_frames: layout.queue_frames, ..ServerConfig::new(layout.tick_ms, layout.burst) };
         let config = config.toml();
         let launch = match self.producer {
-            Producer::Floor => Launch::Floor { tick_ms: layout.tick_ms, burst: layout.burst },
+            Producer::Floor | Producer::FloorSpread => Launch::Floor {
+                tick_ms: layout.tick_ms,
+                burst: layout.burst,
+                spread: self.producer == Producer::FloorSpread,
+            },
             producer => Launch::Topicwire {
                 binary: &settings.server,
                 components: &components,
@@ -166,6 +174,7 @@ impl Fanout {
             Producer::Component => "component",
             Producer::Native => "native",
             Producer::Floor => "floor",
+            Producer::FloorSpread => "floor-spread",
         };
         Ok(json!({
             "scenario": self.name,

@@ -88,6 +88,12 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
     for (name, layout) in layouts(quick) {
         let variants: &[(Producer, Cores)] = match name {
             "s4" | "s5" => &[(Producer::Component, Cores::Pinned), (Producer::Component, Cores::All)],
+            // The ratio targets' layouts: also the floor on the host's schedule.
+            "s1" | "s2" | "s2b" => &[
+                (Producer::Component, Cores::Pinned),
+                (Producer::Native, Cores::Pinned),
+                (Producer::FloorSpread, Cores::Pinned),
+            ],
             _ => &[(Producer::Component, Cores::Pinned), (Producer::Native, Cores::Pinned)],
         };
         for &(producer, cores) in variants.iter().chain(&[(Producer::Floor, Cores::Pinned)]) {

@@ -97,8 +97,9 @@ impl Timers {
     }
 }
 
-/// Where in `period` the ticks of `topic` fall: a stable spread in `(0, period]`.
-fn phase(topic: &str, period: Duration) -> Duration {
+/// Where in `period` the ticks of `topic` fall: a stable spread in `(0, period]`
+/// (public so the benchmarks' floor can tick on the same schedule).
+pub fn phase(topic: &str, period: Duration) -> Duration {
     // FNV-1a: stable across runs and versions, unlike the std hasher.
     let hash = topic
         .bytes()
