@@ -116,7 +116,7 @@ bench *args:
     echo "taskset -c 1 $release/topicwire-bench --server $release/topicwire --server-core 0 --report BENCHMARKS.md ${allocators[*]} {{args}}"
     taskset -c 1 "$release/topicwire-bench" --server "$release/topicwire" --server-core 0 --report BENCHMARKS.md "${allocators[@]}" {{args}}
 
-# Time a fresh clone's `./dev run` (to its first served subscription) and `./dev test`; records both in BENCHMARKS.md (+ .json). Compiles everything from nothing: half an hour or more, on a quiet machine.
+# Time a fresh clone's `./dev run` (to its first served subscription) and `./dev test`; records both in BENCHMARKS.md (+ .json). Compiles everything from nothing: about a quarter of an hour, on a quiet machine.
 bench-first-run:
     cargo build --release -p topicwire-bench
     "${CARGO_TARGET_DIR:-target}/release/topicwire-bench" first-run --repo . --report BENCHMARKS.md

@@ -4,8 +4,8 @@
 //! answer its first subscription, then how long `./dev test` takes. Both
 //! numbers go into the report with how they were measured.
 //!
-//! It compiles everything from nothing, twice over if the profiles differ:
-//! half an hour or more of CPU, so run it on a quiet machine.
+//! It compiles everything from nothing (a quarter of an hour on two cores),
+//! so run it on a quiet machine.
 
 use crate::results;
 use crate::server::free_port;

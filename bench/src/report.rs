@@ -556,7 +556,7 @@ fn first_run(out: &mut String, record: Option<&Value>) {
     out.push_str("\n## First run\n\n");
     let Some(record) = record else {
         out.push_str(
-            "Not measured yet: `just bench-first-run` (about half an hour of compiling; run it on a quiet \
+            "Not measured yet: `just bench-first-run` (a quarter of an hour of compiling; run it on a quiet \
              machine) times a fresh clone's `./dev run` and `./dev test` and records them here.\n",
         );
         return;
