@@ -132,7 +132,7 @@ fn against_the_floor(out: &mut String, results: &[Value]) {
             shown(p99),
             shown(delivered),
             verdict(name, cpu, p99, delivered),
-            if spread_cpu.is_null() { "–".to_owned() } else { spread_cpu.to_string() },
+            text(&spread_cpu),
             shown(spread_ratio),
         );
     }
