@@ -8,6 +8,7 @@ use crate::canonical::to_canonical_json;
 use crate::error::ServiceError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::cell::OnceCell;
 
 /// The route part of a topic: everything before the first `:`.
 pub fn route_of(topic: &str) -> &str {
@@ -37,6 +38,60 @@ pub fn parse_topic<T: DeserializeOwned>(route: &str, topic: &str) -> Result<T, S
         .and_then(|rest| rest.strip_prefix(':'))
         .ok_or_else(|| ServiceError::invalid_request(format!("topic `{topic}` is not of route `{route}`")))?;
     parse_request(request)
+}
+
+/// A canonical topic of one route with its typed request, which is parsed at
+/// most once and only when asked for: the generated `<Route>WsTopic` types
+/// wrap it. Timer ticks hand a service the topic the host holds, one this
+/// component accepted in `create-topic`, so a tick costs no parse unless the
+/// service reads the request.
+#[derive(Debug)]
+pub struct TypedTopic<T> {
+    topic: String,
+    request: OnceCell<T>,
+}
+
+impl<T: Serialize + DeserializeOwned> TypedTopic<T> {
+    /// The topic of `request` on `route`.
+    pub fn new(route: &str, request: T) -> Result<Self, ServiceError> {
+        let topic = build_topic(route, &request)?;
+        Ok(Self { topic, request: OnceCell::from(request) })
+    }
+
+    /// Validates `topic` as a topic of `route` and parses its request.
+    pub fn parse(route: &str, topic: &str) -> Result<Self, ServiceError> {
+        let request: T = parse_topic(route, topic)?;
+        Ok(Self { topic: topic.to_owned(), request: OnceCell::from(request) })
+    }
+
+    /// A topic this component accepted before (`create-topic` parsed it);
+    /// its request is parsed on first use.
+    pub fn accepted(topic: String) -> Self {
+        Self { topic, request: OnceCell::new() }
+    }
+
+    /// The typed request of this topic of `route`.
+    ///
+    /// # Panics
+    ///
+    /// If the topic came from [`TypedTopic::accepted`] and does not parse: the
+    /// host handed back a topic this component never accepted.
+    pub fn request(&self, route: &str) -> &T {
+        self.request.get_or_init(|| match parse_topic(route, &self.topic) {
+            Ok(request) => request,
+            Err(err) => panic!("the host handed back a topic this component never accepted: {err}"),
+        })
+    }
+
+    /// The canonical topic string.
+    pub fn as_str(&self) -> &str {
+        &self.topic
+    }
+
+    /// The canonical topic string, by value.
+    pub fn into_string(self) -> String {
+        self.topic
+    }
 }
 
 /// An update's data as JSON text.
@@ -94,6 +149,23 @@ mod tests {
         assert_eq!(route_of(&topic), "bars");
         assert_eq!(parse_topic::<Bars>("bars", &topic).unwrap(), request);
         assert!(parse_topic::<Bars>("quotes", &topic).is_err());
+    }
+
+    #[test]
+    fn typed_topics_parse_their_request_once_and_only_when_asked() {
+        let built = TypedTopic::new("bars", Bars { symbol: "MSFT".into(), resolution: "5".into(), extended: false });
+        let built = built.unwrap();
+        let accepted = TypedTopic::<Bars>::accepted(built.as_str().to_owned());
+        assert!(accepted.request.get().is_none());
+        assert_eq!(accepted.request("bars"), built.request("bars"));
+        assert!(accepted.request.get().is_some());
+        assert!(TypedTopic::<Bars>::parse("bars", r#"bars:{"symbol":1}"#).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "never accepted")]
+    fn an_accepted_topic_that_does_not_parse_is_a_host_fault() {
+        TypedTopic::<Bars>::accepted("bars:{}".to_owned()).request("bars");
     }
 
     #[test]

@@ -6,17 +6,13 @@ pub type Request = <crate::ws::BarWsRouter as Router>::Request;
 /// Update data of route `bars`.
 pub type Data = <crate::ws::BarWsRouter as Router>::Data;
 /// A topic of route `bars`: its validated request and its canonical topic string.
-pub struct BarWsTopic {
-    request: Request,
-    topic: String,
-}
+pub struct BarWsTopic(topicwire_guest::topic::TypedTopic<Request>);
 impl BarWsTopic {
     /// The route name: the prefix of the topic and of message types.
     pub const ROUTE: &'static str = "bars";
     /// The topic of `request`: `bars:` followed by the request as canonical JSON.
     pub fn new(request: Request) -> Result<Self, ServiceError> {
-        let topic = topicwire_guest::topic::build_topic(Self::ROUTE, &request)?;
-        Ok(Self { request, topic })
+        topicwire_guest::topic::TypedTopic::new(Self::ROUTE, request).map(Self)
     }
     /// Validates a subscription request given as JSON text and builds its topic.
     pub fn from_request_json(json: &str) -> Result<Self, ServiceError> {
@@ -24,39 +20,39 @@ impl BarWsTopic {
     }
     /// Parses a topic string of this route back into its typed request.
     pub fn parse(topic: &str) -> Result<Self, ServiceError> {
-        let request = topicwire_guest::topic::parse_topic(Self::ROUTE, topic)?;
-        Ok(Self {
-            request,
-            topic: topic.to_owned(),
-        })
+        topicwire_guest::topic::TypedTopic::parse(Self::ROUTE, topic).map(Self)
+    }
+    /// A topic the host hands back after `create_topic` accepted it; its request is parsed on first use.
+    pub(super) fn accepted(topic: String) -> Self {
+        Self(topicwire_guest::topic::TypedTopic::accepted(topic))
     }
     /// The validated subscription request.
     pub fn request(&self) -> &Request {
-        &self.request
+        self.0.request(Self::ROUTE)
     }
     /// The canonical topic string.
     pub fn as_str(&self) -> &str {
-        &self.topic
+        self.0.as_str()
     }
     /// The canonical topic string, by value.
     pub fn into_string(self) -> String {
-        self.topic
+        self.0.into_string()
     }
     /// Publishes `data` to every subscriber of this topic.
     pub fn update(&self, data: &Data) {
-        super::bindings::topic_update(&self.topic, &topicwire_guest::topic::to_json(data));
+        super::bindings::topic_update(self.as_str(), &topicwire_guest::topic::to_json(data));
     }
     /// Publishes data that is already JSON text to every subscriber of this topic.
     /// The host drops (and counts) data that is not valid JSON.
     pub fn update_json(&self, data: &str) {
-        super::bindings::topic_update(&self.topic, data);
+        super::bindings::topic_update(self.as_str(), data);
     }
     /// Asks the host to call `on_timer` for this topic every `period_ms` milliseconds.
     pub fn set_timer(&self, period_ms: u32) {
-        super::bindings::set_timer(&self.topic, period_ms);
+        super::bindings::set_timer(self.as_str(), period_ms);
     }
     /// Stops this topic's timer.
     pub fn clear_timer(&self) {
-        super::bindings::clear_timer(&self.topic);
+        super::bindings::clear_timer(self.as_str());
     }
 }

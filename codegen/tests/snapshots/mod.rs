@@ -125,31 +125,19 @@ impl bindings::Guest for Exports {
     }
     fn remove_topic(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => {
-                if let Ok(topic) = BarWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_bars(&topic);
-                }
-            }
-            "broker-connection" => {
-                if let Ok(topic) = BrokerConnectionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_broker_connection(&topic);
-                }
-            }
+            "bars" => <Service as WsRouteService>::remove_bars(&BarWsTopic::accepted(topic)),
+            "broker-connection" => <Service as WsRouteService>::remove_broker_connection(
+                &BrokerConnectionWsTopic::accepted(topic),
+            ),
             _ => {}
         }
     }
     fn on_timer(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => {
-                if let Ok(topic) = BarWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_bars(&topic);
-                }
-            }
-            "broker-connection" => {
-                if let Ok(topic) = BrokerConnectionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_broker_connection(&topic);
-                }
-            }
+            "bars" => <Service as WsRouteService>::on_timer_bars(&BarWsTopic::accepted(topic)),
+            "broker-connection" => <Service as WsRouteService>::on_timer_broker_connection(
+                &BrokerConnectionWsTopic::accepted(topic),
+            ),
             _ => {}
         }
     }

@@ -198,60 +198,24 @@ impl bindings::Guest for Exports {
     }
     fn remove_topic(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "orders" => {
-                if let Ok(topic) = OrderWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_orders(&topic);
-                }
-            }
-            "positions" => {
-                if let Ok(topic) = PositionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_positions(&topic);
-                }
-            }
-            "executions" => {
-                if let Ok(topic) = ExecutionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_executions(&topic);
-                }
-            }
-            "equity" => {
-                if let Ok(topic) = EquityWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_equity(&topic);
-                }
-            }
+            "orders" => <Service as WsRouteService>::remove_orders(&OrderWsTopic::accepted(topic)),
+            "positions" => <Service as WsRouteService>::remove_positions(&PositionWsTopic::accepted(topic)),
+            "executions" => <Service as WsRouteService>::remove_executions(&ExecutionWsTopic::accepted(topic)),
+            "equity" => <Service as WsRouteService>::remove_equity(&EquityWsTopic::accepted(topic)),
             "broker-connection" => {
-                if let Ok(topic) = BrokerConnectionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_broker_connection(&topic);
-                }
+                <Service as WsRouteService>::remove_broker_connection(&BrokerConnectionWsTopic::accepted(topic))
             }
             _ => {}
         }
     }
     fn on_timer(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "orders" => {
-                if let Ok(topic) = OrderWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_orders(&topic);
-                }
-            }
-            "positions" => {
-                if let Ok(topic) = PositionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_positions(&topic);
-                }
-            }
-            "executions" => {
-                if let Ok(topic) = ExecutionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_executions(&topic);
-                }
-            }
-            "equity" => {
-                if let Ok(topic) = EquityWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_equity(&topic);
-                }
-            }
+            "orders" => <Service as WsRouteService>::on_timer_orders(&OrderWsTopic::accepted(topic)),
+            "positions" => <Service as WsRouteService>::on_timer_positions(&PositionWsTopic::accepted(topic)),
+            "executions" => <Service as WsRouteService>::on_timer_executions(&ExecutionWsTopic::accepted(topic)),
+            "equity" => <Service as WsRouteService>::on_timer_equity(&EquityWsTopic::accepted(topic)),
             "broker-connection" => {
-                if let Ok(topic) = BrokerConnectionWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_broker_connection(&topic);
-                }
+                <Service as WsRouteService>::on_timer_broker_connection(&BrokerConnectionWsTopic::accepted(topic))
             }
             _ => {}
         }

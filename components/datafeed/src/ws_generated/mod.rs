@@ -100,31 +100,15 @@ impl bindings::Guest for Exports {
     }
     fn remove_topic(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => {
-                if let Ok(topic) = BarWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_bars(&topic);
-                }
-            }
-            "quotes" => {
-                if let Ok(topic) = QuoteWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::remove_quotes(&topic);
-                }
-            }
+            "bars" => <Service as WsRouteService>::remove_bars(&BarWsTopic::accepted(topic)),
+            "quotes" => <Service as WsRouteService>::remove_quotes(&QuoteWsTopic::accepted(topic)),
             _ => {}
         }
     }
     fn on_timer(topic: String) {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => {
-                if let Ok(topic) = BarWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_bars(&topic);
-                }
-            }
-            "quotes" => {
-                if let Ok(topic) = QuoteWsTopic::parse(&topic) {
-                    <Service as WsRouteService>::on_timer_quotes(&topic);
-                }
-            }
+            "bars" => <Service as WsRouteService>::on_timer_bars(&BarWsTopic::accepted(topic)),
+            "quotes" => <Service as WsRouteService>::on_timer_quotes(&QuoteWsTopic::accepted(topic)),
             _ => {}
         }
     }
