@@ -15,8 +15,8 @@
 //!   origins; `topicwire token`).
 //! - [`cluster`]: many nodes on NATS: a leader per module (a JetStream KV
 //!   lease), interest routing, update fan-out and REST forwarding.
-//! - [`ops`]: AsyncAPI documents, Prometheus metrics, the dashboard and the
-//!   TypeScript client generator.
+//! - [`ops`]: AsyncAPI documents, Prometheus metrics, the dashboard, the
+//!   TypeScript client generator, and returning a load's heap to the system.
 //! - [`rate`]: the token bucket behind rate limits.
 //! - [`cli`], [`sub`]: the command line and the `sub` client.
 

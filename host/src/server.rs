@@ -49,6 +49,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     let limits = Arc::new(config.limits.clone());
     let state = AppState::new(registry.clone(), limits.clone(), auth, shutdown.clone());
     let slots = state.http_connections.clone();
+    crate::ops::heap_trim::spawn(state.connections.clone(), limits.max_connections, shutdown.clone());
     tracing::info!("listening on http://{address}");
     crate::edge::listener::serve(listener, app(state), &limits, slots, shutdown).await;
     // Finish the modules' work and release their data files.

@@ -1,8 +1,17 @@
-//! Timers a component set with `set-timer`: a min-heap of due times.
+//! Timers a component set with `set-timer`: a timing wheel of 1 ms slots
+//! over a slab of timers.
 //!
-//! Cleared or replaced timers leave stale heap entries that are skipped when
-//! they come up (each timer has a generation), so set and clear are O(log n)
-//! and the actor finds the next deadline in O(1).
+//! A module with 10 000 topics ticking every 100 ms fires 100 000 timers a
+//! second; a binary heap of them costs a dozen cache misses per tick, as
+//! much as the update's own work. On the wheel a tick is a pop from the
+//! current slot and a push onto a later one. Slots are 1 ms, the
+//! resolution of the runtime's own timers: a timer fires at most 1 ms after
+//! it is due, never before. Timers due more than [`WHEEL_SLOTS`] ms ahead
+//! wait in a heap and move onto the wheel as it comes round to them.
+//!
+//! Cleared or replaced timers leave stale entries that are skipped when they
+//! come up (each timer has a generation), so set and clear are O(1) beside
+//! the topic's hash.
 //!
 //! A new timer's first tick comes at a phase within its period derived from
 //! its topic, so topics created together (a burst of subscriptions, a
@@ -11,35 +20,84 @@
 //! burst that its last subscriber waits through.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-#[derive(Debug, Clone, Copy)]
+/// The wheel's resolution, 1 ms.
+const SLOT_NANOS: u64 = 1_000_000;
+
+/// The wheel's length in slots (a power of two): about a second ahead.
+pub const WHEEL_SLOTS: usize = 1024;
+
+#[derive(Debug)]
 struct Timer {
+    topic: Arc<str>,
     period: Duration,
     generation: u64,
 }
 
+/// One pending tick of the timer in slab slot `timer`, due at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    at: Instant,
+    generation: u64,
+    timer: usize,
+}
+
 /// The timers of one module instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Timers {
-    timers: HashMap<Arc<str>, Timer>,
-    /// Due times; the topic is shared with `timers`, so ticking allocates nothing.
-    due: BinaryHeap<Reverse<(Instant, u64, Arc<str>)>>,
+    /// The slab slot of each topic's timer.
+    slots: HashMap<Arc<str>, usize>,
+    /// The timers by slab slot; `None` is free (listed in `free`).
+    timers: Vec<Option<Timer>>,
+    free: Vec<usize>,
+    /// Slot `n` of the wheel starts at `base + n` ms.
+    base: Instant,
+    /// The first wheel slot not yet fired: the entries of slot `n` (for
+    /// `cursor <= n < cursor + WHEEL_SLOTS`) are in `wheel[n % WHEEL_SLOTS]`.
+    cursor: u64,
+    /// Allocated with the first entry; each slot fires in the order it was filled.
+    wheel: Vec<VecDeque<Entry>>,
+    /// Entries on the wheel, stale ones included.
+    on_wheel: usize,
+    /// Entries beyond the wheel's reach.
+    later: BinaryHeap<Reverse<Entry>>,
     next_generation: u64,
 }
 
+impl Default for Timers {
+    fn default() -> Self {
+        Self::starting(Instant::now())
+    }
+}
+
 impl Timers {
+    /// No timers, the wheel's first slot at `base`.
+    fn starting(base: Instant) -> Self {
+        Self {
+            slots: HashMap::new(),
+            timers: Vec::new(),
+            free: Vec::new(),
+            base,
+            cursor: 0,
+            wheel: Vec::new(),
+            on_wheel: 0,
+            later: BinaryHeap::new(),
+            next_generation: 0,
+        }
+    }
+
     /// Number of timers set.
     pub fn len(&self) -> usize {
-        self.timers.len()
+        self.slots.len()
     }
 
     /// Whether no timer is set.
     pub fn is_empty(&self) -> bool {
-        self.timers.is_empty()
+        self.slots.is_empty()
     }
 
     /// Sets (or replaces) the timer of `topic`, first due within one period
@@ -52,48 +110,144 @@ impl Timers {
     fn schedule(&mut self, topic: &str, period: Duration, first: Instant) {
         self.next_generation += 1;
         let generation = self.next_generation;
-        let topic: Arc<str> = topic.into();
-        self.timers.insert(topic.clone(), Timer { period, generation });
-        self.due.push(Reverse((first, generation, topic)));
+        let timer = match self.slots.get(topic) {
+            Some(&timer) => {
+                if let Some(replaced) = &mut self.timers[timer] {
+                    replaced.period = period;
+                    replaced.generation = generation;
+                }
+                timer
+            }
+            None => {
+                let topic: Arc<str> = topic.into();
+                let new = Some(Timer { topic: topic.clone(), period, generation });
+                let timer = match self.free.pop() {
+                    Some(timer) => {
+                        self.timers[timer] = new;
+                        timer
+                    }
+                    None => {
+                        self.timers.push(new);
+                        self.timers.len() - 1
+                    }
+                };
+                self.slots.insert(topic, timer);
+                timer
+            }
+        };
+        self.insert(Entry { at: first, generation, timer });
     }
 
     /// Clears the timer of `topic`, if any.
     pub fn clear(&mut self, topic: &str) {
-        self.timers.remove(topic);
-        if self.timers.is_empty() {
-            self.due.clear();
+        if let Some(timer) = self.slots.remove(topic) {
+            self.timers[timer] = None;
+            self.free.push(timer);
+        }
+        if self.slots.is_empty() {
+            self.clear_all();
         }
     }
 
     /// Clears every timer.
     pub fn clear_all(&mut self) {
+        self.slots.clear();
         self.timers.clear();
-        self.due.clear();
+        self.free.clear();
+        self.wheel.iter_mut().for_each(VecDeque::clear);
+        self.on_wheel = 0;
+        self.later.clear();
     }
 
-    /// When the earliest timer is due (possibly a stale entry: harmless, it is skipped).
+    /// When the earliest timer is due, to the wheel's resolution (possibly
+    /// a stale entry's time: harmless, it is skipped).
     pub fn next_due(&self) -> Option<Instant> {
-        self.due.peek().map(|Reverse((at, _, _))| *at)
+        let slot = match self.first_occupied() {
+            Some(slot) => slot,
+            None => self.slot_of(self.later.peek()?.0.at),
+        };
+        Some(self.start_of(slot))
     }
 
     /// The next timer due at or before `now`, rescheduled for its next period.
     /// A timer that fell more than a period behind skips the missed ticks.
     pub fn pop_due(&mut self, now: Instant) -> Option<Arc<str>> {
         loop {
-            let Reverse((at, generation, _)) = self.due.peek()?;
-            if *at > now {
+            let next = self.first_occupied().or_else(|| Some(self.slot_of(self.later.peek()?.0.at)))?;
+            if self.start_of(next) > now {
                 return None;
             }
-            let (at, generation) = (*at, *generation);
-            let Reverse((_, _, topic)) = self.due.pop()?;
-            let Some(timer) = self.timers.get(&*topic) else { continue };
-            if timer.generation != generation {
+            if next > self.cursor {
+                self.advance(next);
                 continue;
             }
-            let next = if at + timer.period >= now { at + timer.period } else { now + timer.period };
-            self.due.push(Reverse((next, generation, topic.clone())));
+            let index = self.index(self.cursor);
+            let Some(entry) = self.wheel[index].pop_front() else {
+                self.advance(self.cursor + 1);
+                continue;
+            };
+            self.on_wheel -= 1;
+            let Some(timer) = self.timers[entry.timer].as_ref().filter(|timer| timer.generation == entry.generation)
+            else {
+                continue;
+            };
+            let topic = timer.topic.clone();
+            let due = entry.at + timer.period;
+            let at = if due >= now { due } else { now + timer.period };
+            self.insert(Entry { at, ..entry });
             return Some(topic);
         }
+    }
+
+    /// Puts `entry` on the wheel, or in `later` when it is beyond the wheel.
+    fn insert(&mut self, entry: Entry) {
+        let slot = self.slot_of(entry.at).max(self.cursor);
+        if slot >= self.cursor + WHEEL_SLOTS as u64 {
+            self.later.push(Reverse(entry));
+            return;
+        }
+        if self.wheel.is_empty() {
+            self.wheel.resize_with(WHEEL_SLOTS, VecDeque::new);
+        }
+        let index = self.index(slot);
+        self.wheel[index].push_back(entry);
+        self.on_wheel += 1;
+    }
+
+    /// Moves the wheel on to `slot` (every slot before it is empty), and the
+    /// entries of `later` it now reaches onto it.
+    fn advance(&mut self, slot: u64) {
+        self.cursor = slot;
+        while let Some(Reverse(entry)) = self.later.peek().copied() {
+            if self.slot_of(entry.at) >= self.cursor + WHEEL_SLOTS as u64 {
+                break;
+            }
+            self.later.pop();
+            self.insert(entry);
+        }
+    }
+
+    /// The first wheel slot from the cursor holding an entry.
+    fn first_occupied(&self) -> Option<u64> {
+        if self.on_wheel == 0 {
+            return None;
+        }
+        (self.cursor..self.cursor + WHEEL_SLOTS as u64).find(|&slot| !self.wheel[self.index(slot)].is_empty())
+    }
+
+    /// The wheel slot of an entry due at `at`: the first starting at or after it.
+    fn slot_of(&self, at: Instant) -> u64 {
+        let nanos = at.saturating_duration_since(self.base).as_nanos();
+        u64::try_from(nanos.div_ceil(u128::from(SLOT_NANOS))).unwrap_or(u64::MAX / SLOT_NANOS)
+    }
+
+    /// When wheel slot `slot` starts.
+    fn start_of(&self, slot: u64) -> Instant {
+        self.base + Duration::from_nanos(slot.saturating_mul(SLOT_NANOS))
+    }
+
+    fn index(&self, slot: u64) -> usize {
+        (slot % WHEEL_SLOTS as u64) as usize
     }
 }
 
@@ -121,34 +275,39 @@ pub async fn sleep_until(at: Option<Instant>) {
 mod tests {
     use super::*;
 
+    const MS: Duration = Duration::from_millis(1);
+
+    /// When each pending entry is due.
+    fn pending(timers: &Timers) -> Vec<Instant> {
+        let wheel = timers.wheel.iter().flatten().map(|entry| entry.at);
+        wheel.chain(timers.later.iter().map(|Reverse(entry)| entry.at)).collect()
+    }
+
     #[test]
     fn topics_set_together_fire_at_spread_phases() {
         let start = Instant::now();
-        let mut timers = Timers::default();
-        let period = Duration::from_millis(100);
-        let mut firsts = std::collections::BTreeSet::new();
+        let mut timers = Timers::starting(start);
+        let period = 100 * MS;
         for topic in 0..10 {
             timers.set(&format!("ticks:{{\"stream\":\"{topic}\"}}"), period, start);
         }
-        while let Some(Reverse((at, _, _))) = timers.due.pop() {
-            assert!(at > start && at <= start + period);
-            firsts.insert(at);
-        }
+        let firsts: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
+        assert!(firsts.iter().all(|&at| at > start && at <= start + period));
         assert!(firsts.len() >= 9, "{firsts:?}");
     }
 
     #[test]
     fn fires_in_order_and_reschedules() {
         let start = Instant::now();
-        let mut timers = Timers::default();
-        timers.schedule("slow", Duration::from_millis(300), start + Duration::from_millis(300));
-        timers.schedule("fast", Duration::from_millis(100), start + Duration::from_millis(100));
+        let mut timers = Timers::starting(start);
+        timers.schedule("slow", 300 * MS, start + 300 * MS);
+        timers.schedule("fast", 100 * MS, start + 100 * MS);
         assert_eq!(timers.pop_due(start), None);
-        assert_eq!(timers.next_due(), Some(start + Duration::from_millis(100)));
-        let t = start + Duration::from_millis(150);
+        assert_eq!(timers.next_due(), Some(start + 100 * MS));
+        let t = start + 150 * MS;
         assert_eq!(timers.pop_due(t).as_deref(), Some("fast"));
         assert_eq!(timers.pop_due(t), None);
-        let t = start + Duration::from_millis(300);
+        let t = start + 300 * MS;
         assert_eq!(timers.pop_due(t).as_deref(), Some("fast"));
         assert_eq!(timers.pop_due(t).as_deref(), Some("slow"));
         assert_eq!(timers.pop_due(t).as_deref(), Some("fast"), "due again at 300");
@@ -158,25 +317,89 @@ mod tests {
     #[test]
     fn cleared_and_replaced_timers_do_not_fire_twice() {
         let start = Instant::now();
-        let mut timers = Timers::default();
-        timers.schedule("a", Duration::from_millis(10), start + Duration::from_millis(10));
-        timers.schedule("b", Duration::from_millis(10), start + Duration::from_millis(10));
+        let mut timers = Timers::starting(start);
+        timers.schedule("a", 10 * MS, start + 10 * MS);
+        timers.schedule("b", 10 * MS, start + 10 * MS);
         timers.clear("a");
-        timers.schedule("b", Duration::from_millis(20), start + Duration::from_millis(20));
-        let t = start + Duration::from_millis(20);
+        timers.schedule("b", 20 * MS, start + 20 * MS);
+        let t = start + 20 * MS;
         assert_eq!(timers.pop_due(t).as_deref(), Some("b"));
         assert_eq!(timers.pop_due(t), None);
         assert_eq!(timers.len(), 1);
     }
 
     #[test]
+    fn a_new_timer_in_a_freed_slot_ignores_the_old_timers_entries() {
+        let start = Instant::now();
+        let mut timers = Timers::starting(start);
+        timers.schedule("keep", 100 * MS, start + 100 * MS);
+        timers.schedule("a", 10 * MS, start + 10 * MS);
+        timers.clear("a");
+        timers.schedule("c", 50 * MS, start + 50 * MS);
+        assert_eq!(timers.timers.len(), 2, "c took a's slot");
+        assert_eq!(timers.pop_due(start + 10 * MS), None);
+        assert_eq!(timers.pop_due(start + 50 * MS).as_deref(), Some("c"));
+        assert_eq!(timers.pop_due(start + 50 * MS), None);
+    }
+
+    #[test]
     fn a_late_timer_skips_missed_ticks() {
         let start = Instant::now();
-        let mut timers = Timers::default();
-        timers.schedule("a", Duration::from_millis(10), start + Duration::from_millis(10));
+        let mut timers = Timers::starting(start);
+        timers.schedule("a", 10 * MS, start + 10 * MS);
         let late = start + Duration::from_secs(1);
         assert_eq!(timers.pop_due(late).as_deref(), Some("a"));
         assert_eq!(timers.pop_due(late), None);
-        assert_eq!(timers.next_due(), Some(late + Duration::from_millis(10)));
+        assert_eq!(timers.next_due(), Some(late + 10 * MS));
+    }
+
+    #[test]
+    fn timers_beyond_the_wheel_wait_and_then_fire() {
+        let start = Instant::now();
+        let mut timers = Timers::starting(start);
+        let period = Duration::from_secs(5);
+        timers.schedule("slow", period, start + period);
+        timers.schedule("fast", 10 * MS, start + 10 * MS);
+        assert_eq!(timers.next_due(), Some(start + 10 * MS));
+        timers.clear("fast");
+        assert_eq!(timers.next_due(), Some(start + 10 * MS), "a stale entry is harmless");
+        assert_eq!(timers.pop_due(start + period - MS), None);
+        assert_eq!(timers.next_due(), Some(start + period));
+        assert_eq!(timers.pop_due(start + period).as_deref(), Some("slow"));
+        assert_eq!(timers.pop_due(start + period), None);
+        assert_eq!(timers.next_due(), Some(start + 2 * period));
+    }
+
+    #[test]
+    fn every_timer_fires_once_a_period_never_early_and_within_the_resolution() {
+        let start = Instant::now();
+        let mut timers = Timers::starting(start);
+        let topics: Vec<String> = (0..2_000).map(|n| format!("ticks:{{\"stream\":\"{n}\"}}")).collect();
+        let periods = [7 * MS, 100 * MS, Duration::from_millis(1_500)];
+        let created = start + Duration::from_micros(300);
+        let mut due = HashMap::new();
+        for (n, topic) in topics.iter().enumerate() {
+            let period = periods[n % periods.len()];
+            timers.set(topic, period, created);
+            due.insert(topic.as_str(), (created + phase(topic, period), period));
+        }
+        let step = Duration::from_micros(250);
+        let mut now = created;
+        let mut fired = 0;
+        while now < start + Duration::from_secs(4) {
+            while let Some(topic) = timers.pop_due(now) {
+                let (at, period) = due.get_mut(&*topic).expect("a topic that was set");
+                assert!(*at <= now, "{topic} fired early");
+                assert!(now - *at < MS + step, "{topic} fired {:?} late", now - *at);
+                *at += *period;
+                fired += 1;
+            }
+            if let Some(next) = timers.next_due() {
+                assert!(next > now);
+            }
+            now += step;
+        }
+        assert!(due.values().all(|(at, _)| *at >= now - MS - step), "every timer kept up");
+        assert!(fired > 2_000 * 3, "{fired}");
     }
 }
