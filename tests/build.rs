@@ -8,20 +8,31 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One wasm build: the package, its cargo features, the constant naming the output.
+/// One cargo build for wasm32-wasip2: its packages with their features,
+/// and the constant naming each package's output.
 struct Build {
-    package: &'static str,
-    features: &'static str,
-    constant: &'static str,
+    packages: &'static [(&'static str, &'static str)],
+    features: &'static [&'static str],
 }
 
+/// Every package of one build links in parallel (each component's LTO runs
+/// on one core); versions 2 are a second build, since a package has one
+/// feature set per build. The components build with the same dependency
+/// features as `just build-components`, which builds them together too.
 const BUILDS: &[Build] = &[
-    Build { package: "datafeed", features: "", constant: "DATAFEED_WASM" },
-    Build { package: "broker", features: "", constant: "BROKER_WASM" },
-    Build { package: "probe", features: "", constant: "PROBE_WASM" },
-    Build { package: "probe", features: "v2", constant: "PROBE_V2_WASM" },
-    Build { package: "ledger", features: "", constant: "LEDGER_WASM" },
-    Build { package: "ledger", features: "v2", constant: "LEDGER_V2_WASM" },
+    Build {
+        packages: &[
+            ("datafeed", "DATAFEED_WASM"),
+            ("broker", "BROKER_WASM"),
+            ("probe", "PROBE_WASM"),
+            ("ledger", "LEDGER_WASM"),
+        ],
+        features: &[],
+    },
+    Build {
+        packages: &[("probe", "PROBE_V2_WASM"), ("ledger", "LEDGER_V2_WASM")],
+        features: &["probe/v2", "ledger/v2"],
+    },
 ];
 
 /// Variables of the outer build that must not leak into the nested one
@@ -47,29 +58,36 @@ fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target_dir = workspace.join("target").join("components");
     for build in BUILDS {
-        let wasm = build_component(&workspace, &target_dir, build);
-        let copy = out_dir.join(format!("{}.wasm", build.constant.to_lowercase()));
-        std::fs::copy(&wasm, &copy).unwrap_or_else(|err| panic!("cannot copy {}: {err}", wasm.display()));
-        println!("cargo:rustc-env={}={}", build.constant, copy.display());
+        build_components(&workspace, &target_dir, build);
+        for (package, constant) in build.packages {
+            let wasm =
+                target_dir.join("wasm32-wasip2").join("wasm").join(format!("{}.wasm", package.replace('-', "_")));
+            let copy = out_dir.join(format!("{}.wasm", constant.to_lowercase()));
+            std::fs::copy(&wasm, &copy).unwrap_or_else(|err| panic!("cannot copy {}: {err}", wasm.display()));
+            println!("cargo:rustc-env={constant}={}", copy.display());
+        }
     }
 }
 
-fn build_component(workspace: &Path, target_dir: &Path, build: &Build) -> PathBuf {
+fn build_components(workspace: &Path, target_dir: &Path, build: &Build) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(workspace).args(["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "wasm"]);
-    command.arg("--target-dir").arg(target_dir).args(["-p", build.package]);
-    if !build.features.is_empty() {
-        command.args(["--features", build.features]);
+    command.arg("--target-dir").arg(target_dir);
+    for (package, _) in build.packages {
+        command.args(["-p", package]);
+    }
+    for feature in build.features {
+        command.args(["--features", feature]);
     }
     for variable in SCRUBBED {
         command.env_remove(variable);
     }
     let status = command.status().unwrap_or_else(|err| panic!("cannot run cargo: {err}"));
+    let packages: Vec<_> = build.packages.iter().map(|(package, _)| *package).collect();
     assert!(
         status.success(),
         "building {} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)",
-        build.package
+        packages.join(", ")
     );
-    target_dir.join("wasm32-wasip2").join("wasm").join(format!("{}.wasm", build.package.replace('-', "_")))
 }
