@@ -1,8 +1,9 @@
 //! Renders a checked [`Model`] into the files of `src/ws_generated/`:
 //! `mod.rs` (handler trait with its default-allow `authorize_<route>` hooks,
 //! export dispatch by route, `routes` with schemas and delivery policies,
-//! wit-bindgen glue, its `wasi:keyvalue` imports mapped onto
-//! `topicwire_guest::store`) and one file per route (its typed topic).
+//! wit-bindgen glue, its shared types and `wasi:keyvalue` imports mapped onto
+//! `topicwire_guest::wire` and `topicwire_guest::store`) and one file per
+//! route (its typed topic).
 
 use crate::check::{Delivery, Model, Route};
 use crate::{GENERATED_DIR, GeneratedFile};
@@ -72,10 +73,10 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
         .map(|name| format!(" A `{name}` topic lost its last subscriber: release what it holds."))
         .collect();
     let timer_docs: Vec<_> = names.iter().map(|name| format!(" A timer set on a `{name}` topic fired.")).collect();
-    // The world's wasi:keyvalue imports are generated once, in topicwire-guest
-    // (whose `store` module wraps them); here they are mapped onto it. With a
-    // REST API the world includes wasi:http, whose interfaces (and their
-    // wasi:io dependencies) wit-bindgen must generate too.
+    // The world's shared types and wasi:keyvalue imports are generated once, in
+    // topicwire-guest (`wire`, and `store` which wraps them); here they are
+    // mapped onto it. With a REST API the world includes wasi:http, whose
+    // interfaces (and their wasi:io dependencies) wit-bindgen must generate too.
     let (world, generate_all) =
         if model.http { ("ws-route-service-http", Some(quote! { generate_all, })) } else { ("ws-route-service", None) };
     let generate = quote! {
@@ -83,6 +84,7 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
             world: #world,
             path: #wit_path,
             with: {
+                "topicwire:ws/types@0.1.0": topicwire_guest::wire::types,
                 "wasi:keyvalue/store@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::store,
                 "wasi:keyvalue/atomics@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::atomics,
                 "wasi:keyvalue/batch@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::batch,
@@ -107,7 +109,7 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
             #generate
         }
 
-        use bindings::topicwire::ws::types::{Caller as WireCaller, Delivery, Error, Route};
+        use topicwire_guest::wire::{Caller as WireCaller, Delivery, Error, Route};
 
         /// The handlers of this component's routes, implemented by the type
         /// that `src/ws.rs` names `Service`.
@@ -184,17 +186,6 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
         }
 
         bindings::export!(Exports with_types_in bindings);
-
-        impl From<ServiceError> for Error {
-            fn from(error: ServiceError) -> Self {
-                match error {
-                    ServiceError::UnknownRoute(route) => Self::UnknownRoute(route),
-                    ServiceError::InvalidRequest(reason) => Self::InvalidRequest(reason),
-                    ServiceError::Forbidden(reason) => Self::Forbidden(reason),
-                    ServiceError::Failed(reason) => Self::Failed(reason),
-                }
-            }
-        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! - [`http`]: a component's REST API as plain request/response values.
 //! - [`store`]: durable state over the host's `wasi:keyvalue` (typed JSON
 //!   values, counters, one-transaction batches).
+//! - [`wire`]: the WIT package's shared types, generated once for every component.
 
 pub mod caller;
 pub mod canonical;
@@ -24,6 +25,7 @@ pub mod router;
 pub mod schema;
 pub mod store;
 pub mod topic;
+pub mod wire;
 
 pub use caller::Caller;
 pub use error::ServiceError;

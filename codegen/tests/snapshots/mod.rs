@@ -18,6 +18,7 @@ pub use topicwire_guest::{Caller, ServiceError};
 mod bindings {
     wit_bindgen::generate!(
         { world : "ws-route-service", path : "../../wit", with : {
+        "topicwire:ws/types@0.1.0" : topicwire_guest::wire::types,
         "wasi:keyvalue/store@0.2.0-draft" :
         topicwire_guest::store::bindings::wasi::keyvalue::store,
         "wasi:keyvalue/atomics@0.2.0-draft" :
@@ -26,7 +27,7 @@ mod bindings {
         topicwire_guest::store::bindings::wasi::keyvalue::batch, }, }
     );
 }
-use bindings::topicwire::ws::types::{Caller as WireCaller, Delivery, Error, Route};
+use topicwire_guest::wire::{Caller as WireCaller, Delivery, Error, Route};
 /// The handlers of this component's routes, implemented by the type
 /// that `src/ws.rs` names `Service`.
 pub trait WsRouteService {
@@ -143,13 +144,3 @@ impl bindings::Guest for Exports {
     }
 }
 bindings::export!(Exports with_types_in bindings);
-impl From<ServiceError> for Error {
-    fn from(error: ServiceError) -> Self {
-        match error {
-            ServiceError::UnknownRoute(route) => Self::UnknownRoute(route),
-            ServiceError::InvalidRequest(reason) => Self::InvalidRequest(reason),
-            ServiceError::Forbidden(reason) => Self::Forbidden(reason),
-            ServiceError::Failed(reason) => Self::Failed(reason),
-        }
-    }
-}
