@@ -16,6 +16,9 @@ const FINDINGS: &str = include_str!("../findings.md");
 /// How the design would scale beyond this machine's cores: prose kept beside the code.
 const SCALING_BEYOND: &str = include_str!("../scaling.md");
 
+/// Where a fresh clone's first build spends its time: prose kept beside the code.
+const FIRST_RUN_FINDINGS: &str = include_str!("../first_run.md");
+
 const TARGETS: &str = "\
 | target | goal |
 |---|---|
@@ -574,6 +577,9 @@ fn first_run(out: &mut String, record: Option<&Value>) {
         if record["dev_test_passed"] == true { "passed" } else { "failed" },
         text(&record["how"]),
     );
+    if !FIRST_RUN_FINDINGS.trim().is_empty() {
+        let _ = writeln!(out, "{}", FIRST_RUN_FINDINGS.trim_end());
+    }
 }
 
 /// Fan-out results, in run order.
@@ -697,6 +703,8 @@ mod tests {
         ));
         assert!(report.contains("| `./dev run` to the first served subscription | 11.3 min (681 s) |"));
         assert!(report.contains("| `./dev test` after it | 13.8 min (828 s) (tests passed) |"));
+        let first_run = &report[report.find("## First run").unwrap()..report.find("## Targets").unwrap()];
+        assert!(first_run.contains(FIRST_RUN_FINDINGS.trim_end()), "where the time goes follows the times");
     }
 
     #[test]
