@@ -46,26 +46,19 @@ fn should_trim(peak: usize, open: usize) -> bool {
     peak >= MIN_PEAK && open <= peak / 2
 }
 
-/// Whether the global allocator is glibc's (the default, without the
-/// benchmarks' `mimalloc` and `jemalloc` features).
-const GLIBC_HEAP: bool =
-    cfg!(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc"), not(feature = "jemalloc")));
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// The global allocator is glibc's: the default, without the benchmarks'
+/// `mimalloc` and `jemalloc` features.
+#[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc"), not(feature = "jemalloc")))]
 #[allow(unsafe_code, reason = "malloc_trim is a C function; see the safety comment")]
 fn trim() {
-    if !GLIBC_HEAP {
-        return;
-    }
     // SAFETY: malloc_trim takes no pointers; glibc locks each arena while it trims it.
     let released = unsafe { libc::malloc_trim(0) };
     tracing::debug!(released = released != 0, "returned the heap's free pages to the system");
 }
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {
-    let _ = GLIBC_HEAP;
-}
+/// Another allocator, which manages its own pages.
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc"), not(feature = "jemalloc"))))]
+fn trim() {}
 
 #[cfg(test)]
 mod tests {
