@@ -183,6 +183,10 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
                     _ => {}
                 }
             }
+
+            fn on_timers(topics: Vec<String>) {
+                topics.into_iter().for_each(<Self as bindings::Guest>::on_timer);
+            }
         }
 
         bindings::export!(Exports with_types_in bindings);

@@ -19,3 +19,4 @@ mod limits;
 mod protocol;
 mod state;
 mod subscriptions;
+mod timers;

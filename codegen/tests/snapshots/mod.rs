@@ -142,5 +142,10 @@ impl bindings::Guest for Exports {
             _ => {}
         }
     }
+    fn on_timers(topics: Vec<String>) {
+        topics
+            .into_iter()
+            .for_each(<Self as bindings::Guest>::on_timer);
+    }
 }
 bindings::export!(Exports with_types_in bindings);

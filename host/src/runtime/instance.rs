@@ -132,13 +132,18 @@ impl Blueprint {
             .map_err(anyhow::Error::from)
             .context("the component failed to start")?;
         let bindings = indices.load(&mut store, &instance).map_err(anyhow::Error::from)?;
+        let on_timers =
+            instance.get_typed_func::<(Vec<Arc<str>>,), ()>(&mut store, "on-timers").map_err(anyhow::Error::from)?;
         let http = match http {
             Some(http) => Some(http.load(&mut store, &instance).map_err(anyhow::Error::from)?),
             None => None,
         };
-        Ok(Instance { backend: Backend::Wasm { store, bindings, http } })
+        Ok(Instance { backend: Backend::Wasm { store, bindings, on_timers, http } })
     }
 }
+
+/// The `on-timers` export, taking the topics as the timers hold them.
+type OnTimers = wasmtime::component::TypedFunc<(Vec<Arc<str>>,), ()>;
 
 /// A live instance. After a call returns `Err` (a trap) it must be dropped.
 pub struct Instance {
@@ -146,8 +151,18 @@ pub struct Instance {
 }
 
 enum Backend {
-    Wasm { store: Store<GuestState>, bindings: WsRouteService, http: Option<HttpHandler> },
-    Native { state: Box<GuestState>, producer: NativeProbe },
+    Wasm {
+        store: Store<GuestState>,
+        bindings: WsRouteService,
+        /// `on-timers`, typed for the host's own topic strings: the bindings'
+        /// version takes `&[String]`, which would copy every topic once more.
+        on_timers: OnTimers,
+        http: Option<HttpHandler>,
+    },
+    Native {
+        state: Box<GuestState>,
+        producer: NativeProbe,
+    },
 }
 
 impl Instance {
@@ -302,6 +317,22 @@ impl Instance {
             }
             Backend::Native { state, producer } => {
                 producer.on_timer(state, topic);
+                Ok(())
+            }
+        }
+    }
+
+    /// The `on-timers` export: one call, under one deadline, for several
+    /// ticks (the native producer handles them one by one, as a component's
+    /// generated code does).
+    pub async fn on_timers(&mut self, topics: Vec<Arc<str>>) -> Result<()> {
+        match &mut self.backend {
+            Backend::Wasm { store, on_timers, .. } => {
+                arm(store);
+                Ok(on_timers.call_async(store, (topics,)).await?)
+            }
+            Backend::Native { state, producer } => {
+                topics.iter().for_each(|topic| producer.on_timer(state, topic));
                 Ok(())
             }
         }

@@ -51,8 +51,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 pub const MAX_COOLDOWN: Duration = Duration::from_secs(3600);
 /// Nodes whose interest a leader keeps track of.
 const MAX_NODES: usize = 1024;
-/// Timer ticks handled before the actor looks at its queue again.
-const TICKS_PER_TURN: usize = 256;
+/// Timer ticks handled before the actor looks at its queue again: one
+/// `on-timers` call, whose ticks share the call's deadline.
+const TICKS_PER_TURN: usize = 64;
 
 /// A compiled, started version of a component, ready to serve.
 pub struct Version {
@@ -690,15 +691,20 @@ impl Actor {
         }
     }
 
+    /// Every timer due now, up to [`TICKS_PER_TURN`]: one `on-timer` call
+    /// when one is due, one `on-timers` call for all of them when more are.
     async fn fire_timers(&mut self) {
+        let Some(instance) = self.instance.as_mut() else { return };
         let now = Instant::now();
-        for _ in 0..TICKS_PER_TURN {
-            let Some(instance) = self.instance.as_mut() else { return };
-            let Some(topic) = instance.state().timers.pop_due(now) else { return };
-            if let Err(trap) = instance.on_timer(&topic).await {
-                self.crashed(trap).await;
-                return;
-            }
+        let timers = &mut instance.state().timers;
+        let due: Vec<Arc<str>> = std::iter::from_fn(|| timers.pop_due(now)).take(TICKS_PER_TURN).collect();
+        let called = match due.as_slice() {
+            [] => return,
+            [topic] => instance.on_timer(topic).await,
+            _ => instance.on_timers(due).await,
+        };
+        if let Err(trap) = called {
+            self.crashed(trap).await;
         }
     }
 
