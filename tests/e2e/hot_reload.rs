@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
-use topicwire_tests::{DATAFEED_WASM, Host, PROBE_V2_WASM, PROBE_WASM};
+use topicwire_tests::{DATAFEED_WASM, Host, HostDirs, PROBE_V2_WASM, PROBE_WASM};
 
 const CONFIG: &str = "[modules.ticker]\nTICK_MS = 5\n";
 
@@ -168,7 +168,7 @@ async fn a_route_the_new_version_no_longer_serves_tells_its_subscribers() {
 
 #[tokio::test]
 async fn a_restart_with_a_warm_cache_does_not_recompile() {
-    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+    let host = Host::start_in(HostDirs::cold(&[("ticker", PROBE_WASM)]), CONFIG).await;
     assert_eq!(host.module("ticker").await.unwrap()["compiled_from_cache"], false);
     let dirs = host.stop().await;
     let host = Host::start_in(dirs, CONFIG).await;
@@ -225,7 +225,7 @@ async fn ten_swaps_under_live_subscribers_repeat_no_update_and_no_bar_goes_back(
 
 #[tokio::test]
 async fn the_cache_keeps_only_the_versions_in_use() {
-    let host = Host::start_with(&[("ticker", PROBE_WASM), ("feed", DATAFEED_WASM)], CONFIG).await;
+    let host = Host::start_in(HostDirs::cold(&[("ticker", PROBE_WASM), ("feed", DATAFEED_WASM)]), CONFIG).await;
     host.rename_over("ticker", PROBE_V2_WASM);
     host.eventually("version 2 serves", |m| m["modules"][1]["reloads"] == 1).await;
     let mut in_use = vec![hash(PROBE_V2_WASM), hash(DATAFEED_WASM)];

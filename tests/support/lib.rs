@@ -6,12 +6,14 @@
 //! except [`Client::quiet_for`], which asserts silence and so must wait.
 //!
 //! - [`raw`]: a WebSocket client that sends frames byte by byte, for protocol violations.
+//! - [`shared_cache`]: the fixtures' compilations, shared between the hosts' cache folders.
 //! - [`tokens`]: signing test tokens with the keys in `tests/fixtures/keys`.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
 
 pub mod nats;
 pub mod raw;
+pub mod shared_cache;
 pub mod tokens;
 
 use futures_util::{SinkExt, StreamExt};
@@ -72,6 +74,10 @@ impl Drop for TempDir {
 }
 
 /// The folders a host uses: components, the compiled-component cache and modules' state.
+///
+/// The cache starts with the fixtures' compilations other hosts of the tests
+/// made, and shares the ones its host makes (see [`shared_cache`]), unless it
+/// is made [`HostDirs::cold`].
 pub struct HostDirs {
     /// The watched components folder.
     pub components: TempDir,
@@ -79,32 +85,70 @@ pub struct HostDirs {
     pub cache: TempDir,
     /// Modules' state (`--data-dir`).
     pub data: TempDir,
+    /// Whether the cache takes part in [`shared_cache`].
+    shares_cache: bool,
 }
 
 impl HostDirs {
-    /// Fresh, empty folders.
+    /// Fresh folders; the cache holds the fixtures' shared compilations.
     pub fn new() -> Self {
-        Self { components: TempDir::new("components"), cache: TempDir::new("cache"), data: TempDir::new("data") }
+        let dirs = Self::fresh(true);
+        shared_cache::seed(dirs.cache.path());
+        dirs
     }
 
     /// Fresh folders with `components` (`(module name, wasm file)`) copied in.
     pub fn with(components: &[(&str, &str)]) -> Self {
         let dirs = Self::new();
-        for (module, wasm) in components {
-            std::fs::copy(wasm, dirs.components.path().join(format!("{module}.wasm"))).unwrap();
-        }
+        dirs.copy_in(components);
         dirs
+    }
+
+    /// Fresh folders with `components` copied in and an empty cache of its
+    /// own, for tests of the cache itself.
+    pub fn cold(components: &[(&str, &str)]) -> Self {
+        let dirs = Self::fresh(false);
+        dirs.copy_in(components);
+        dirs
+    }
+
+    fn fresh(shares_cache: bool) -> Self {
+        Self {
+            components: TempDir::new("components"),
+            cache: TempDir::new("cache"),
+            data: TempDir::new("data"),
+            shares_cache,
+        }
+    }
+
+    fn copy_in(&self, components: &[(&str, &str)]) {
+        for (module, wasm) in components {
+            std::fs::copy(wasm, self.components.path().join(format!("{module}.wasm"))).unwrap();
+        }
     }
 
     /// The data file of `module` (the embedded backend's layout).
     pub fn data_file(&self, module: &str) -> PathBuf {
         self.data.path().join(format!("{module}.redb"))
     }
+
+    /// Shares what the host compiled so far (it also happens on drop).
+    pub fn share_compiled(&self) {
+        if self.shares_cache {
+            shared_cache::hand_back(self.cache.path());
+        }
+    }
 }
 
 impl Default for HostDirs {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Drop for HostDirs {
+    fn drop(&mut self) {
+        self.share_compiled();
     }
 }
 
@@ -142,6 +186,7 @@ impl Host {
         let task = tokio::spawn(topicwire::server::run(listener, config, shutdown.clone()));
         let host = Self { addr, dirs, shutdown, task, admin_token };
         host.eventually("the host serves", |modules| modules["modules"].as_array().is_some()).await;
+        host.dirs.share_compiled();
         host
     }
 

@@ -59,6 +59,7 @@ impl HostProcess {
         let addr = listening.recv_timeout(DEADLINE).expect("the host process listens").parse().unwrap();
         let (status, health) = http_get(addr, "/healthz").await;
         assert_eq!(status, 200, "{health}");
+        dirs.share_compiled();
         Self { child, addr, dirs: Some(dirs) }
     }
 
