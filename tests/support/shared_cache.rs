@@ -13,12 +13,14 @@
 //!
 //! Only entries of the fixture files themselves are shared (variants a test
 //! makes, with a custom section say, are compiled where they are used), and
-//! the shared folder drops entries of fixtures that have since changed.
+//! the shared folder drops entries of fixtures that have since changed (and
+//! the temporary files of copies that were cut short).
 
 use crate::{BROKER_WASM, DATAFEED_WASM, LEDGER_V2_WASM, LEDGER_WASM, PROBE_V2_WASM, PROBE_WASM};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The shared entries: beside the fixtures this crate's build script built.
 const SHARED_DIR: &str = concat!(env!("OUT_DIR"), "/compiled-fixtures");
@@ -52,10 +54,13 @@ fn entries(dir: &Path) -> Vec<(PathBuf, String)> {
     read.flatten().filter_map(|entry| Some((entry.path(), entry.file_name().into_string().ok()?))).collect()
 }
 
-/// Copies `from` to `to` through a temporary file and a rename, so a host or
-/// test reading `to` never sees half of it.
+/// Copies `from` to `to` through a temporary file of its own and a rename,
+/// so a host or test reading `to` never sees half of it, even while other
+/// tests (threads of this process or other processes) copy the same entry.
 fn copy_atomically(from: &Path, to: &Path) {
-    let temporary = to.with_extension(format!("part{}", std::process::id()));
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let temporary = to.with_extension(format!("part{}-{unique}", std::process::id()));
     if std::fs::copy(from, &temporary).is_ok() {
         let _ = std::fs::rename(&temporary, to);
     }
