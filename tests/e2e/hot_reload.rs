@@ -2,15 +2,11 @@
 //! folder, with clients connected throughout.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
+use topicwire_tests::shared_cache::content_hash;
 use topicwire_tests::{DATAFEED_WASM, Host, HostDirs, PROBE_V2_WASM, PROBE_WASM};
 
 const CONFIG: &str = "[modules.ticker]\nTICK_MS = 5\n";
-
-fn hash(wasm: &str) -> String {
-    Sha256::digest(std::fs::read(wasm).unwrap()).iter().map(|byte| format!("{byte:02x}")).collect()
-}
 
 /// Receives ticks until one of version 2 arrives. Returns the time from
 /// `swapped` to it and the largest gap between consecutive ticks.
@@ -49,7 +45,7 @@ async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
 
     // Still the same connection and subscription, now served by version 2.
     let ticker = host.module("ticker").await.unwrap();
-    assert_eq!(ticker["version"], hash(PROBE_V2_WASM));
+    assert_eq!(ticker["version"], content_hash(PROBE_V2_WASM));
     assert_eq!(ticker["reloads"], 1);
     assert_eq!(ticker["state"], "serving");
     assert_eq!(ticker["topics"][0]["subscribers"], 1);
@@ -81,7 +77,7 @@ async fn assert_bad_file_keeps_the_old_version(bytes: &[u8], expected_error: &st
     let error = ticker["last_error"]["message"].as_str().unwrap();
     assert!(error.contains(expected_error), "{error}");
     assert!(ticker["last_error"]["at_ms"].as_u64().unwrap() > 0);
-    assert_eq!(ticker["version"], hash(PROBE_WASM), "the old version is still the one served");
+    assert_eq!(ticker["version"], content_hash(PROBE_WASM), "the old version is still the one served");
     for _ in 0..3 {
         assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
     }
@@ -145,7 +141,9 @@ async fn ten_rapid_writes_load_the_final_content_once() {
         host.write_over("ticker", if i % 2 == 0 { &v1 } else { &v2 });
     }
     let modules = host
-        .eventually("the final content is served", |modules| modules["modules"][0]["version"] == hash(PROBE_V2_WASM))
+        .eventually("the final content is served", |modules| {
+            modules["modules"][0]["version"] == content_hash(PROBE_V2_WASM)
+        })
         .await;
     assert_eq!(modules["modules"][0]["reloads"], 1, "loaded once: {modules}");
     host.stop().await;
@@ -228,11 +226,11 @@ async fn the_cache_keeps_only_the_versions_in_use() {
     let host = Host::start_in(HostDirs::cold(&[("ticker", PROBE_WASM), ("feed", DATAFEED_WASM)]), CONFIG).await;
     host.rename_over("ticker", PROBE_V2_WASM);
     host.eventually("version 2 serves", |m| m["modules"][1]["reloads"] == 1).await;
-    let mut in_use = vec![hash(PROBE_V2_WASM), hash(DATAFEED_WASM)];
+    let mut in_use = vec![content_hash(PROBE_V2_WASM), content_hash(DATAFEED_WASM)];
     in_use.sort();
     cached_eventually(&host, &in_use, "version 1's entry is pruned once version 2 serves").await;
     std::fs::remove_file(host.file("feed")).unwrap();
-    cached_eventually(&host, &[hash(PROBE_V2_WASM)], "an unloaded module's entry is pruned").await;
+    cached_eventually(&host, &[content_hash(PROBE_V2_WASM)], "an unloaded module's entry is pruned").await;
     host.stop().await;
 }
 

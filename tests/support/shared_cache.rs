@@ -31,8 +31,8 @@ fn fixture_hashes() -> &'static [String] {
     static HASHES: OnceLock<Vec<String>> = OnceLock::new();
     HASHES.get_or_init(|| {
         let hashes: Vec<String> = [DATAFEED_WASM, BROKER_WASM, PROBE_WASM, PROBE_V2_WASM, LEDGER_WASM, LEDGER_V2_WASM]
-            .iter()
-            .map(|wasm| Sha256::digest(std::fs::read(wasm).unwrap()).iter().map(|byte| format!("{byte:02x}")).collect())
+            .into_iter()
+            .map(content_hash)
             .collect();
         let _ = std::fs::create_dir_all(SHARED_DIR);
         for (path, name) in entries(Path::new(SHARED_DIR)) {
@@ -42,6 +42,11 @@ fn fixture_hashes() -> &'static [String] {
         }
         hashes
     })
+}
+
+/// The host's cache key of the component file `wasm`: its SHA-256, in hex.
+pub fn content_hash(wasm: &str) -> String {
+    Sha256::digest(std::fs::read(wasm).unwrap()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn is_fixture_entry(hashes: &[String], name: &str) -> bool {
