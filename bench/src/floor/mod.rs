@@ -35,8 +35,9 @@ pub(crate) struct FloorArgs {
     /// Updates per tick (the probe's `BURST`).
     #[arg(long, default_value_t = 1)]
     burst: u64,
-    /// Tick each topic at the phase the host gives it (spread over the
-    /// period by its name) instead of one period after its first subscription.
+    /// Tick each topic at the phase the host gives it (keyed by its first
+    /// subscriber, spread over the period) instead of one period after its
+    /// first subscription.
     #[arg(long)]
     spread: bool,
 }
@@ -73,8 +74,9 @@ pub(crate) fn serve(args: &FloorArgs) -> Result<()> {
 struct Floor {
     period: Duration,
     burst: u64,
-    /// Ticks at the host's phases (`--spread`).
+    /// Ticks at the host's phases (`--spread`), counted from `started`.
     spread: bool,
+    started: Instant,
     /// Connection slots; slot `i` is registered as `Token(i + 1)`.
     connections: Vec<Option<Connection>>,
     free_slots: Vec<usize>,
@@ -117,6 +119,7 @@ impl Floor {
             period,
             burst,
             spread,
+            started: Instant::now(),
             connections: Vec::new(),
             free_slots: Vec::new(),
             topics: Vec::new(),
@@ -174,6 +177,19 @@ impl Floor {
         self.close(registry);
     }
 
+    /// The host's first tick for a topic whose first subscriber is `slot`:
+    /// within a period after `now`, at the phase keyed by the subscriber.
+    fn at_host_phase(&self, slot: usize, now: Instant) -> Instant {
+        let period = self.period.as_nanos().max(1);
+        let phase = topicwire::runtime::timers::phase(&(slot as u64).to_le_bytes(), self.period).as_nanos();
+        let since = now.saturating_duration_since(self.started).as_nanos();
+        let mut next = since - since % period + phase;
+        if next <= since {
+            next += period;
+        }
+        self.started + Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
+    }
+
     fn subscribe(&mut self, slot: usize, stream: &str, registry: &Registry) {
         let topic = messages::topic(stream);
         let id = match self.topic_ids.get(&topic) {
@@ -182,9 +198,9 @@ impl Floor {
                 let id = self.topics.len();
                 self.topics.push(Topic { prefix: messages::update_prefix(&topic), seq: 0, subscribers: Vec::new() });
                 self.topic_ids.insert(topic.clone(), id);
-                let first =
-                    if self.spread { topicwire::runtime::timers::phase(&topic, self.period) } else { self.period };
-                self.due.push(Reverse((Instant::now() + first, id)));
+                let now = Instant::now();
+                let first = if self.spread { self.at_host_phase(slot, now) } else { now + self.period };
+                self.due.push(Reverse((first, id)));
                 id
             }
         };

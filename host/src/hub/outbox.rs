@@ -6,6 +6,11 @@
 //! connection's writer task, which drains it (several frames per `writev`)
 //! as the socket becomes writable.
 //!
+//! Within a [`Batch`] (one turn of a module's actor firing its due timers)
+//! an idle connection's frames are held instead and written together when
+//! the batch ends: a client whose topics tick together gets them in one
+//! `writev`, and is woken once, instead of once per frame.
+//!
 //! The socket is shared (`try_write` and `try_read` take `&TcpStream`): the
 //! connection reads from the same socket while frames are written here.
 
@@ -51,6 +56,36 @@ struct State {
     written: usize,
     /// Nothing more is written.
     closed: bool,
+    /// The queue holds a batch's frames, written when it ends (the writer
+    /// task was not woken for them).
+    held: bool,
+}
+
+/// The connections whose frames a batch holds, written when it is flushed
+/// (or dropped). Shared by the threads of a parallel fan-out.
+#[derive(Debug, Default)]
+pub struct Batch {
+    held: Mutex<Vec<Arc<Outbox>>>,
+}
+
+impl Batch {
+    /// Writes every held frame (what a socket does not take goes to its writer task).
+    pub fn flush(&self) {
+        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(PoisonError::into_inner));
+        for outbox in held {
+            outbox.release();
+        }
+    }
+
+    fn hold(&self, outbox: Arc<Outbox>) {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner).push(outbox);
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 impl Outbox {
@@ -74,6 +109,55 @@ impl Outbox {
     /// must not be lost (replies, a close frame).
     pub fn push_always(&self, frame: Bytes) -> Pushed {
         self.push_within(frame, usize::MAX)
+    }
+
+    /// As [`push`](Self::push), but an idle connection's frame is held by
+    /// `batch` and written when it is flushed, with the connection's later
+    /// frames of the batch.
+    pub fn push_held(self: &Arc<Self>, frame: Bytes, batch: &Batch) -> Pushed {
+        let mut state = self.lock();
+        if state.closed {
+            return Pushed::Closed;
+        }
+        if state.held {
+            state.queue.push_back(frame);
+            if state.queue.len() >= FRAMES_PER_WRITE.min(self.capacity) {
+                // A full `writev`'s worth: no reason to hold it longer.
+                self.write_held(&mut state);
+            }
+            return Pushed::Queued;
+        }
+        if state.queue.is_empty() {
+            state.queue.push_back(frame);
+            state.held = true;
+            drop(state);
+            batch.hold(self.clone());
+            return Pushed::Queued;
+        }
+        drop(state);
+        self.push(frame)
+    }
+
+    /// Writes the frames a batch holds; what the socket does not take goes to the writer task.
+    fn release(&self) {
+        let mut state = self.lock();
+        if state.held && !state.closed {
+            self.write_held(&mut state);
+        }
+        state.held = false;
+    }
+
+    fn write_held(&self, state: &mut State) {
+        state.held = false;
+        match self.write_some(state) {
+            Ok(true) => {}
+            Ok(false) => self.queued.notify_one(),
+            Err(_) => {
+                // The writer task finds the outbox closed and ends the connection.
+                state.closed = true;
+                self.queued.notify_one();
+            }
+        }
     }
 
     fn push_within(&self, frame: Bytes, capacity: usize) -> Pushed {
@@ -139,13 +223,21 @@ impl Outbox {
         if state.closed {
             return Err(io::ErrorKind::BrokenPipe.into());
         }
+        // Frames a batch held go now too, in order; the batch finds nothing left.
+        state.held = false;
+        self.write_some(&mut state)
+    }
+
+    /// Writes queued frames until the socket stops taking them. True once the queue is empty.
+    fn write_some(&self, state: &mut State) -> io::Result<bool> {
         while !state.queue.is_empty() {
             let written = {
-                let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(FRAMES_PER_WRITE.min(state.queue.len()));
-                for (i, frame) in state.queue.iter().take(FRAMES_PER_WRITE).enumerate() {
-                    slices.push(IoSlice::new(if i == 0 { &frame[state.written..] } else { frame }));
+                let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE];
+                let frames = state.queue.len().min(FRAMES_PER_WRITE);
+                for (i, (slice, frame)) in slices.iter_mut().zip(&state.queue).enumerate() {
+                    *slice = IoSlice::new(if i == 0 { &frame[state.written..] } else { frame });
                 }
-                match self.socket.try_write_vectored(&slices) {
+                match self.socket.try_write_vectored(&slices[..frames]) {
                     Ok(written) => written,
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                     Err(error) => return Err(error),
@@ -246,6 +338,57 @@ mod tests {
         assert_eq!(outbox.push_always(Bytes::from_static(b"close")), Pushed::Queued);
         outbox.close();
         assert_eq!(outbox.push_always(Bytes::from_static(b"late")), Pushed::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_batch_holds_an_idle_connections_frames_and_writes_them_in_order_at_its_end() {
+        let (server, mut client) = pair().await;
+        let outbox = Arc::new(Outbox::new(server, 8));
+        let batch = Batch::default();
+        assert_eq!(outbox.push_held(Bytes::from_static(b"one "), &batch), Pushed::Queued);
+        assert_eq!(outbox.push(Bytes::from_static(b"reply ")), Pushed::Queued, "behind the held frame");
+        assert_eq!(outbox.push_held(Bytes::from_static(b"two"), &batch), Pushed::Queued);
+        let mut read = [0u8; 64];
+        let nothing = client.try_read(&mut read).expect_err("nothing is written before the batch ends");
+        assert_eq!(nothing.kind(), io::ErrorKind::WouldBlock);
+        batch.flush();
+        assert!(outbox.is_empty());
+        let mut all = [0u8; 13];
+        client.read_exact(&mut all).await.unwrap();
+        assert_eq!(&all, b"one reply two");
+        assert_eq!(outbox.push(Bytes::from_static(b"x")), Pushed::Sent, "idle again");
+    }
+
+    #[tokio::test]
+    async fn a_batch_writes_a_full_writev_at_once_and_its_drop_writes_the_rest() {
+        let (server, mut client) = pair().await;
+        let outbox = Arc::new(Outbox::new(server, 2));
+        let batch = Batch::default();
+        for frame in [b"a", b"b", b"c"] {
+            assert_eq!(outbox.push_held(Bytes::from_static(frame), &batch), Pushed::Queued);
+        }
+        let mut two = [0u8; 2];
+        client.read_exact(&mut two).await.unwrap();
+        assert_eq!(&two, b"ab", "the queue's capacity is reached: written without waiting");
+        drop(batch);
+        let mut last = [0u8; 1];
+        client.read_exact(&mut last).await.unwrap();
+        assert_eq!(&last, b"c");
+    }
+
+    #[tokio::test]
+    async fn the_writer_takes_held_frames_with_the_rest() {
+        let (server, mut client) = pair().await;
+        let outbox = Arc::new(Outbox::new(server, 8));
+        let batch = Batch::default();
+        assert_eq!(outbox.push_held(Bytes::from_static(b"held "), &batch), Pushed::Queued);
+        assert_eq!(outbox.push_always(Bytes::from_static(b"close")), Pushed::Queued);
+        outbox.drain().await.unwrap();
+        let mut all = [0u8; 10];
+        client.read_exact(&mut all).await.unwrap();
+        assert_eq!(&all, b"held close");
+        batch.flush();
+        assert_eq!(outbox.push(Bytes::from_static(b"!")), Pushed::Sent, "nothing left held");
     }
 
     #[test]

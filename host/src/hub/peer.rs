@@ -18,7 +18,7 @@
 //!
 //! Memory per connection stays bounded: the queue plus one frame per topic.
 
-use crate::hub::outbox::{Outbox, Pushed};
+use crate::hub::outbox::{Batch, Outbox, Pushed};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -210,13 +210,18 @@ impl Peer {
     /// Queues a reply without waiting; kept aside, in order, if the queue is full.
     /// Returns whether the connection is still open.
     pub fn send(&self, frame: Bytes) -> bool {
-        self.enqueue(frame, None)
+        self.enqueue(frame, None, None)
     }
 
     /// Queues an update of `topic` without waiting; if the queue is full only
     /// the latest update of each topic is kept. Returns whether the connection is still open.
     pub fn send_update(&self, topic: &Arc<str>, frame: Bytes) -> bool {
-        self.enqueue(frame, Some(topic))
+        self.enqueue(frame, Some(topic), None)
+    }
+
+    /// As [`send_update`](Self::send_update), held by `batch` while the connection is idle.
+    pub fn send_update_held(&self, topic: &Arc<str>, frame: Bytes, batch: &Batch) -> bool {
+        self.enqueue(frame, Some(topic), Some(batch))
     }
 
     /// Queues an update of a reliable route without waiting. If the queue
@@ -224,10 +229,26 @@ impl Peer {
     /// the connection is closed at once with 1008 "slow consumer": the update
     /// is never dropped silently or replaced. Returns whether it was queued.
     pub fn send_reliable(&self, frame: Bytes) -> bool {
+        self.reliable(frame, None)
+    }
+
+    /// As [`send_reliable`](Self::send_reliable), held by `batch` while the connection is idle.
+    pub fn send_reliable_held(&self, frame: Bytes, batch: &Batch) -> bool {
+        self.reliable(frame, Some(batch))
+    }
+
+    fn push(&self, frame: Bytes, batch: Option<&Batch>) -> Pushed {
+        match batch {
+            Some(batch) => self.outbox.push_held(frame, batch),
+            None => self.outbox.push(frame),
+        }
+    }
+
+    fn reliable(&self, frame: Bytes, batch: Option<&Batch>) -> bool {
         if self.overflow.is_pending() && !self.overflow.lock().replies.is_empty() {
             return self.slow_consumer();
         }
-        match self.outbox.push(frame) {
+        match self.push(frame, batch) {
             Pushed::Sent | Pushed::Queued => true,
             Pushed::Closed => false,
             Pushed::Full(_) => self.slow_consumer(),
@@ -242,12 +263,12 @@ impl Peer {
         false
     }
 
-    fn enqueue(&self, frame: Bytes, topic: Option<&Arc<str>>) -> bool {
+    fn enqueue(&self, frame: Bytes, topic: Option<&Arc<str>>, batch: Option<&Batch>) -> bool {
         // Once frames are aside, later ones go aside too, so order is kept.
         let frame = if self.overflow.is_pending() {
             frame
         } else {
-            match self.outbox.push(frame) {
+            match self.push(frame, batch) {
                 Pushed::Sent | Pushed::Queued => return true,
                 Pushed::Closed => return false,
                 Pushed::Full(frame) => frame,

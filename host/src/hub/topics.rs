@@ -12,9 +12,15 @@
 //! each frame to the [`Outlet`] once, for NATS, besides its own
 //! subscribers; and a follower's topics are *mirrors*, fed with the
 //! leader's frames through [`TopicTable::deliver_frame`].
+//!
+//! Between [`TopicTable::hold_writes`] and [`TopicTable::release_writes`]
+//! (the actor firing a turn's due timers) each idle connection's updates
+//! are held and leave together, one `writev` per connection (see
+//! [`crate::hub::outbox`]).
 
 use crate::edge::protocol;
 use crate::hub::fanout;
+use crate::hub::outbox::Batch;
 use crate::hub::peer::{ConnId, Peer};
 use bytes::Bytes;
 use serde::Serialize;
@@ -91,6 +97,9 @@ pub struct TopicTable {
     by_connection: HashMap<ConnId, HashSet<String>>,
     /// Set while this node leads the module in a cluster.
     outlet: Option<Outlet>,
+    /// Idle connections' updates held since [`hold_writes`](Self::hold_writes), when `holding`.
+    held: Batch,
+    holding: bool,
 }
 
 impl TopicTable {
@@ -112,6 +121,11 @@ impl TopicTable {
     /// Whether connection `conn` is subscribed to `topic`.
     pub fn is_subscribed(&self, topic: &str, conn: ConnId) -> bool {
         self.by_connection.get(&conn).is_some_and(|topics| topics.contains(topic))
+    }
+
+    /// The connection that has been subscribed to `topic` longest, if any is.
+    pub fn first_subscriber(&self, topic: &str) -> Option<ConnId> {
+        self.topics.get(topic)?.subscribers.first().map(Peer::id)
     }
 
     /// How many topics `conn` is subscribed to.
@@ -171,7 +185,7 @@ impl TopicTable {
     pub fn finish_create(&mut self, topic: &str) {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
-            deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+            deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, None);
             if entry.remote {
                 forward(self.outlet.as_ref(), &entry.name, &frame);
             }
@@ -232,7 +246,7 @@ impl TopicTable {
             return 0;
         }
         entry.updates += 1;
-        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, None);
         entry.last = Some(frame);
         delivered
     }
@@ -345,6 +359,19 @@ impl TopicTable {
             .collect()
     }
 
+    /// Holds each idle connection's updates from now on, until
+    /// [`release_writes`](Self::release_writes) writes them together.
+    pub fn hold_writes(&mut self) {
+        self.holding = true;
+    }
+
+    /// Writes the updates held since [`hold_writes`](Self::hold_writes),
+    /// one `writev` per connection, and stops holding them.
+    pub fn release_writes(&mut self) {
+        self.holding = false;
+        self.held.flush();
+    }
+
     /// Frames `data` (JSON text) once and queues it to every subscriber of
     /// `topic`. Returns how many subscribers it was queued for.
     pub fn publish(&mut self, topic: &str, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
@@ -365,7 +392,8 @@ impl TopicTable {
             pending.push(frame);
             return Ok(0);
         }
-        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame);
+        let held = self.holding.then_some(&self.held);
+        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, held);
         if entry.remote {
             forward(self.outlet.as_ref(), &entry.name, &frame);
         }
@@ -396,11 +424,13 @@ fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
     }
 }
 
-fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes) -> usize {
-    if reliable {
-        fanout::each(subscribers, |peer| peer.send_reliable(frame.clone()))
-    } else {
-        fanout::each(subscribers, |peer| peer.send_update(topic, frame.clone()))
+/// Queues `frame` to every subscriber, held by `held` for idle connections when given.
+fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes, held: Option<&Batch>) -> usize {
+    match (reliable, held) {
+        (true, None) => fanout::each(subscribers, |peer| peer.send_reliable(frame.clone())),
+        (true, Some(batch)) => fanout::each(subscribers, |peer| peer.send_reliable_held(frame.clone(), batch)),
+        (false, None) => fanout::each(subscribers, |peer| peer.send_update(topic, frame.clone())),
+        (false, Some(batch)) => fanout::each(subscribers, |peer| peer.send_update_held(topic, frame.clone(), batch)),
     }
 }
 
@@ -464,6 +494,33 @@ mod tests {
             r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#
         );
         assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
+    }
+
+    #[tokio::test]
+    async fn held_writes_leave_on_release_in_order_for_conflated_and_reliable_topics() {
+        let mut table = TopicTable::default();
+        let (a, mut client) = peer(1).await;
+        for (topic, reliable) in [("state", false), ("events", true)] {
+            table.begin_create(topic, "r", reliable, a.clone());
+            table.finish_create(topic);
+        }
+        assert_eq!(table.first_subscriber("state"), Some(1));
+        table.hold_writes();
+        assert_eq!(table.publish("state", "1", MAX), Ok(1));
+        assert_eq!(table.publish("events", "2", MAX), Ok(1));
+        assert!(a.outbox().len() == 2, "held, not written");
+        table.release_writes();
+        assert!(a.outbox().is_empty());
+        let frames = sent(&mut client, Duration::from_millis(200)).await;
+        assert_eq!(
+            frames,
+            [
+                r#"{"type":"r.update","payload":{"topic":"state","payload":1}}"#,
+                r#"{"type":"r.update","payload":{"topic":"events","payload":2}}"#
+            ]
+        );
+        assert_eq!(table.publish("state", "3", MAX), Ok(1));
+        assert!(a.outbox().is_empty(), "released: written straight away again");
     }
 
     #[tokio::test]

@@ -196,7 +196,10 @@ impl WsRouteServiceImports for GuestState {
             return;
         }
         let period = Duration::from_millis(u64::from(period_ms).max(self.limits.min_timer_period_ms).max(1));
-        self.timers.set(&topic, period, tokio::time::Instant::now());
+        // The topic's first subscriber keys its phase: a client's topics tick together.
+        let first_subscriber = self.topics.first_subscriber(&topic).map(u64::to_le_bytes);
+        let key = first_subscriber.as_ref().map_or(topic.as_bytes(), |conn| conn.as_slice());
+        self.timers.set(&topic, period, key, tokio::time::Instant::now());
     }
 
     fn clear_timer(&mut self, topic: String) {

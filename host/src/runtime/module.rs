@@ -693,16 +693,19 @@ impl Actor {
 
     /// Every timer due now, up to [`TICKS_PER_TURN`]: one `on-timer` call
     /// when one is due, one `on-timers` call for all of them when more are.
+    /// The updates they publish to a connection leave it in one write.
     async fn fire_timers(&mut self) {
         let Some(instance) = self.instance.as_mut() else { return };
         let now = Instant::now();
         let timers = &mut instance.state().timers;
         let due: Vec<Arc<str>> = std::iter::from_fn(|| timers.pop_due(now)).take(TICKS_PER_TURN).collect();
+        instance.state().topics.hold_writes();
         let called = match due.as_slice() {
-            [] => return,
+            [] => Ok(()),
             [topic] => instance.on_timer(topic).await,
             _ => instance.on_timers(due).await,
         };
+        instance.state().topics.release_writes();
         if let Err(trap) = called {
             self.crashed(trap).await;
         }

@@ -13,11 +13,16 @@
 //! come up (each timer has a generation), so set and clear are O(1) beside
 //! the topic's hash.
 //!
-//! A new timer's first tick comes at a phase within its period derived from
-//! its topic, so topics created together (a burst of subscriptions, a
-//! restart re-creating every topic) do not all fire at the same instant: the
-//! module's fan-out is spread across the period instead of bunched into one
-//! burst that its last subscriber waits through.
+//! Each timer ticks at a phase of its period derived from a key, the same
+//! for every timer of one key: the instance's timers of one period share a
+//! clock, and a key's ticks fall in the same slot whenever they were set.
+//! The key is the topic's first subscriber (see `set-timer` in
+//! [`crate::runtime::guest_state`]), so the topics a client subscribed to
+//! tick together — in one turn of the module's actor, which writes them to
+//! the client in one `writev` and wakes it once (see [`crate::hub::outbox`])
+//! — while different clients' topics, and topics created together by a
+//! restart, are spread across the period instead of bunched into one burst
+//! that the last subscriber waits through.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -101,9 +106,22 @@ impl Timers {
     }
 
     /// Sets (or replaces) the timer of `topic`, first due within one period
-    /// of `now` at the topic's phase.
-    pub fn set(&mut self, topic: &str, period: Duration, now: Instant) {
-        self.schedule(topic, period, now + phase(topic, period));
+    /// after `now`, at the phase of `key`.
+    pub fn set(&mut self, topic: &str, period: Duration, key: &[u8], now: Instant) {
+        self.schedule(topic, period, self.next_at_phase(period, phase(key, period), now));
+    }
+
+    /// The first instant after `now`, within one period, at `phase` of
+    /// `period` counted from the wheel's start.
+    fn next_at_phase(&self, period: Duration, phase: Duration, now: Instant) -> Instant {
+        let period = period.as_nanos().max(1);
+        let since = now.saturating_duration_since(self.base).as_nanos();
+        let phase = phase.as_nanos() % period;
+        let mut next = since - since % period + phase;
+        if next <= since {
+            next += period;
+        }
+        self.base + Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
     }
 
     /// Sets (or replaces) the timer of `topic`, first due at `first`.
@@ -251,15 +269,15 @@ impl Timers {
     }
 }
 
-/// Where in `period` the ticks of `topic` fall: a stable spread in `(0, period]`
-/// (public so the benchmarks' floor can tick on the same schedule).
-pub fn phase(topic: &str, period: Duration) -> Duration {
+/// Where in `period` the ticks of timers keyed `key` fall: a stable spread
+/// in `[0, period)` (public so the benchmarks' floor can tick on the same schedule).
+pub fn phase(key: &[u8], period: Duration) -> Duration {
     // FNV-1a: stable across runs and versions, unlike the std hasher.
-    let hash = topic
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+    let hash = key
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
     let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
-    Duration::from_nanos(nanos - hash % nanos)
+    Duration::from_nanos(hash % nanos)
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for (a
@@ -284,16 +302,26 @@ mod tests {
     }
 
     #[test]
-    fn topics_set_together_fire_at_spread_phases() {
+    fn timers_of_one_key_tick_together_whenever_set_and_keys_are_spread() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
         let period = 100 * MS;
-        for topic in 0..10 {
-            timers.set(&format!("ticks:{{\"stream\":\"{topic}\"}}"), period, start);
+        for n in 0..10u32 {
+            // One client's subscriptions, a few milliseconds apart.
+            timers.set(&format!("ticks:{{\"stream\":\"a{n}\"}}"), period, b"client a", start + n * 3 * MS);
         }
-        let firsts: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
-        assert!(firsts.iter().all(|&at| at > start && at <= start + period));
-        assert!(firsts.len() >= 9, "{firsts:?}");
+        let together: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
+        assert_eq!(together.len(), 1, "{together:?}");
+        let first = *together.first().unwrap();
+        assert!(first > start && first <= start + period);
+
+        let mut timers = Timers::starting(start);
+        for n in 0..10u8 {
+            timers.set(&format!("ticks:{{\"stream\":\"b{n}\"}}"), period, &[n], start);
+        }
+        let spread: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
+        assert!(spread.iter().all(|&at| at > start && at <= start + period));
+        assert!(spread.len() >= 9, "{spread:?}");
     }
 
     #[test]
@@ -380,8 +408,10 @@ mod tests {
         let mut due = HashMap::new();
         for (n, topic) in topics.iter().enumerate() {
             let period = periods[n % periods.len()];
-            timers.set(topic, period, created);
-            due.insert(topic.as_str(), (created + phase(topic, period), period));
+            timers.set(topic, period, topic.as_bytes(), created);
+            let first = timers.next_at_phase(period, phase(topic.as_bytes(), period), created);
+            assert!(first > created && first <= created + period);
+            due.insert(topic.as_str(), (first, period));
         }
         let step = Duration::from_micros(250);
         let mut now = created;
