@@ -12,6 +12,14 @@ use crate::runtime::guest_state::GuestState;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// One tick, as the probe's `Tick`.
+#[derive(serde::Serialize)]
+struct Tick {
+    version: u32,
+    seq: u64,
+    sent_us: u64,
+}
+
 /// The native `ticks` producer.
 #[derive(Debug)]
 pub struct NativeProbe {
@@ -74,8 +82,10 @@ impl NativeProbe {
     pub fn on_timer(&mut self, state: &mut GuestState, topic: &str) {
         let Some(seq) = self.seq.get_mut(topic) else { return };
         for _ in 0..self.burst {
-            let sent_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros());
-            state.topic_update(topic.to_owned(), format!(r#"{{"version":0,"seq":{seq},"sent_us":{sent_us}}}"#));
+            let sent_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros() as u64);
+            // Serialised as the probe's generated `update` does, so the two differ only by wasm.
+            let tick = serde_json::to_string(&Tick { version: 0, seq: *seq, sent_us }).unwrap_or_default();
+            state.topic_update(topic.to_owned(), tick);
             *seq += 1;
         }
     }
