@@ -232,12 +232,18 @@ impl Outbox {
     fn write_some(&self, state: &mut State) -> io::Result<bool> {
         while !state.queue.is_empty() {
             let written = {
-                let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE];
                 let frames = state.queue.len().min(FRAMES_PER_WRITE);
-                for (i, (slice, frame)) in slices.iter_mut().zip(&state.queue).enumerate() {
-                    *slice = IoSlice::new(if i == 0 { &frame[state.written..] } else { frame });
-                }
-                match self.socket.try_write_vectored(&slices[..frames]) {
+                let result = if frames == 1 {
+                    // One frame: `send`, which skips `writev`'s trip through the VFS.
+                    self.socket.try_write(&state.queue[0][state.written..])
+                } else {
+                    let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE];
+                    for (i, (slice, frame)) in slices.iter_mut().zip(&state.queue).enumerate() {
+                        *slice = IoSlice::new(if i == 0 { &frame[state.written..] } else { frame });
+                    }
+                    self.socket.try_write_vectored(&slices[..frames])
+                };
+                match result {
                     Ok(written) => written,
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                     Err(error) => return Err(error),
