@@ -110,7 +110,7 @@ fn against_the_floor(out: &mut String, results: &[Value]) {
          same topics, rates, pinning, load generator and windows. Ratios are Topicwire ÷ floor for CPU per \
          delivered message and p99, and Topicwire's delivered/s ÷ the floor's. The floor ticks each topic one \
          period after its first subscription; the `-floor-spread` runs tick it at the phase the host gives it \
-         (keyed by the topic's first subscriber: the same schedule as Topicwire's), the last two columns. \
+         (keyed by the topic's first subscriber, as Topicwire's are), the last two columns. \
          Where a connection's topics tick together Topicwire writes them to it in one `writev`, so it can \
          spend less than the floor, which writes every frame on its own.\n\n\
          | scenario | Topicwire µs/msg | floor µs/msg | ratio | p99 ms | floor p99 ms | ratio | delivered ratio | targets | floor on the host's schedule µs/msg | ratio |\n\

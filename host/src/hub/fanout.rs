@@ -37,6 +37,14 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
+/// Whether a topic with `subscribers` has its writes split over the cores.
+/// Such a topic's frames are written at once by the fan-out threads, not
+/// held for the end of the actor's turn (see [`crate::hub::outbox`]): a
+/// hold would leave its writes to the actor, one after another.
+pub fn splits(subscribers: usize) -> bool {
+    subscribers >= SPLIT_MIN && pool().is_some()
+}
+
 /// Calls `send` for every subscriber, on every core when there are enough
 /// of them; returns how many sends succeeded. Returns once all are done.
 pub fn each(subscribers: &[Peer], send: impl Fn(&Peer) -> bool + Sync) -> usize {

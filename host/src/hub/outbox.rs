@@ -9,7 +9,9 @@
 //! Within a [`Batch`] (one turn of a module's actor firing its due timers)
 //! an idle connection's frames are held instead and written together when
 //! the batch ends: a client whose topics tick together gets them in one
-//! `writev`, and is woken once, instead of once per frame.
+//! `writev` (of up to 64 frames), and is woken once, instead of once per
+//! frame. Any other frame pushed meanwhile (a reply, another module's
+//! update) does not wait: it goes out at once, with the held ones.
 //!
 //! The socket is shared (`try_write` and `try_read` take `&TcpStream`): the
 //! connection reads from the same socket while frames are written here.
@@ -71,8 +73,9 @@ pub struct Batch {
 impl Batch {
     /// Writes every held frame (what a socket does not take goes to its writer task).
     pub fn flush(&self) {
-        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(PoisonError::into_inner));
-        for outbox in held {
+        // Pushes take this lock only after their outbox's, and none runs during a flush.
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        for outbox in held.drain(..) {
             outbox.release();
         }
     }
@@ -164,6 +167,13 @@ impl Outbox {
         let mut state = self.lock();
         if state.closed {
             return Pushed::Closed;
+        }
+        if state.held {
+            // Another producer's frame (a reply, another module's update)
+            // does not wait for the batch: the held frames go now, with it.
+            state.queue.push_back(frame);
+            self.write_held(&mut state);
+            return Pushed::Queued;
         }
         if !state.queue.is_empty() {
             if state.queue.len() >= capacity {
@@ -260,6 +270,7 @@ impl Outbox {
         let mut state = self.lock();
         let keep = usize::from(state.written > 0);
         state.queue.truncate(keep);
+        state.held = false;
     }
 
     /// Stops writing: later pushes are [`Pushed::Closed`].
@@ -347,22 +358,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_batch_holds_an_idle_connections_frames_and_writes_them_in_order_at_its_end() {
+    async fn a_batch_holds_an_idle_connections_frames_and_writes_them_together_at_its_end() {
         let (server, mut client) = pair().await;
         let outbox = Arc::new(Outbox::new(server, 8));
         let batch = Batch::default();
         assert_eq!(outbox.push_held(Bytes::from_static(b"one "), &batch), Pushed::Queued);
-        assert_eq!(outbox.push(Bytes::from_static(b"reply ")), Pushed::Queued, "behind the held frame");
         assert_eq!(outbox.push_held(Bytes::from_static(b"two"), &batch), Pushed::Queued);
         let mut read = [0u8; 64];
         let nothing = client.try_read(&mut read).expect_err("nothing is written before the batch ends");
         assert_eq!(nothing.kind(), io::ErrorKind::WouldBlock);
         batch.flush();
         assert!(outbox.is_empty());
-        let mut all = [0u8; 13];
+        let mut all = [0u8; 7];
         client.read_exact(&mut all).await.unwrap();
-        assert_eq!(&all, b"one reply two");
+        assert_eq!(&all, b"one two");
         assert_eq!(outbox.push(Bytes::from_static(b"x")), Pushed::Sent, "idle again");
+    }
+
+    #[tokio::test]
+    async fn another_producers_frame_does_not_wait_for_the_batch() {
+        let (server, mut client) = pair().await;
+        let outbox = Arc::new(Outbox::new(server, 1));
+        let batch = Batch::default();
+        assert_eq!(outbox.push_held(Bytes::from_static(b"held "), &batch), Pushed::Queued);
+        assert_eq!(outbox.push(Bytes::from_static(b"reply")), Pushed::Queued, "not refused as full");
+        let mut all = [0u8; 10];
+        client.read_exact(&mut all).await.unwrap();
+        assert_eq!(&all, b"held reply", "written at once, in order");
+        assert!(outbox.is_empty());
+        batch.flush();
+        assert_eq!(outbox.push(Bytes::from_static(b"!")), Pushed::Sent, "nothing left held");
     }
 
     #[tokio::test]

@@ -15,8 +15,8 @@
 //!
 //! Between [`TopicTable::hold_writes`] and [`TopicTable::release_writes`]
 //! (the actor firing a turn's due timers) each idle connection's updates
-//! are held and leave together, one `writev` per connection (see
-//! [`crate::hub::outbox`]).
+//! are held and leave together, in one `writev` (see [`crate::hub::outbox`]);
+//! a topic whose writes are split over the cores is written at once.
 
 use crate::edge::protocol;
 use crate::hub::fanout;
@@ -366,7 +366,7 @@ impl TopicTable {
     }
 
     /// Writes the updates held since [`hold_writes`](Self::hold_writes),
-    /// one `writev` per connection, and stops holding them.
+    /// each connection's together, and stops holding them.
     pub fn release_writes(&mut self) {
         self.holding = false;
         self.held.flush();
@@ -424,8 +424,10 @@ fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
     }
 }
 
-/// Queues `frame` to every subscriber, held by `held` for idle connections when given.
+/// Queues `frame` to every subscriber, held by `held` for idle connections
+/// when given, unless the topic's writes are split over the cores.
 fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes, held: Option<&Batch>) -> usize {
+    let held = held.filter(|_| !fanout::splits(subscribers.len()));
     match (reliable, held) {
         (true, None) => fanout::each(subscribers, |peer| peer.send_reliable(frame.clone())),
         (true, Some(batch)) => fanout::each(subscribers, |peer| peer.send_reliable_held(frame.clone(), batch)),

@@ -14,8 +14,9 @@
 //! the topic's hash.
 //!
 //! Each timer ticks at a phase of its period derived from a key, the same
-//! for every timer of one key: the instance's timers of one period share a
-//! clock, and a key's ticks fall in the same slot whenever they were set.
+//! for every timer of one key: the instance's timers share a clock, so the
+//! ticks of one key's timers of one period fall in the same slot whenever
+//! they were set (a timer that falls behind keeps its phase).
 //! The key is the topic's first subscriber (see `set-timer` in
 //! [`crate::runtime::guest_state`]), so the topics a client subscribed to
 //! tick together — in one turn of the module's actor, which writes them to
@@ -211,7 +212,8 @@ impl Timers {
             };
             let topic = timer.topic.clone();
             let due = entry.at + timer.period;
-            let at = if due >= now { due } else { now + timer.period };
+            // Behind by more than a period: the next tick after now, at the same phase.
+            let at = if due >= now { due } else { due + timer.period * missed_periods(now - due, timer.period) };
             self.insert(Entry { at, ..entry });
             return Some(topic);
         }
@@ -280,6 +282,13 @@ pub fn phase(key: &[u8], period: Duration) -> Duration {
     Duration::from_nanos(hash % nanos)
 }
 
+/// Whole periods to add to a tick `behind` late to land after now: one
+/// more than the periods it missed.
+fn missed_periods(behind: Duration, period: Duration) -> u32 {
+    let missed = behind.as_nanos() / period.as_nanos().max(1) + 1;
+    u32::try_from(missed).unwrap_or(u32::MAX)
+}
+
 /// Sleeps until `at`, or forever when there is nothing to wait for (a
 /// `select!` branch that never fires).
 pub async fn sleep_until(at: Option<Instant>) {
@@ -310,10 +319,13 @@ mod tests {
             // One client's subscriptions, a few milliseconds apart.
             timers.set(&format!("ticks:{{\"stream\":\"a{n}\"}}"), period, b"client a", start + n * 3 * MS);
         }
-        let together: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
-        assert_eq!(together.len(), 1, "{together:?}");
-        let first = *together.first().unwrap();
-        assert!(first > start && first <= start + period);
+        let firsts = pending(&timers);
+        let phases: std::collections::BTreeSet<_> =
+            firsts.iter().map(|&at| (at - start).as_nanos() % period.as_nanos()).collect();
+        assert_eq!(phases.len(), 1, "one phase: {firsts:?}");
+        assert_eq!(firsts.len(), 10);
+        let last_set = start + 27 * MS;
+        assert!(firsts.iter().all(|&first| first > start && first <= last_set + period), "{firsts:?}");
 
         let mut timers = Timers::starting(start);
         for n in 0..10u8 {
@@ -371,14 +383,14 @@ mod tests {
     }
 
     #[test]
-    fn a_late_timer_skips_missed_ticks() {
+    fn a_late_timer_skips_missed_ticks_and_keeps_its_phase() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
         timers.schedule("a", 10 * MS, start + 10 * MS);
-        let late = start + Duration::from_secs(1);
+        let late = start + Duration::from_secs(1) + 3 * MS;
         assert_eq!(timers.pop_due(late).as_deref(), Some("a"));
         assert_eq!(timers.pop_due(late), None);
-        assert_eq!(timers.next_due(), Some(late + 10 * MS));
+        assert_eq!(timers.next_due(), Some(start + Duration::from_millis(1_010)));
     }
 
     #[test]
