@@ -180,14 +180,9 @@ impl Floor {
     /// The host's first tick for a topic whose first subscriber is `slot`:
     /// within a period after `now`, at the phase keyed by the subscriber.
     fn at_host_phase(&self, slot: usize, now: Instant) -> Instant {
-        let period = self.period.as_nanos().max(1);
-        let phase = topicwire::runtime::timers::phase(&(slot as u64).to_le_bytes(), self.period).as_nanos();
-        let since = now.saturating_duration_since(self.started).as_nanos();
-        let mut next = since - since % period + phase;
-        if next <= since {
-            next += period;
-        }
-        self.started + Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
+        use topicwire::runtime::timers::{next_at_phase, phase};
+        let phase = phase(&(slot as u64).to_le_bytes(), self.period);
+        self.started + next_at_phase(now.saturating_duration_since(self.started), self.period, phase)
     }
 
     fn subscribe(&mut self, slot: usize, stream: &str, registry: &Registry) {

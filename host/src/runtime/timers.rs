@@ -115,14 +115,7 @@ impl Timers {
     /// The first instant after `now`, within one period, at `phase` of
     /// `period` counted from the wheel's start.
     fn next_at_phase(&self, period: Duration, phase: Duration, now: Instant) -> Instant {
-        let period = period.as_nanos().max(1);
-        let since = now.saturating_duration_since(self.base).as_nanos();
-        let phase = phase.as_nanos() % period;
-        let mut next = since - since % period + phase;
-        if next <= since {
-            next += period;
-        }
-        self.base + Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
+        self.base + next_at_phase(now.saturating_duration_since(self.base), period, phase)
     }
 
     /// Sets (or replaces) the timer of `topic`, first due at `first`.
@@ -280,6 +273,19 @@ pub fn phase(key: &[u8], period: Duration) -> Duration {
         .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
     let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
     Duration::from_nanos(hash % nanos)
+}
+
+/// Of a clock started `since` ago, the first time after now, within one
+/// period, at `phase` of `period` (public so the benchmarks' floor can tick
+/// on the same schedule).
+pub fn next_at_phase(since: Duration, period: Duration, phase: Duration) -> Duration {
+    let period = period.as_nanos().max(1);
+    let since = since.as_nanos();
+    let mut next = since - since % period + phase.as_nanos() % period;
+    if next <= since {
+        next += period;
+    }
+    Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
 }
 
 /// Whole periods to add to a tick `behind` late to land after now: one
