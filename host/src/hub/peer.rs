@@ -219,9 +219,9 @@ impl Peer {
         self.enqueue(frame, Some(topic), None)
     }
 
-    /// As [`send_update`](Self::send_update), held by `batch` while the connection is idle.
-    pub fn send_update_held(&self, topic: &Arc<str>, frame: Bytes, batch: &Batch) -> bool {
-        self.enqueue(frame, Some(topic), Some(batch))
+    /// As [`send_update`](Self::send_update), held by `batch`, if given, while the connection is idle.
+    pub fn send_update_in(&self, topic: &Arc<str>, frame: Bytes, batch: Option<&Batch>) -> bool {
+        self.enqueue(frame, Some(topic), batch)
     }
 
     /// Queues an update of a reliable route without waiting. If the queue
@@ -229,22 +229,11 @@ impl Peer {
     /// the connection is closed at once with 1008 "slow consumer": the update
     /// is never dropped silently or replaced. Returns whether it was queued.
     pub fn send_reliable(&self, frame: Bytes) -> bool {
-        self.reliable(frame, None)
+        self.send_reliable_in(frame, None)
     }
 
-    /// As [`send_reliable`](Self::send_reliable), held by `batch` while the connection is idle.
-    pub fn send_reliable_held(&self, frame: Bytes, batch: &Batch) -> bool {
-        self.reliable(frame, Some(batch))
-    }
-
-    fn push(&self, frame: Bytes, batch: Option<&Batch>) -> Pushed {
-        match batch {
-            Some(batch) => self.outbox.push_held(frame, batch),
-            None => self.outbox.push(frame),
-        }
-    }
-
-    fn reliable(&self, frame: Bytes, batch: Option<&Batch>) -> bool {
+    /// As [`send_reliable`](Self::send_reliable), held by `batch`, if given, while the connection is idle.
+    pub fn send_reliable_in(&self, frame: Bytes, batch: Option<&Batch>) -> bool {
         if self.overflow.is_pending() && !self.overflow.lock().replies.is_empty() {
             return self.slow_consumer();
         }
@@ -252,6 +241,13 @@ impl Peer {
             Pushed::Sent | Pushed::Queued => true,
             Pushed::Closed => false,
             Pushed::Full(_) => self.slow_consumer(),
+        }
+    }
+
+    fn push(&self, frame: Bytes, batch: Option<&Batch>) -> Pushed {
+        match batch {
+            Some(batch) => self.outbox.push_held(frame, batch),
+            None => self.outbox.push(frame),
         }
     }
 

@@ -428,11 +428,10 @@ fn forward(outlet: Option<&Outlet>, topic: &Arc<str>, frame: &Bytes) {
 /// when given, unless the topic's writes are split over the cores.
 fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes, held: Option<&Batch>) -> usize {
     let held = held.filter(|_| !fanout::splits(subscribers.len()));
-    match (reliable, held) {
-        (true, None) => fanout::each(subscribers, |peer| peer.send_reliable(frame.clone())),
-        (true, Some(batch)) => fanout::each(subscribers, |peer| peer.send_reliable_held(frame.clone(), batch)),
-        (false, None) => fanout::each(subscribers, |peer| peer.send_update(topic, frame.clone())),
-        (false, Some(batch)) => fanout::each(subscribers, |peer| peer.send_update_held(topic, frame.clone(), batch)),
+    if reliable {
+        fanout::each(subscribers, |peer| peer.send_reliable_in(frame.clone(), held))
+    } else {
+        fanout::each(subscribers, |peer| peer.send_update_in(topic, frame.clone(), held))
     }
 }
 

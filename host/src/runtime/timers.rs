@@ -206,7 +206,7 @@ impl Timers {
             let topic = timer.topic.clone();
             let due = entry.at + timer.period;
             // Behind by more than a period: the next tick after now, at the same phase.
-            let at = if due >= now { due } else { due + timer.period * missed_periods(now - due, timer.period) };
+            let at = if due >= now { due } else { due + next_at_phase(now - due, timer.period, Duration::ZERO) };
             self.insert(Entry { at, ..entry });
             return Some(topic);
         }
@@ -286,13 +286,6 @@ pub fn next_at_phase(since: Duration, period: Duration, phase: Duration) -> Dura
         next += period;
     }
     Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX))
-}
-
-/// Whole periods to add to a tick `behind` late to land after now: one
-/// more than the periods it missed.
-fn missed_periods(behind: Duration, period: Duration) -> u32 {
-    let missed = behind.as_nanos() / period.as_nanos().max(1) + 1;
-    u32::try_from(missed).unwrap_or(u32::MAX)
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for (a
