@@ -1,13 +1,14 @@
 //! `topicwire serve`: loads the components, serves them until shutdown.
 
 use crate::cluster::Cluster;
+use crate::cluster::state::JetStreamBackend;
 use crate::config::Config;
 use crate::edge::auth::Auth;
 use crate::edge::gateway::{AppState, app};
 use crate::runtime::engine::Runtime;
 use crate::runtime::registry::Registry;
+use crate::runtime::remote::{Alone, Nodes};
 use crate::state::StorageMap;
-use crate::state::jetstream_backend::JetStreamBackend;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -37,16 +38,21 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
         _ => StorageMap::new(config.data_dir.as_deref(), &config.limits)?,
     };
     let runtime = Runtime::new(config.cache_dir.clone(), &config.limits)?;
-    let registry = Arc::new(Registry::new(runtime, config.clone(), storage, cluster));
+    let limits = Arc::new(config.limits.clone());
+    let nodes: Arc<dyn Nodes> = match &cluster {
+        Some(cluster) => Arc::new(cluster.clone()),
+        None => Arc::new(Alone),
+    };
+    let dir = config.components_dir.clone();
+    let registry = Arc::new(Registry::new(runtime, dir, config.modules.clone(), limits.clone(), storage, nodes));
     registry.load_dir().await?;
     if let Some(name) = &config.native_probe {
         registry.load_native(name).await?;
     }
     crate::runtime::watcher::watch(&config.components_dir, registry.clone(), shutdown.clone())?;
-    if let Some(cluster) = registry.cluster() {
-        crate::cluster::deploy::sync(cluster.clone(), config.components_dir.clone(), shutdown.clone());
+    if let Some(cluster) = cluster {
+        crate::cluster::deploy::sync(cluster, config.components_dir.clone(), shutdown.clone());
     }
-    let limits = Arc::new(config.limits.clone());
     let state = AppState::new(registry.clone(), limits.clone(), auth, shutdown.clone());
     let slots = state.http_connections.clone();
     crate::ops::heap_trim::spawn(state.connections.clone(), limits.max_connections, shutdown.clone());

@@ -1,14 +1,17 @@
 //! One module's part in the cluster, beside its actor on every node.
 //!
+//! It implements the runtime's seam, [`Remote`], and tells the module's
+//! actor what the other nodes say through its [`ModuleInbox`].
+//!
 //! - **Lease**: every node tries to take the module's lease (a JetStream KV
 //!   entry, compare-and-set, expiring [`LEASE_TTL`] after its last renewal);
 //!   the holder is the leader and renews it every third of the TTL. The
 //!   actor is told each change ([`ModuleInbox::lead`]).
 //! - **Interest**: a follower announces the topics its clients are
 //!   subscribed to every [`ANNOUNCE_EVERY`] and at once on a change; the
-//!   leader's actor counts *nodes* per topic (a node not heard from for
-//!   [`INTEREST_TTL`] has none) and creates and removes topics as for local
-//!   subscribers.
+//!   link counts *nodes* per topic ([`NodeInterest`]) and, while this node
+//!   leads, tells the actor which topics are wanted and which no node wants
+//!   any more; the actor creates and removes them as for local subscribers.
 //! - **Updates**: the leader publishes each frame of a topic with interest
 //!   once, as the WebSocket bytes its own clients get; a follower subscribes
 //!   to the subjects of its topics only and delivers what arrives as is. A
@@ -18,23 +21,23 @@
 //!   (bounded by NATS's payload limit and `call_deadline_ms`) and answers
 //!   with what comes back.
 
+use crate::cluster::interest::{Change, NodeInterest};
 use crate::cluster::{Cluster, LEASE_TTL, envelope, token, topic_token};
-use crate::config::Limits;
-use crate::edge::{gateway, rest};
 use crate::hub::topics::Outlet;
+use crate::limits::Limits;
 use crate::runtime::instance::{HttpOutcome, HttpRequest};
 use crate::runtime::module::{ModuleInbox, Unavailable};
+use crate::runtime::remote::{Remote, RemoteFuture};
+use crate::runtime::timers::sleep_until;
 use async_nats::jetstream::kv::{self, Operation};
-use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -44,10 +47,8 @@ const FORWARDING_MARGIN: Duration = Duration::from_secs(2);
 const OUTLET_FRAMES: usize = 8192;
 /// How long a follower waits for the leader's latest frame of a topic.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often a follower announces its interest.
+/// How often a follower announces its interest (well within [`crate::cluster::interest::INTEREST_TTL`]).
 pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(1);
-/// A node's interest lasts this long after its last announcement.
-pub const INTEREST_TTL: Duration = Duration::from_secs(3);
 
 /// A follower's announcement: every topic its clients are subscribed to.
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +59,8 @@ struct Interest {
 
 /// One module's link to the cluster.
 pub struct ModuleLink {
+    /// The link itself, for the tasks it spawns.
+    me: Weak<Self>,
     cluster: Arc<Cluster>,
     inbox: ModuleInbox,
     /// `topicwire.m.<module>`.
@@ -65,7 +68,7 @@ pub struct ModuleLink {
     /// The module's lease key.
     key: String,
     /// Set by the actor once it serves as the leader (a fresh instance in place).
-    leading: AtomicBool,
+    leading: watch::Sender<bool>,
     /// The lease's revision while this node holds it.
     held: Mutex<Option<u64>>,
     /// The node that held the lease when last looked.
@@ -77,8 +80,6 @@ pub struct ModuleLink {
     outlet: Outlet,
     /// How long a forwarded REST request may take.
     http_timeout: Duration,
-    /// `max_http_response_bytes`.
-    max_response_bytes: usize,
     stop: CancellationToken,
 }
 
@@ -86,19 +87,19 @@ impl ModuleLink {
     /// Starts the link of `module`, telling its actor through `inbox`.
     pub fn start(cluster: Arc<Cluster>, module: &str, inbox: ModuleInbox, limits: &Limits) -> Arc<Self> {
         let (outlet, frames) = mpsc::channel(OUTLET_FRAMES);
-        let link = Arc::new(Self {
+        let link = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             prefix: format!("topicwire.m.{}", token(module)),
             key: token(module),
             cluster,
             inbox,
-            leading: AtomicBool::new(false),
+            leading: watch::Sender::new(false),
             held: Mutex::new(None),
             leader: Mutex::new(None),
             watched: Mutex::default(),
             changed: Notify::new(),
             outlet,
             http_timeout: Duration::from_millis(limits.call_deadline_ms) + FORWARDING_MARGIN,
-            max_response_bytes: limits.max_http_response_bytes,
             stop: CancellationToken::new(),
         });
         tokio::spawn(link.clone().hold_lease());
@@ -111,32 +112,8 @@ impl ModuleLink {
     }
 
     /// Whether this node serves as the module's leader.
-    pub fn is_leader(&self) -> bool {
-        self.leading.load(Ordering::Acquire)
-    }
-
-    /// The actor took the lead (`true`, its fresh instance in place) or gave it up.
-    pub fn set_leading(&self, leading: bool) {
-        self.leading.store(leading, Ordering::Release);
-    }
-
-    /// Stops mirroring every topic (this node leads now).
-    pub fn unwatch_all(&self) {
-        for (_, task) in lock(&self.watched).drain() {
-            task.abort();
-        }
-    }
-
-    /// Stops mirroring the topics not in `topics` (they were dropped here).
-    pub fn retain(&self, topics: &[String]) {
-        lock(&self.watched).retain(|topic, task| {
-            let keep = topics.contains(topic);
-            if !keep {
-                task.abort();
-            }
-            keep
-        });
-        self.changed.notify_one();
+    fn leads(&self) -> bool {
+        *self.leading.borrow()
     }
 
     /// The node that leads the module, as far as this node knows.
@@ -144,46 +121,11 @@ impl ModuleLink {
         lock(&self.leader).clone()
     }
 
-    /// Where the leader's actor hands frames of topics with remote interest.
-    pub fn outlet(&self) -> Outlet {
-        self.outlet.clone()
-    }
-
-    /// A follower's client subscribed to `topic`: receive its frames, and
-    /// tell the leader.
-    pub fn watch(self: &Arc<Self>, topic: &str) {
-        let mut watched = lock(&self.watched);
-        if watched.contains_key(topic) {
-            return;
-        }
-        let subject = format!("{}.u.{}", self.prefix, topic_token(topic));
-        let (link, name) = (self.clone(), topic.to_owned());
-        let task = tokio::spawn(async move {
-            let Ok(mut frames) = link.cluster.client.subscribe(subject).await else { return };
-            // Announced once subscribed, so the topic's first updates are not missed;
-            // and subscribed first, so nothing falls between the leader's latest frame and the live ones.
-            link.changed.notify_one();
-            link.catch_up(&name).await;
-            while let Some(message) = frames.next().await {
-                link.inbox.frame(name.clone(), message.payload).await;
-            }
-        });
-        watched.insert(topic.to_owned(), task);
-    }
-
-    /// No client of this node is subscribed to `topic` any more.
-    pub fn unwatch(&self, topic: &str) {
-        if let Some(task) = lock(&self.watched).remove(topic) {
-            task.abort();
-        }
-        self.changed.notify_one();
-    }
-
     /// Forwards a REST request to the leader and waits for its answer.
     /// When the node it names is gone (nobody listens on its subject), the
     /// lease is read again and the request goes to its holder, once: the
     /// request never reached anyone, so sending it again cannot repeat it.
-    pub async fn forward(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
+    async fn forward_to_leader(&self, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
         let (parts, body) = request.into_parts();
         let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
         let message = match envelope::encode_request(&axum::http::Request::from_parts(parts, body)) {
@@ -199,13 +141,10 @@ impl ModuleLink {
             let request = async_nats::Request::new().payload(message.clone()).timeout(Some(self.http_timeout));
             match self.cluster.client.send_request(subject, request).await {
                 Ok(answer) => {
-                    return match envelope::decode_response(&answer.payload) {
-                        Ok(response) => Ok(HttpOutcome::Response(response)),
-                        Err(error) => {
-                            tracing::warn!("a forwarded answer could not be read: {error:#}");
-                            Ok(HttpOutcome::NoResponse)
-                        }
-                    };
+                    return envelope::decode_outcome(&answer.payload).unwrap_or_else(|error| {
+                        tracing::warn!("a forwarded answer could not be read: {error:#}");
+                        Ok(HttpOutcome::NoResponse)
+                    });
                 }
                 Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders && attempt == 0 => {
                     self.refresh_leader().await;
@@ -216,7 +155,7 @@ impl ModuleLink {
                 }
             }
         }
-        Ok(HttpOutcome::Unavailable("the module's leader did not answer; retry shortly"))
+        Ok(HttpOutcome::Unavailable("the module's leader did not answer; retry shortly".into()))
     }
 
     /// Asks the leader for `topic`'s latest frame (conflated routes only), so
@@ -245,7 +184,7 @@ impl ModuleLink {
             let (Some(reply), Ok(topic)) = (message.reply, String::from_utf8(message.payload.to_vec())) else {
                 continue;
             };
-            let latest = if self.is_leader() { self.inbox.latest(topic).await } else { None };
+            let latest = if self.leads() { self.inbox.latest(topic).await } else { None };
             let _ = self.cluster.client.publish(reply, latest.unwrap_or_default()).await;
         }
     }
@@ -279,10 +218,10 @@ impl ModuleLink {
     }
 
     /// Stops the link; a leader gives its lease up, so another node takes over at once.
-    pub async fn stop(&self) {
+    async fn stop(&self) {
         self.stop.cancel();
-        self.unwatch_all();
-        self.leading.store(false, Ordering::Release);
+        self.keep_mirrors(&[]);
+        self.leading.send_replace(false);
         let held = lock(&self.held).take();
         if let Some(revision) = held {
             // Only the lease as this node holds it: never one another node took since.
@@ -349,7 +288,7 @@ impl ModuleLink {
     /// never wait behind the module's work.
     async fn lead(&self, leading: bool) {
         if !leading {
-            self.leading.store(false, Ordering::Release);
+            self.leading.send_replace(false);
         }
         let inbox = self.inbox.clone();
         tokio::spawn(async move { inbox.lead(leading).await });
@@ -365,7 +304,7 @@ impl ModuleLink {
                 _ = tick.tick() => {}
                 () = self.changed.notified() => {}
             }
-            if self.is_leader() {
+            if self.leads() {
                 continue;
             }
             let topics = lock(&self.watched).keys().cloned().collect();
@@ -376,16 +315,41 @@ impl ModuleLink {
         }
     }
 
-    /// Other nodes' announcements, for the actor (which heeds them while leading).
+    /// Other nodes' announcements, counted per node; while this node leads,
+    /// the actor is told what changed (everything, once it takes the lead).
     async fn hear_interest(self: Arc<Self>) {
         let Some(mut announcements) = self.subscribe(format!("{}.interest", self.prefix)).await else { return };
-        while let Some(message) = self.next(&mut announcements).await {
-            match serde_json::from_slice::<Interest>(&message.payload) {
-                Ok(interest) if interest.node != self.cluster.node() => {
-                    self.inbox.interest(interest.node, interest.topics).await;
+        let mut interest = NodeInterest::default();
+        let mut leading = self.leading.subscribe();
+        loop {
+            let change = tokio::select! {
+                message = self.next(&mut announcements) => {
+                    let Some(message) = message else { return };
+                    match serde_json::from_slice::<Interest>(&message.payload) {
+                        Ok(heard) if heard.node != self.cluster.node() => {
+                            interest.heard(heard.node, heard.topics, tokio::time::Instant::now())
+                        }
+                        Ok(_) => continue,
+                        Err(error) => {
+                            tracing::warn!(module = self.key, "an interest announcement is not valid: {error}");
+                            continue;
+                        }
+                    }
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(module = self.key, "an interest announcement is not valid: {error}"),
+                () = sleep_until(interest.next_lapse()) => interest.lapse(tokio::time::Instant::now()),
+                changed = leading.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if !*leading.borrow_and_update() {
+                        continue;
+                    }
+                    interest.all()
+                }
+            };
+            if self.leads() && !change.is_empty() {
+                let Change { wanted, unwanted } = change;
+                self.inbox.remote_interest(wanted, unwanted).await;
             }
         }
     }
@@ -416,34 +380,96 @@ impl ModuleLink {
         }
     }
 
-    /// The answer to a forwarded request, as the client is to get it.
+    /// The answer to a forwarded request: what became of it, for the asking
+    /// node's edge to render.
     async fn answer(&self, message: &[u8]) -> Bytes {
         let outcome = match envelope::decode_request(message) {
             Err(error) => Ok(HttpOutcome::Unusable(format!("a forwarded request is not valid: {error:#}"))),
-            Ok(_) if !self.is_leader() => Ok(HttpOutcome::Unavailable("this node no longer leads the module; retry")),
+            Ok(_) if !self.leads() => {
+                Ok(HttpOutcome::Unavailable("this node no longer leads the module; retry".into()))
+            }
             Ok(request) => {
                 let (parts, body) = request.into_parts();
                 self.inbox.http(axum::http::Request::from_parts(parts, http_body_util::Full::new(body))).await
             }
         };
-        let encoded = encode(rest::answer(outcome, self.max_response_bytes)).await;
+        let encoded = envelope::encode_outcome(&outcome);
         if encoded.len() <= self.cluster.client.server_info().max_payload {
             return encoded;
         }
-        let too_large = "the module's response is larger than the cluster forwards (NATS max_payload)";
-        encode(gateway::error(StatusCode::BAD_GATEWAY, too_large)).await
+        let too_large = "the response is larger than the cluster forwards (NATS max_payload)".to_owned();
+        envelope::encode_outcome(&Ok(HttpOutcome::Refused(too_large)))
+    }
+}
+
+impl Remote for ModuleLink {
+    fn clustered(&self) -> bool {
+        true
+    }
+
+    fn is_leader(&self) -> bool {
+        self.leads()
+    }
+
+    fn set_leading(&self, leading: bool) {
+        self.leading.send_replace(leading);
+    }
+
+    fn mirror(&self, topic: &str) {
+        let Some(link) = self.me.upgrade() else { return };
+        let mut watched = lock(&self.watched);
+        if watched.contains_key(topic) {
+            return;
+        }
+        let subject = format!("{}.u.{}", self.prefix, topic_token(topic));
+        let name = topic.to_owned();
+        let task = tokio::spawn(async move {
+            let Ok(mut frames) = link.cluster.client.subscribe(subject).await else { return };
+            // Announced once subscribed, so the topic's first updates are not missed;
+            // and subscribed first, so nothing falls between the leader's latest frame and the live ones.
+            link.changed.notify_one();
+            link.catch_up(&name).await;
+            while let Some(message) = frames.next().await {
+                link.inbox.frame(name.clone(), message.payload).await;
+            }
+        });
+        watched.insert(topic.to_owned(), task);
+    }
+
+    fn unmirror(&self, topic: &str) {
+        if let Some(task) = lock(&self.watched).remove(topic) {
+            task.abort();
+        }
+        self.changed.notify_one();
+    }
+
+    fn keep_mirrors(&self, topics: &[String]) {
+        lock(&self.watched).retain(|topic, task| {
+            let keep = topics.contains(topic);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        self.changed.notify_one();
+    }
+
+    fn outlet(&self) -> Option<Outlet> {
+        Some(self.outlet.clone())
+    }
+
+    fn forward(&self, request: HttpRequest) -> RemoteFuture<'_, Result<HttpOutcome, Unavailable>> {
+        Box::pin(self.forward_to_leader(request))
+    }
+
+    fn leave(&self) -> RemoteFuture<'_, ()> {
+        Box::pin(self.stop())
     }
 }
 
 /// The node a lease entry names.
 fn holder(entry: &kv::Entry) -> Option<String> {
     String::from_utf8(entry.value.to_vec()).ok()
-}
-
-async fn encode(response: axum::response::Response) -> Bytes {
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    envelope::encode_response(&axum::http::Response::from_parts(parts, body)).unwrap_or_default()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -5,8 +5,10 @@
 //! - [`link`]: one module's part in the cluster — its lease, the interest
 //!   its followers announce, the frames its leader publishes, and REST
 //!   requests forwarded to the leader.
-//! - [`envelope`]: a REST request or answer as one NATS message.
+//! - [`interest`]: which topics other nodes want, counted per node.
+//! - [`envelope`]: a REST request, or what became of it, as one NATS message.
 //! - [`deploy`]: components put into a JetStream object store, taken by every node.
+//! - [`state`]: module state in JetStream KV (the state backend of a cluster).
 //!
 //! Subjects, per module `m` (its name, hex-encoded when it is not a plain
 //! token): `topicwire.m.<m>.interest` (followers' interest, every
@@ -19,8 +21,13 @@
 pub mod config;
 pub mod deploy;
 pub mod envelope;
+pub mod interest;
 pub mod link;
+pub mod state;
 
+use crate::limits::Limits;
+use crate::runtime::module::ModuleInbox;
+use crate::runtime::remote::{Nodes, Remote};
 use anyhow::{Context, Result};
 use async_nats::jetstream::{self, kv};
 use sha2::{Digest, Sha256};
@@ -82,6 +89,17 @@ impl Cluster {
     pub fn report(&self) -> serde_json::Value {
         let state = if self.is_connected() { "connected" } else { "degraded" };
         serde_json::json!({"node": &*self.node, "state": state})
+    }
+}
+
+/// The cluster as the runtime's seam: each module joins through its own [`link::ModuleLink`].
+impl Nodes for Arc<Cluster> {
+    fn join(&self, module: &str, inbox: ModuleInbox, limits: &Limits) -> Arc<dyn Remote> {
+        link::ModuleLink::start(self.clone(), module, inbox, limits)
+    }
+
+    fn report(&self) -> Option<serde_json::Value> {
+        Some(Cluster::report(self))
     }
 }
 

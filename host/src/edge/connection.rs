@@ -16,7 +16,6 @@
 //! A close frame is written after every frame accepted before it, and the
 //! socket is shut down for writing only then, so it reaches the client.
 
-use crate::config::Limits;
 use crate::edge::auth::Auth;
 use crate::edge::auth::identity::Identity;
 use crate::edge::auth::refresh;
@@ -24,8 +23,10 @@ use crate::edge::protocol;
 use crate::edge::socket_io::SocketIo;
 use crate::edge::upgrade::Upgraded;
 use crate::hub::frame;
+use crate::hub::messages;
 use crate::hub::outbox::Outbox;
 use crate::hub::peer::{CloseReason, Control, Peer, close_code};
+use crate::limits::Limits;
 use crate::rate::TokenBucket;
 use crate::runtime::module::Module;
 use futures_util::StreamExt;
@@ -157,7 +158,7 @@ impl Reader<'_> {
                     if !rate.try_take() {
                         return control.close(close_code::POLICY, "too many messages");
                     }
-                    self.peer.send(protocol::error_message("binary frames are not supported; send JSON text frames"));
+                    self.peer.send(messages::error_message("binary frames are not supported; send JSON text frames"));
                 }
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 // tungstenite has queued the close reply; nothing more is read.
@@ -179,7 +180,7 @@ impl Reader<'_> {
             Ok(request) if request.payload.len() > self.limits.max_request_bytes => {
                 let message =
                     format!("request too large: at most {} bytes (max_request_bytes)", self.limits.max_request_bytes);
-                self.peer.send(protocol::error_response(&request.route, request.op, &message));
+                self.peer.send(messages::error_response(&request.route, request.op, &message));
             }
             Ok(request) => {
                 let caller = self.identity.caller();

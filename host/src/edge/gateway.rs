@@ -16,12 +16,12 @@
 //! upgrade (400/426), its `Origin` is allowed (403), its token (401),
 //! `max_connections` (503) and `max_connections_per_ip` (429).
 
-use crate::config::Limits;
 use crate::edge::auth::Auth;
 use crate::edge::auth::error::AuthError;
 use crate::edge::connection::{self, Session};
 use crate::edge::per_ip::PerIp;
 use crate::edge::upgrade::Upgrade;
+use crate::limits::Limits;
 use crate::ops::asyncapi;
 use crate::runtime::module::ModuleState;
 use crate::runtime::registry::Registry;
@@ -123,7 +123,7 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         .map(|status| json!({"module": status.module, "state": status.state, "last_error": status.last_error}))
         .collect();
     let failed_loads: Vec<_> = state.registry.failed().into_iter().map(|failed| failed.module).collect();
-    let cluster = state.registry.cluster().map(|cluster| cluster.report());
+    let cluster = state.registry.nodes_report();
     let connected = cluster.as_ref().is_none_or(|cluster| cluster["state"] == "connected");
     let healthy = quarantined.is_empty() && failing.is_empty() && failed_loads.is_empty() && connected;
     let mut health = json!({
@@ -181,8 +181,8 @@ async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serd
         modules.push(entry);
     }
     let mut answer = json!({"modules": modules, "failed": state.registry.failed()});
-    if let Some(cluster) = state.registry.cluster() {
-        answer["cluster"] = cluster.report();
+    if let Some(cluster) = state.registry.nodes_report() {
+        answer["cluster"] = cluster;
     }
     Json(answer)
 }

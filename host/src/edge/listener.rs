@@ -13,7 +13,7 @@
 //!   client that stops reading holds that much, not the megabytes the kernel
 //!   would grow it to.
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;

@@ -84,11 +84,11 @@ pub fn answer(outcome: Result<HttpOutcome, Unavailable>, max_response_bytes: usi
             error(StatusCode::BAD_GATEWAY, &message)
         }
         Ok(HttpOutcome::Refused(code)) => {
-            error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code:?}"))
+            error(StatusCode::BAD_GATEWAY, &format!("the module failed to answer: {code}"))
         }
         Ok(HttpOutcome::NoResponse) => error(StatusCode::BAD_GATEWAY, "the module gave no response"),
         Ok(HttpOutcome::Unusable(message)) => error(StatusCode::BAD_REQUEST, &message),
-        Ok(HttpOutcome::Unavailable(message)) => busy(message),
+        Ok(HttpOutcome::Unavailable(message)) => busy(&message),
         Err(unavailable @ Unavailable::Busy) => busy(&unavailable.to_string()),
         Err(unavailable @ Unavailable::Gone) => error(StatusCode::SERVICE_UNAVAILABLE, &unavailable.to_string()),
     }

@@ -6,9 +6,11 @@
 //! - [`fanout`]: a large topic's writes spread over the cores.
 //! - [`outbox`]: a connection's outgoing bytes, written straight to its socket when it is idle.
 //! - [`frame`]: server WebSocket frames as shared wire bytes.
+//! - [`messages`]: what the server says to a client (responses, updates, errors).
 
 pub mod fanout;
 pub mod frame;
+pub mod messages;
 pub mod outbox;
 pub mod peer;
 pub mod topics;

@@ -18,8 +18,8 @@
 //! are held and leave together, in one `writev` (see [`crate::hub::outbox`]);
 //! a topic whose writes are split over the cores is written at once.
 
-use crate::edge::protocol;
 use crate::hub::fanout;
+use crate::hub::messages;
 use crate::hub::outbox::Batch;
 use crate::hub::peer::{ConnId, Peer};
 use bytes::Bytes;
@@ -170,7 +170,7 @@ impl TopicTable {
                 name: topic.into(),
                 route: route.to_owned(),
                 reliable,
-                update_prefix: protocol::update_prefix(route, topic),
+                update_prefix: messages::update_prefix(route, topic),
                 subscribers: peer.into_iter().collect(),
                 pending,
                 last: None,
@@ -383,7 +383,7 @@ impl TopicTable {
         if serde_json::from_str::<serde::de::IgnoredAny>(data).is_err() {
             return Err(Rejected::InvalidJson);
         }
-        let frame = protocol::update_frame(&entry.update_prefix, data);
+        let frame = messages::update_frame(&entry.update_prefix, data);
         if std::mem::take(&mut entry.resuming) && entry.last.as_ref() == Some(&frame) {
             return Ok(0);
         }
@@ -563,9 +563,9 @@ mod tests {
         let mut table = TopicTable::default();
         let (a, mut client) = peer(1).await;
         table.mirror("t", "r", false, a);
-        let update = protocol::update_frame(&protocol::update_prefix("r", "t"), "{}");
+        let update = messages::update_frame(&messages::update_prefix("r", "t"), "{}");
         assert_eq!(table.deliver_frame("t", update.clone()), 1);
-        let other = protocol::update_frame(&protocol::update_prefix("r", "u"), "{}");
+        let other = messages::update_frame(&messages::update_prefix("r", "u"), "{}");
         assert_eq!(table.deliver_frame("t", other), 0, "another topic's");
         let mut two = update.to_vec();
         two.extend_from_slice(&update);

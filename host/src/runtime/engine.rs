@@ -5,7 +5,7 @@
 //! the epoch every [`EPOCH_TICK`], and each store checks its call deadline at
 //! each tick (see [`crate::runtime::instance`]).
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use crate::runtime::bindings::WsRouteService;
 use crate::runtime::cache::ArtifactCache;
 use crate::runtime::guest_state::GuestState;

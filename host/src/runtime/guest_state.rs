@@ -1,21 +1,16 @@
 //! The data of one instance's [`Store`](wasmtime::Store): WASI context,
-//! memory limits, the module's live topics and timers, its storage, and the
-//! host side of the world's imports (`topic-update`, `set-timer`,
-//! `clear-timer`; `wasi:keyvalue` is in [`crate::state::keyvalue`]).
-//!
-//! The guest reaches the topic table directly through `topic-update`: the
-//! store belongs to one actor task, so publishing takes no lock.
+//! memory limits, the module's live topics and timers, its storage. What
+//! the world's imports do with it is in [`crate::runtime::host`].
 
-use crate::config::Limits;
-use crate::hub::topics::{Rejected, TopicTable};
+use crate::hub::topics::TopicTable;
+use crate::limits::Limits;
 use crate::rate::TokenBucket;
-use crate::runtime::bindings::{WsRouteServiceImports, topicwire};
 use crate::runtime::guest_log::{GuestLog, Stream};
 use crate::runtime::timers::Timers;
 use crate::state::ModuleStorage;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -39,7 +34,7 @@ pub struct Refusals {
 
 /// Everything a component instance's store holds.
 pub struct GuestState {
-    module: Arc<str>,
+    pub(super) module: Arc<str>,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
@@ -61,8 +56,8 @@ pub struct GuestState {
     /// Buckets the guest holds open, bounded by [`crate::state::limits::MAX_OPEN_BUCKETS`].
     pub(crate) open_buckets: usize,
     /// `max_updates_per_second`, holding one second's worth.
-    updates: TokenBucket,
-    limits: Arc<Limits>,
+    pub(super) updates: TokenBucket,
+    pub(super) limits: Arc<Limits>,
 }
 
 impl GuestState {
@@ -113,7 +108,7 @@ impl GuestState {
         &mut self.table
     }
 
-    fn refuse(&self, count: u64, what: &str, topic: &str) {
+    pub(super) fn refuse(&self, count: u64, what: &str, topic: &str) {
         // Log the 1st, 2nd, 4th, 8th... occurrence: a flood stays visible without flooding the log.
         if count.is_power_of_two() {
             tracing::warn!(module = &*self.module, topic, count, "dropped update: {what}");
@@ -153,56 +148,5 @@ impl WasiHttpHooks for NoOutgoingRequests {
         _io: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> Outgoing {
         Box::new(async { Err(ErrorCode::HttpRequestDenied.into()) })
-    }
-}
-
-impl topicwire::ws::types::Host for GuestState {}
-
-impl WsRouteServiceImports for GuestState {
-    fn topic_update(&mut self, topic: String, data: String) {
-        if !self.updates.try_take() {
-            self.refusals.rate_limited += 1;
-            self.refuse(self.refusals.rate_limited, "over max_updates_per_second", &topic);
-            return;
-        }
-        match self.topics.publish(&topic, &data, self.limits.max_update_bytes) {
-            Ok(_) => self.published += 1,
-            Err(Rejected::NotLive) => {
-                self.refusals.not_live += 1;
-                self.refuse(self.refusals.not_live, "topic is not live in this module", &topic);
-            }
-            Err(Rejected::TooLarge) => {
-                self.refusals.too_large += 1;
-                self.refuse(self.refusals.too_large, "larger than max_update_bytes", &topic);
-            }
-            Err(Rejected::InvalidJson) => {
-                self.refusals.invalid_json += 1;
-                self.refuse(self.refusals.invalid_json, "data is not valid JSON", &topic);
-            }
-        }
-    }
-
-    fn set_timer(&mut self, topic: String, period_ms: u32) {
-        let known = self.timers.len();
-        if !self.topics.contains(&topic) || known >= self.limits.max_timers {
-            self.refusals.timers += 1;
-            if self.refusals.timers.is_power_of_two() {
-                tracing::warn!(
-                    module = &*self.module,
-                    topic,
-                    "refused set-timer: topic not live or max_timers reached"
-                );
-            }
-            return;
-        }
-        let period = Duration::from_millis(u64::from(period_ms).max(self.limits.min_timer_period_ms).max(1));
-        // The topic's first subscriber keys its phase: a client's topics tick together.
-        let first_subscriber = self.topics.first_subscriber(&topic).map(u64::to_le_bytes);
-        let key = first_subscriber.as_ref().map_or(topic.as_bytes(), |conn| conn.as_slice());
-        self.timers.set(&topic, period, key, tokio::time::Instant::now());
-    }
-
-    fn clear_timer(&mut self, topic: String) {
-        self.timers.clear(&topic);
     }
 }

@@ -12,7 +12,7 @@ use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::exports::wasi::http::incoming_handler::{
     Guest as HttpHandler, GuestIndices as HttpIndices,
 };
-use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
 /// A request for a module's REST API, its body already read.
 pub type HttpRequest = axum::http::Request<http_body_util::Full<bytes::Bytes>>;
@@ -26,17 +26,17 @@ pub enum HttpOutcome {
     Response(axum::http::Response<bytes::Bytes>),
     /// The body grew past `max_http_response_bytes`.
     TooLarge,
-    /// The component answered with an error code instead of a response.
-    Refused(ErrorCode),
+    /// The component answered with an error code (named here) instead of a response.
+    Refused(String),
     /// The component returned without a (complete) response.
     NoResponse,
     /// The host could not turn the request into a `wasi:http` request.
     Unusable(String),
-    /// No instance could take it (quarantined, or it trapped on this request).
-    Unavailable(&'static str),
+    /// No instance could take it (quarantined, or it trapped on this request): why.
+    Unavailable(String),
 }
-use crate::config::Limits;
 use crate::hub::topics::TopicTable;
+use crate::limits::Limits;
 use crate::runtime::guest_state::GuestState;
 use crate::runtime::native::NativeProbe;
 use crate::state::ModuleStorage;
@@ -221,7 +221,7 @@ impl Instance {
         let mut collect = Box::pin(async move {
             match response.await {
                 Ok(Ok(response)) => read_whole(response, max_body).await,
-                Ok(Err(code)) => HttpOutcome::Refused(code),
+                Ok(Err(code)) => HttpOutcome::Refused(format!("{code:?}")),
                 Err(_) => HttpOutcome::NoResponse,
             }
         });

@@ -4,23 +4,28 @@
 //! - [`engine`]: the engine, linker, epoch ticker, off-thread compilation;
 //!   [`cache`]: compiled components on disk.
 //! - [`bindings`]: host bindings of the `ws-route-service` world.
-//! - [`registry`]: modules by name, loading component files; [`watcher`]: hot reload.
+//! - [`registry`]: modules by name, loading component files; [`loader`]: the
+//!   one way a component file becomes a serving version; [`watcher`]: hot reload.
 //! - [`module`]: a module's actor (owns its instance) and the handle to it;
+//!   [`remote`]: what the actor needs from other nodes (the cluster's seam);
 //!   [`status`]: what a module reports about itself.
 //! - [`instance`]: one instance's store and deadline-bounded calls; [`native`]: the
 //!   built-in producer the benchmarks compare components against.
-//! - [`guest_state`]: the store's data and the guest's imports; [`guest_log`]: guest
-//!   stdio; [`timers`]: guest timers.
+//! - [`guest_state`]: the store's data; [`host`]: what the guest's imports do
+//!   (the world's own, `wasi:keyvalue`); [`guest_log`]: guest stdio; [`timers`]: guest timers.
 
 pub mod bindings;
 pub mod cache;
 pub mod engine;
 pub mod guest_log;
 pub mod guest_state;
+pub mod host;
 pub mod instance;
+pub mod loader;
 pub mod module;
 pub mod native;
 pub mod registry;
+pub mod remote;
 pub mod status;
 pub mod timers;
 pub mod watcher;

@@ -10,14 +10,14 @@
 //! version; a module whose state cannot be opened (a damaged data file) does
 //! not load, and `failed` names the file.
 
-use crate::cluster::Cluster;
-use crate::config::{Config, Limits};
-use crate::hub::topics::TopicTable;
+use crate::limits::{Limits, ModuleSettings};
+use crate::module_name::{is_component_file, module_name};
 use crate::runtime::engine::Runtime;
-use crate::runtime::instance::Blueprint;
-use crate::runtime::module::{LastError, Module, RouteInfo, Version, now_ms};
+use crate::runtime::loader::{self, Version};
+use crate::runtime::module::{LastError, Module, now_ms};
+use crate::runtime::remote::{Alone, Nodes};
 use crate::state::{ModuleStorage, StorageMap};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -38,7 +38,10 @@ pub struct FailedLoad {
 /// Every loaded module.
 pub struct Registry {
     runtime: Runtime,
-    config: Arc<Config>,
+    /// The folder of component files.
+    components_dir: PathBuf,
+    /// `[modules.<name>]`: each module's WASI environment.
+    settings: ModuleSettings,
     limits: Arc<Limits>,
     storage: StorageMap,
     modules: RwLock<BTreeMap<String, Arc<Module>>>,
@@ -46,29 +49,38 @@ pub struct Registry {
     /// Content hash of each module's file as last read: with the served
     /// versions, what the compiled-component cache keeps.
     file_hashes: RwLock<BTreeMap<String, String>>,
-    /// The cluster this node is part of, if any.
-    cluster: Option<Arc<Cluster>>,
+    /// The other nodes modules join ([`Alone`] on a single node).
+    nodes: Arc<dyn Nodes>,
 }
 
 impl Registry {
-    /// An empty registry whose modules keep their state in `storage`, in `cluster` if any.
-    pub fn new(runtime: Runtime, config: Arc<Config>, storage: StorageMap, cluster: Option<Arc<Cluster>>) -> Self {
-        let limits = Arc::new(config.limits.clone());
+    /// An empty registry of the components in `components_dir`, whose
+    /// modules get `settings` and `limits`, keep their state in `storage`
+    /// and join `nodes`.
+    pub fn new(
+        runtime: Runtime,
+        components_dir: PathBuf,
+        settings: ModuleSettings,
+        limits: Arc<Limits>,
+        storage: StorageMap,
+        nodes: Arc<dyn Nodes>,
+    ) -> Self {
         Self {
             runtime,
-            config,
+            components_dir,
+            settings,
             limits,
             storage,
             modules: RwLock::default(),
             failed: RwLock::default(),
             file_hashes: RwLock::default(),
-            cluster,
+            nodes,
         }
     }
 
-    /// The cluster this node is part of, if any.
-    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
-        self.cluster.as_ref()
+    /// The other nodes, as `/healthz` and `/api/v1/modules` report them (`None` alone).
+    pub fn nodes_report(&self) -> Option<serde_json::Value> {
+        self.nodes.report()
     }
 
     /// The open storage of module `name`, if it has any.
@@ -93,7 +105,7 @@ impl Registry {
 
     /// Loads every `*.wasm` in the components folder; failures are logged.
     pub async fn load_dir(&self) -> Result<()> {
-        let dir = &self.config.components_dir;
+        let dir = &self.components_dir;
         let mut files = Vec::new();
         let entries =
             std::fs::read_dir(dir).with_context(|| format!("cannot read components folder {}", dir.display()))?;
@@ -138,13 +150,8 @@ impl Registry {
             (Ok(Some(version)), None) => {
                 let routes: Vec<&str> = version.routes.iter().map(|route| route.name.as_str()).collect();
                 tracing::info!(module = name, file = %file.display(), routes = ?routes, "loaded; serving /api/v1/{name}/ws");
-                let module = Module::start(
-                    name.as_str().into(),
-                    file.to_owned(),
-                    version,
-                    self.limits.clone(),
-                    self.cluster.clone(),
-                );
+                let module =
+                    Module::start(name.as_str().into(), file.to_owned(), version, self.limits.clone(), &*self.nodes);
                 write(&self.failed).remove(&name);
                 write(&self.modules).insert(name, Arc::new(module));
                 Ok(())
@@ -174,20 +181,16 @@ impl Registry {
 
     /// Serves the built-in native producer as module `name` (the benchmarks' baseline).
     pub async fn load_native(&self, name: &str) -> Result<()> {
-        let env = self.env_of(name);
-        let blueprint = Blueprint::native(name.into(), env, self.limits.clone());
-        let mut instance = blueprint.instantiate(TopicTable::default()).await?;
-        let routes = RouteInfo::from_guest(instance.routes().await?)?;
-        let version = Version { blueprint, instance, routes, hash: "native".into(), from_cache: false };
-        let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone(), None);
+        let version = loader::load_native(name, self.env_of(name), self.limits.clone()).await?;
+        // The baseline is measured on one node, whatever the registry's other modules join.
+        let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone(), &Alone);
         write(&self.modules).insert(name.to_owned(), Arc::new(module));
         tracing::info!(module = name, "serving the built-in native producer on /api/v1/{name}/ws");
         Ok(())
     }
 
     fn env_of(&self, name: &str) -> Arc<[(String, String)]> {
-        self.config
-            .modules
+        self.settings
             .get(name)
             .map(|settings| settings.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
             .unwrap_or_default()
@@ -222,35 +225,10 @@ impl Registry {
         if current.as_deref() == Some(hash.as_str()) {
             return Ok(None);
         }
-        let (component, from_cache) = self.runtime.compile(bytes, &hash).await?;
         let storage = self.storage.open(name).await?;
-        let env = self.env_of(name);
-        let blueprint = Blueprint::new(&self.runtime, name.into(), &component, env, self.limits.clone(), storage)?;
-        let mut instance = blueprint.instantiate(TopicTable::default()).await?;
-        let routes = instance.routes().await.context("the component trapped in `routes`")?;
-        let routes = RouteInfo::from_guest(routes)?;
-        Ok(Some(Version { blueprint, instance, routes, hash, from_cache }))
+        let setting = loader::Setting { env: self.env_of(name), limits: self.limits.clone(), storage };
+        loader::load(&self.runtime, name, bytes, hash, setting).await.map(Some)
     }
-}
-
-/// Whether `path` names a component file: `*.wasm`, not hidden.
-pub fn is_component_file(path: &Path) -> bool {
-    let hidden = path.file_name().and_then(|name| name.to_str()).is_none_or(|name| name.starts_with('.'));
-    !hidden && path.extension().is_some_and(|ext| ext == "wasm")
-}
-
-/// The module name of a component file: its stem, which must be a URL-safe word.
-pub fn module_name(file: &Path) -> Result<String> {
-    let stem = file.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
-    if !is_valid_module_name(stem) {
-        bail!("`{}` is not a valid module name: use letters, digits, `-` and `_`", file.display());
-    }
-    Ok(stem.to_owned())
-}
-
-/// Whether `name` can name a module: letters, digits, `-` and `_` (it is a URL segment and a file name).
-pub fn is_valid_module_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -264,18 +242,4 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn module_names_come_from_file_stems() {
-        assert_eq!(module_name(Path::new("components/datafeed.wasm")).unwrap(), "datafeed");
-        assert!(module_name(Path::new("components/bad name.wasm")).is_err());
-        assert!(is_component_file(Path::new("c/datafeed.wasm")));
-        assert!(!is_component_file(Path::new("c/.datafeed.wasm.tmp")));
-        assert!(!is_component_file(Path::new("c/notes.txt")));
-    }
 }

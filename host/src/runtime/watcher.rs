@@ -7,7 +7,8 @@
 //! are applied one at a time, and a file whose content hash is already being
 //! served is not loaded again.
 
-use crate::runtime::registry::{Registry, is_component_file, module_name};
+use crate::module_name::{is_component_file, module_name};
+use crate::runtime::registry::Registry;
 use crate::runtime::timers::sleep_until;
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};

@@ -3,7 +3,7 @@
 //! the backend inside the write transaction. A write over a bound is refused
 //! with a `wasi:keyvalue` error; the module keeps running.
 
-use crate::config::Limits;
+use crate::limits::Limits;
 
 /// Longest bucket identifier, bytes; a longer one is `no-such-store`.
 pub const MAX_BUCKET_NAME_BYTES: usize = 128;

@@ -4,25 +4,27 @@
 //! A module sees only its own namespace; `open(identifier)` names a bucket
 //! inside it. Storage sits behind [`StateBackend`] and [`Namespace`] so that
 //! the embedded backend ([`redb_backend`], one file per module under
-//! `--data-dir`) and a cluster backend (NATS JetStream KV) are interchangeable.
+//! `--data-dir`) and the cluster's (NATS JetStream KV, [`crate::cluster::state`],
+//! beside the connection it uses) are interchangeable.
 //!
 //! - this file: the backend traits, their error, and [`StorageMap`], the open
 //!   namespace of every module;
 //! - [`redb_backend`]: the embedded, durable backend;
-//! - [`jetstream_backend`]: the cluster's backend, one JetStream KV bucket per module;
-//! - [`keyvalue`]: the `wasi:keyvalue` host functions on top of a namespace;
+//! - [`counter`]: the one rule of `atomics.increment`, for every backend;
+//! - [`bucket`]: an open bucket, the resource a component holds (the host
+//!   functions over it are in [`crate::runtime::host::keyvalue`]);
 //! - [`limits`]: key, value and state-size limits;
 //! - [`stats`]: operation counts and latencies, usage, for `/api/v1/modules` and `/metrics`;
 //! - [`transfer`]: `topicwire state export` / `import`.
 
-pub mod jetstream_backend;
-pub mod keyvalue;
+pub mod bucket;
+pub mod counter;
 pub mod limits;
 pub mod redb_backend;
 pub mod stats;
 pub mod transfer;
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use anyhow::{Context, Result};
 use limits::StorageLimits;
 use serde::{Deserialize, Serialize};

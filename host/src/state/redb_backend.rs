@@ -14,6 +14,7 @@
 //! Layout of a file: table `entries` maps `(bucket, key)` to the value;
 //! table `meta` holds the file's `format` and its usage (`bytes`, `keys`).
 
+use crate::state::counter;
 use crate::state::{
     Entry, KeyPage, KeyValue, Namespace, StateBackend, StateError, StateFuture, Usage, prepare_data_dir,
 };
@@ -318,15 +319,10 @@ impl Namespace for RedbNamespace {
     fn increment(&self, bucket: String, key: String, delta: u64) -> StateFuture<'_, u64> {
         self.run(move |inner| {
             inner.write(|entries, usage| {
-                let current = match entries.get((bucket.as_str(), key.as_str())).map_err(|error| inner.fail(error))? {
-                    None => 0,
-                    Some(value) => parse_counter(&key, value.value())?,
-                };
-                let next = current.checked_add(delta).ok_or_else(|| StateError::NotACounter {
-                    key: key.clone(),
-                    reason: format!("{current} + {delta} overflows a u64"),
-                })?;
-                put(entries, usage, &bucket, &key, next.to_string().as_bytes()).map_err(|error| inner.fail(error))?;
+                let current = entries.get((bucket.as_str(), key.as_str())).map_err(|error| inner.fail(error))?;
+                let (next, stored) = counter::increment(&key, current.as_ref().map(|value| value.value()), delta)?;
+                drop(current);
+                put(entries, usage, &bucket, &key, &stored).map_err(|error| inner.fail(error))?;
                 Ok(next)
             })
         })
@@ -397,12 +393,6 @@ impl Namespace for RedbNamespace {
             })
         })
     }
-}
-
-fn parse_counter(key: &str, value: &[u8]) -> Result<u64, StateError> {
-    let not_a_counter = |reason: String| StateError::NotACounter { key: key.to_owned(), reason };
-    let text = std::str::from_utf8(value).map_err(|_| not_a_counter("its value is not UTF-8 text".into()))?;
-    text.trim().parse().map_err(|_| not_a_counter(format!("its value `{text}` is not a decimal u64")))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! Both run with the host stopped: the data file's lock makes a running host
 //! a clear error. Import replaces the module's namespace in one transaction.
 
-use crate::runtime::registry::is_valid_module_name;
+use crate::module_name::is_valid_module_name;
 use crate::state::redb_backend::{self, RedbNamespace};
 use crate::state::{Entry, Namespace, Usage, prepare_data_dir};
 use anyhow::{Context, Result, bail, ensure};

@@ -5,13 +5,11 @@
 //! - [`verify`]: checking it against the configured key; [`error`]: why it fails.
 //! - [`identity`]: the verified identity and how it reaches components.
 //! - [`origin`]: the `Origin` policy; [`refresh`]: `auth.refresh` on WebSockets.
-//! - [`mint`]: `topicwire token`, development tokens.
 //! - this file: [`Auth`], the edge's single entry point.
 
 pub mod config;
 pub mod error;
 pub mod identity;
-pub mod mint;
 pub mod origin;
 pub mod refresh;
 pub mod token;

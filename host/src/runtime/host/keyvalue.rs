@@ -1,5 +1,6 @@
 //! The host side of `wasi:keyvalue` (`store`, `atomics`, `batch`) over a
-//! module's [`Namespace`](crate::state::Namespace).
+//! module's [`Namespace`](crate::state::Namespace); the bucket resource is
+//! [`crate::state::bucket::Bucket`].
 //!
 //! Every failure is a WIT `error`, never a trap: a size limit or a full
 //! state is `other` naming the limit, a host without state is
@@ -10,6 +11,7 @@
 use crate::runtime::bindings::wasi::keyvalue::store::{Error, KeyResponse};
 use crate::runtime::bindings::wasi::keyvalue::{atomics, batch, store};
 use crate::runtime::guest_state::GuestState;
+use crate::state::bucket::Bucket;
 use crate::state::limits::{LIST_KEYS_PAGE, MAX_OPEN_BUCKETS, Refusal, valid_bucket_name};
 use crate::state::stats::{Operation, Refused};
 use crate::state::{ModuleStorage, StateError, StateFuture};
@@ -17,21 +19,12 @@ use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::Resource;
 
-/// An open bucket: the `wasi:keyvalue/store.bucket` resource, kept in the
-/// instance's resource table.
-pub struct Bucket {
-    /// The module's storage the bucket belongs to.
-    storage: Arc<ModuleStorage>,
-    /// Its identifier inside the module's namespace.
-    name: String,
-}
-
 impl GuestState {
     /// The storage and name of an open bucket.
     fn bucket(&mut self, bucket: &Resource<Bucket>) -> Result<(Arc<ModuleStorage>, String), Error> {
         // The component model only hands the guest handles it owns, so a miss is a host bug.
         let bucket = self.resources().get(bucket).map_err(|error| Error::Other(format!("no such bucket: {error}")))?;
-        Ok((bucket.storage.clone(), bucket.name.clone()))
+        Ok((bucket.storage().clone(), bucket.name().to_owned()))
     }
 }
 
@@ -104,7 +97,7 @@ impl store::Host for GuestState {
             log_refusal(&storage, count, &message);
             Err(Error::Other(message))
         } else {
-            let bucket = Bucket { storage: storage.clone(), name: identifier };
+            let bucket = Bucket::new(storage.clone(), identifier);
             match self.resources().push(bucket) {
                 Ok(resource) => {
                     self.open_buckets += 1;

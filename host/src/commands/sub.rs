@@ -2,7 +2,6 @@
 //! `<route>.subscribe` and prints every message it receives as one JSON line.
 //! Exits non-zero if the subscription is refused.
 
-use crate::cli::SubArgs;
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -10,6 +9,24 @@ use std::io::Write;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// `topicwire sub`.
+#[derive(Debug, clap::Args)]
+pub struct SubArgs {
+    /// WebSocket URL, e.g. ws://127.0.0.1:8000/api/v1/datafeed/ws
+    pub url: String,
+    /// Route, e.g. `bars`
+    pub route: String,
+    /// Subscription request as JSON, e.g. '{"symbol":"AAPL","resolution":"1"}'
+    #[arg(default_value = "{}")]
+    pub request: String,
+    /// Exit after this many updates.
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Token to connect with (sent as `Authorization: Bearer`), e.g. from `topicwire token`.
+    #[arg(long)]
+    pub token: Option<String>,
+}
 
 /// Subscribes and prints messages until the server closes, Ctrl-C, or `--count` updates.
 pub async fn run(args: SubArgs) -> Result<()> {

@@ -12,6 +12,7 @@
 //! read or written since it opened the module's state.
 
 use crate::cluster::token;
+use crate::state::counter;
 use crate::state::{Entry, KeyPage, KeyValue, Namespace, StateBackend, StateError, StateFuture, Usage};
 use async_nats::jetstream::{self, kv};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -203,20 +204,8 @@ impl Namespace for JetStreamNamespace {
     fn increment(&self, bucket: String, key: String, delta: u64) -> StateFuture<'_, u64> {
         Box::pin(async move {
             self.modify(&bucket, |keys| {
-                let current = match keys.get(&key) {
-                    None => 0,
-                    Some(value) => std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|text| text.parse::<u64>().ok())
-                        .ok_or_else(|| StateError::NotACounter {
-                            key: key.clone(),
-                            reason: "its value is not a decimal number".into(),
-                        })?,
-                };
-                let next = current
-                    .checked_add(delta)
-                    .ok_or_else(|| StateError::NotACounter { key: key.clone(), reason: "it would overflow".into() })?;
-                keys.insert(key.clone(), next.to_string().into_bytes());
+                let (next, stored) = counter::increment(&key, keys.get(&key).map(Vec::as_slice), delta)?;
+                keys.insert(key.clone(), stored);
                 Ok(next)
             })
             .await

@@ -5,11 +5,33 @@
 //! topicwire token --secret S --sub alice --accounts A1,A2 --ttl 1h
 //! ```
 
-use crate::cli::TokenArgs;
 use anyhow::{Context, Result, bail};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `topicwire token`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// The HS256 secret the server verifies with (`[auth] jwt_hs256_secret`).
+    #[arg(long)]
+    pub secret: String,
+    /// The token's subject (`sub`).
+    #[arg(long)]
+    pub sub: String,
+    /// Accounts the token grants (`accounts` claim), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Lifetime: 90s, 15m, 1h, 2d.
+    #[arg(long, default_value = "1h")]
+    pub ttl: String,
+    /// Issuer (`iss`), when the server requires one.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Audience (`aud`), when the server requires one.
+    #[arg(long)]
+    pub audience: Option<String>,
+}
 
 /// Prints the token of `args` on stdout.
 pub fn run(args: &TokenArgs) -> Result<()> {

@@ -5,12 +5,10 @@
 //! `clients/ts/tools/generate.mjs` (JSON Schema to TypeScript through the
 //! `json-schema-to-typescript` package, pinned by `clients/ts/package-lock.json`).
 
-use crate::config::Limits;
-use crate::hub::topics::TopicTable;
+use crate::limits::Limits;
+use crate::module_name::module_name;
 use crate::runtime::engine::Runtime;
-use crate::runtime::instance::Blueprint;
-use crate::runtime::registry::module_name;
-use crate::runtime::status::RouteInfo;
+use crate::runtime::loader;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -21,6 +19,25 @@ use std::sync::Arc;
 /// The generator script, relative to the repository's root.
 pub const DEFAULT_GENERATOR: &str = "clients/ts/tools/generate.mjs";
 
+/// `topicwire client-ts`.
+#[derive(Debug, clap::Args)]
+pub struct ClientTsArgs {
+    /// Component files (`components/*.wasm`), read offline.
+    pub files: Vec<PathBuf>,
+    /// Or a running host, e.g. http://127.0.0.1:8000
+    #[arg(long, conflicts_with = "files")]
+    pub url: Option<String>,
+    /// Folder the `<module>.ts` files are written to.
+    #[arg(long, default_value = "clients/ts/generated")]
+    pub out: PathBuf,
+    /// The generator script (Node.js).
+    #[arg(long, default_value = DEFAULT_GENERATOR)]
+    pub generator: PathBuf,
+    /// Print the generator's input (the modules' routes as JSON) instead of running it.
+    #[arg(long)]
+    pub print_routes: bool,
+}
+
 /// The generator's input: `{"modules":[{"module","routes":[...]}]}` of the component `files`.
 pub async fn manifest_of_files(files: &[PathBuf]) -> Result<Value> {
     let limits = Arc::new(Limits::default());
@@ -29,13 +46,11 @@ pub async fn manifest_of_files(files: &[PathBuf]) -> Result<Value> {
     for file in files {
         let name = module_name(file)?;
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let (component, _) = runtime.compile(bytes, "").await.with_context(|| format!("{}", file.display()))?;
-        let blueprint =
-            Blueprint::new(&runtime, name.as_str().into(), &component, Arc::default(), limits.clone(), None)
-                .with_context(|| format!("{}", file.display()))?;
-        let mut instance = blueprint.instantiate(TopicTable::default()).await?;
-        let routes = RouteInfo::from_guest(instance.routes().await.context("the component trapped in `routes`")?)?;
-        modules.push(json!({"module": name, "routes": routes}));
+        let setting = loader::Setting { env: Arc::default(), limits: limits.clone(), storage: None };
+        let version = loader::load(&runtime, &name, bytes, String::new(), setting)
+            .await
+            .with_context(|| format!("{}", file.display()))?;
+        modules.push(json!({"module": name, "routes": version.routes}));
     }
     modules.sort_by(|a, b| a["module"].as_str().cmp(&b["module"].as_str()));
     Ok(json!({"modules": modules}))
@@ -91,7 +106,7 @@ pub fn generate(manifest: &Value, generator: &Path, out: &Path) -> Result<()> {
 
 /// `topicwire client-ts`: the routes of `args.files` (or of the host at
 /// `args.url`), printed or written as TypeScript.
-pub async fn run(args: crate::cli::ClientTsArgs) -> Result<()> {
+pub async fn run(args: ClientTsArgs) -> Result<()> {
     let manifest = match &args.url {
         Some(url) => manifest_of_host(url).await?,
         None if args.files.is_empty() => bail!("name component files (components/*.wasm) or --url"),

@@ -1,0 +1,61 @@
+//! The host side of the `ws-route-service` world's own imports:
+//! `topic-update`, `set-timer`, `clear-timer`.
+//!
+//! The guest reaches the topic table directly through `topic-update`: the
+//! store belongs to one actor task, so publishing takes no lock.
+
+use crate::hub::topics::Rejected;
+use crate::runtime::bindings::{WsRouteServiceImports, topicwire};
+use crate::runtime::guest_state::GuestState;
+use std::time::Duration;
+
+impl topicwire::ws::types::Host for GuestState {}
+
+impl WsRouteServiceImports for GuestState {
+    fn topic_update(&mut self, topic: String, data: String) {
+        if !self.updates.try_take() {
+            self.refusals.rate_limited += 1;
+            self.refuse(self.refusals.rate_limited, "over max_updates_per_second", &topic);
+            return;
+        }
+        match self.topics.publish(&topic, &data, self.limits.max_update_bytes) {
+            Ok(_) => self.published += 1,
+            Err(Rejected::NotLive) => {
+                self.refusals.not_live += 1;
+                self.refuse(self.refusals.not_live, "topic is not live in this module", &topic);
+            }
+            Err(Rejected::TooLarge) => {
+                self.refusals.too_large += 1;
+                self.refuse(self.refusals.too_large, "larger than max_update_bytes", &topic);
+            }
+            Err(Rejected::InvalidJson) => {
+                self.refusals.invalid_json += 1;
+                self.refuse(self.refusals.invalid_json, "data is not valid JSON", &topic);
+            }
+        }
+    }
+
+    fn set_timer(&mut self, topic: String, period_ms: u32) {
+        let known = self.timers.len();
+        if !self.topics.contains(&topic) || known >= self.limits.max_timers {
+            self.refusals.timers += 1;
+            if self.refusals.timers.is_power_of_two() {
+                tracing::warn!(
+                    module = &*self.module,
+                    topic,
+                    "refused set-timer: topic not live or max_timers reached"
+                );
+            }
+            return;
+        }
+        let period = Duration::from_millis(u64::from(period_ms).max(self.limits.min_timer_period_ms).max(1));
+        // The topic's first subscriber keys its phase: a client's topics tick together.
+        let first_subscriber = self.topics.first_subscriber(&topic).map(u64::to_le_bytes);
+        let key = first_subscriber.as_ref().map_or(topic.as_bytes(), |conn| conn.as_slice());
+        self.timers.set(&topic, period, key, tokio::time::Instant::now());
+    }
+
+    fn clear_timer(&mut self, topic: String) {
+        self.timers.clear(&topic);
+    }
+}
