@@ -18,5 +18,6 @@ mod http_edge;
 mod limits;
 mod protocol;
 mod state;
+mod state_backends;
 mod subscriptions;
 mod timers;

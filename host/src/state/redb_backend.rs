@@ -397,6 +397,8 @@ impl Namespace for RedbNamespace {
 
 #[cfg(test)]
 mod tests {
+    //! What is particular to redb; what every backend must do is checked on
+    //! both in the end-to-end suite (`tests/e2e/state_backends.rs`).
     use super::*;
 
     struct Scratch(PathBuf);
@@ -426,21 +428,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn values_round_trip_per_bucket() {
-        let scratch = Scratch::new("round-trip");
-        let ns = namespace(&scratch, u64::MAX).await;
-        ns.set(s(""), s("a"), b"1".to_vec()).await.unwrap();
-        ns.set(s("other"), s("a"), b"2".to_vec()).await.unwrap();
-        assert_eq!(ns.get(s(""), s("a")).await.unwrap(), Some(b"1".to_vec()));
-        assert_eq!(ns.get(s("other"), s("a")).await.unwrap(), Some(b"2".to_vec()));
-        assert!(ns.exists(s(""), s("a")).await.unwrap());
-        ns.delete(s(""), s("a")).await.unwrap();
-        assert!(!ns.exists(s(""), s("a")).await.unwrap());
-        ns.delete(s(""), s("never")).await.unwrap();
-        assert_eq!(ns.usage().await.unwrap(), Usage { bytes: (5 + 1 + 1), keys: 1 });
-    }
-
-    #[tokio::test]
     async fn data_survives_reopening_the_file() {
         let scratch = Scratch::new("reopen");
         {
@@ -463,68 +450,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn keys_are_listed_in_pages() {
-        let scratch = Scratch::new("pages");
-        let ns = namespace(&scratch, u64::MAX).await;
-        let pairs = (0..5).map(|i| (format!("k{i}"), vec![0])).collect();
-        ns.set_many(s("b"), pairs).await.unwrap();
-        ns.set(s("c"), s("elsewhere"), vec![1]).await.unwrap();
-        let first = ns.list_keys(s("b"), None, 2).await.unwrap();
-        assert_eq!((first.keys.as_slice(), first.cursor), ([s("k0"), s("k1")].as_slice(), Some(2)));
-        let second = ns.list_keys(s("b"), first.cursor, 2).await.unwrap();
-        assert_eq!(second.keys, [s("k2"), s("k3")]);
-        let last = ns.list_keys(s("b"), second.cursor, 2).await.unwrap();
-        assert_eq!((last.keys.as_slice(), last.cursor), ([s("k4")].as_slice(), None));
-        assert!(ns.list_keys(s("b"), Some(u64::MAX), 2).await.unwrap().keys.is_empty());
-        assert!(ns.list_keys(s("empty"), None, 2).await.unwrap().keys.is_empty());
-    }
-
-    #[tokio::test]
-    async fn counters_are_decimal_text() {
-        let scratch = Scratch::new("counters");
-        let ns = namespace(&scratch, u64::MAX).await;
-        assert_eq!(ns.increment(s(""), s("n"), 5).await.unwrap(), 5);
-        assert_eq!(ns.increment(s(""), s("n"), 2).await.unwrap(), 7);
-        assert_eq!(ns.get(s(""), s("n")).await.unwrap(), Some(b"7".to_vec()));
-        ns.set(s(""), s("t"), b"text".to_vec()).await.unwrap();
-        assert!(matches!(ns.increment(s(""), s("t"), 1).await, Err(StateError::NotACounter { .. })));
-        ns.set(s(""), s("max"), u64::MAX.to_string().into_bytes()).await.unwrap();
-        assert!(matches!(ns.increment(s(""), s("max"), 1).await, Err(StateError::NotACounter { .. })));
-    }
-
-    #[tokio::test]
-    async fn writes_over_the_quota_change_nothing() {
-        let scratch = Scratch::new("quota");
-        let ns = namespace(&scratch, 10).await;
-        ns.set(s(""), s("a"), vec![0; 5]).await.unwrap();
-        let refused = ns.set_many(s(""), vec![(s("b"), vec![0; 2]), (s("c"), vec![0; 2])]).await;
-        assert_eq!(refused, Err(StateError::StateFull { limit: 10, would_be: 12 }));
-        assert_eq!(ns.get(s(""), s("b")).await.unwrap(), None, "a refused batch writes nothing");
-        // Shrinking is always allowed, as is staying within the quota.
-        ns.set(s(""), s("a"), vec![0; 1]).await.unwrap();
-        ns.set(s(""), s("b"), vec![0; 2]).await.unwrap();
-        assert_eq!(ns.usage().await.unwrap(), Usage { bytes: 5, keys: 2 });
-    }
-
-    #[tokio::test]
     async fn a_damaged_file_is_an_error_naming_it() {
         let scratch = Scratch::new("damaged");
         let backend = RedbBackend::new(&scratch.0).unwrap();
         std::fs::write(backend.file("m"), vec![0x5a; 64 * 1024]).unwrap();
         let Err(error) = backend.open("m", u64::MAX).await else { panic!("opened a damaged file") };
         assert!(error.to_string().contains(&backend.location("m")), "{error}");
-    }
-
-    #[tokio::test]
-    async fn replace_all_restores_exactly_the_given_entries() {
-        let scratch = Scratch::new("replace");
-        let ns = namespace(&scratch, u64::MAX).await;
-        ns.set(s(""), s("old"), b"x".to_vec()).await.unwrap();
-        let entries = vec![
-            Entry { bucket: s(""), key: s("a"), value: b"1".to_vec() },
-            Entry { bucket: s("b"), key: s("k"), value: vec![0, 255] },
-        ];
-        assert_eq!(ns.replace_all(entries.clone()).await.unwrap(), Usage { bytes: 2 + 4, keys: 2 });
-        assert_eq!(ns.export().await.unwrap(), entries);
     }
 }
