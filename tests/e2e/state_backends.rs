@@ -14,7 +14,11 @@ use topicwire_tests::nats::NatsServer;
 /// Where the namespaces of one backend come from, kept alive with it.
 enum Backend {
     Redb(TempDir),
-    JetStream(NatsServer, Arc<Cluster>),
+    /// The server runs as long as the backend is used.
+    JetStream {
+        _server: NatsServer,
+        cluster: Arc<Cluster>,
+    },
 }
 
 impl Backend {
@@ -25,14 +29,14 @@ impl Backend {
     async fn jetstream() -> Self {
         let nats = NatsServer::start().await;
         let cluster = Cluster::connect(&nats.url(), "conformance").await.unwrap();
-        Self::JetStream(nats, cluster)
+        Self::JetStream { _server: nats, cluster }
     }
 
     /// A fresh namespace (module `module`) with `max_state_bytes` = `quota`.
     async fn namespace(&self, module: &str, quota: u64) -> Arc<dyn Namespace> {
         match self {
             Self::Redb(dir) => RedbBackend::new(dir.path()).unwrap().open(module, quota).await.unwrap(),
-            Self::JetStream(_, cluster) => {
+            Self::JetStream { cluster, .. } => {
                 JetStreamBackend::new(cluster.jetstream().clone()).open(module, quota).await.unwrap()
             }
         }
