@@ -117,6 +117,10 @@ limits! {
     max_value_bytes: usize = 1024 * 1024;
     /// State one module may keep (bucket names, keys and values), bytes; writes beyond are refused.
     max_state_bytes: u64 = 64 * 1024 * 1024;
+    /// Bytes every topic's history may hold together (all modules); past it a topic's oldest kept updates go.
+    max_history_bytes: usize = 64 * 1024 * 1024;
+    /// Updates one recovery may replay; a client that missed more is answered `recovered: false`.
+    max_recovery_updates: usize = 1_000;
     /// Milliseconds a quarantined module waits before a fresh instance is tried; doubles with each consecutive quarantine (at most an hour).
     quarantine_cooldown_ms: u64 = 30_000;
 }

@@ -15,10 +15,16 @@ async fn subscribing_to_bars_replies_then_streams_bars() {
     let host = Host::datafeed().await;
     let mut client = host.client("datafeed").await;
     let response = client.subscribe("bars", aapl()).await;
-    assert_eq!(response, json!({"status": "ok", "message": "Subscribed", "topic": AAPL_1}));
-    for _ in 0..3 {
+    let epoch = response["epoch"].as_str().unwrap().to_owned();
+    assert_eq!(
+        response,
+        json!({"status": "ok", "message": "Subscribed", "topic": AAPL_1, "epoch": epoch, "offset": 0}),
+        "a new topic's sequence starts at 0"
+    );
+    for offset in 1..=3 {
         let update = client.next_update("bars").await;
         assert_eq!(update["topic"], AAPL_1);
+        assert_eq!((&update["epoch"], &update["offset"]), (&json!(epoch), &json!(offset)), "numbered by 1");
         let bar = &update["payload"];
         assert!(bar["time"].is_i64() && bar["volume"].is_i64(), "{bar}");
         for price in ["open", "high", "low", "close"] {
@@ -161,9 +167,14 @@ async fn an_abrupt_disconnect_removes_the_topic() {
 async fn a_double_subscribe_counts_and_delivers_once() {
     let host = Host::datafeed().await;
     let mut client = host.client("datafeed").await;
-    assert_eq!(client.subscribe("bars", aapl()).await["message"], "Subscribed");
+    let first = client.subscribe("bars", aapl()).await;
+    assert_eq!(first["message"], "Subscribed");
     let again = client.subscribe("bars", json!({"resolution": "1", "symbol": "AAPL"})).await;
-    assert_eq!(again, json!({"status": "ok", "message": "Subscribed", "topic": AAPL_1}));
+    assert_eq!(
+        (&again["status"], &again["message"], &again["topic"]),
+        (&json!("ok"), &json!("Subscribed"), &json!(AAPL_1))
+    );
+    assert_eq!(again["epoch"], first["epoch"], "the same topic, the same sequence");
     assert_eq!(host.topics("datafeed").await, [(AAPL_1.to_owned(), 1)]);
     // Volume grows at every tick, so a duplicated delivery would show as two equal frames in a row.
     let mut previous = client.next_update("bars").await;

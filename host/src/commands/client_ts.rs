@@ -5,6 +5,7 @@
 //! `clients/ts/tools/generate.mjs` (JSON Schema to TypeScript through the
 //! `json-schema-to-typescript` package, pinned by `clients/ts/package-lock.json`).
 
+use crate::hub::history::HistoryBudget;
 use crate::limits::Limits;
 use crate::module_name::module_name;
 use crate::runtime::engine::Runtime;
@@ -46,7 +47,8 @@ pub async fn manifest_of_files(files: &[PathBuf]) -> Result<Value> {
     for file in files {
         let name = module_name(file)?;
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let setting = loader::Setting { env: Arc::default(), limits: limits.clone(), storage: None };
+        let history = HistoryBudget::new(0);
+        let setting = loader::Setting { env: Arc::default(), limits: limits.clone(), storage: None, history };
         let version = loader::load(&runtime, &name, bytes, String::new(), setting)
             .await
             .with_context(|| format!("{}", file.display()))?;

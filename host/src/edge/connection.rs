@@ -184,7 +184,7 @@ impl Reader<'_> {
             }
             Ok(request) => {
                 let caller = self.identity.caller();
-                if !self.module.request(request.op, request.route, request.payload, caller, self.peer.clone()).await {
+                if !self.module.request(request, caller, self.peer.clone()).await {
                     self.peer.control().close(close_code::GOING_AWAY, "module unloaded");
                 }
             }

@@ -1,24 +1,21 @@
 //! What clients send, in the wire protocol compatible with the Python
 //! (FastWS) system: `{"type":"bars.subscribe","payload":{...}}` and
-//! `{"type":"bars.unsubscribe","payload":{...}}`. What the server sends is
-//! built below the hub, in [`crate::hub::messages`].
+//! `{"type":"bars.unsubscribe","payload":{...}}`; a subscribe may add the
+//! last position the client saw, to recover from:
+//! `"since":{"epoch":"...","offset":41}`. What the server sends is built
+//! below the hub, in [`crate::hub::messages`].
 
 use crate::hub::messages::{Op, error_message, error_response};
+use crate::hub::position::{MAX_EPOCH_BYTES, MAX_OFFSET, Position, is_valid_epoch};
+use crate::runtime::module::Request;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// A well-formed client request: route, operation and the request payload
-/// (a JSON object as text, `{}` when absent), still to be validated by the component.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientRequest {
-    /// Route name, e.g. `bars`.
-    pub route: String,
-    /// Subscribe or unsubscribe.
-    pub op: Op,
-    /// The `payload` as JSON text.
-    pub payload: String,
-}
+/// A well-formed client request: route, operation, the request payload (a
+/// JSON object as text, `{}` when absent, still to be validated by the
+/// component) and the position to recover from.
+pub type ClientRequest = Request;
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
@@ -26,6 +23,8 @@ struct Envelope<'a> {
     kind: Option<String>,
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
+    #[serde(borrow)]
+    since: Option<&'a RawValue>,
 }
 
 /// Why a client message is refused, and how to answer it.
@@ -57,31 +56,65 @@ impl Refusal {
 
 /// Parses one text frame.
 pub fn parse_client_message(text: &str) -> Result<ClientRequest, Refusal> {
-    parse_envelope(text).map_err(Refusal::Unroutable).and_then(|(route, op, payload)| {
-        // serde reads a struct positionally from an array, so `["AAPL","1"]`
-        // would pass as a request: the payload must be an object, as in the Python system.
-        let payload = match payload {
-            None => "{}".to_owned(),
-            Some(raw) if raw.get() == "null" => "{}".to_owned(),
-            Some(raw) if raw.get().starts_with('{') => raw.get().to_owned(),
-            Some(_) => {
-                let message = "invalid request: the payload must be a JSON object".to_owned();
-                return Err(Refusal::InvalidRequest { route, op, message });
-            }
-        };
-        Ok(ClientRequest { route, op, payload })
-    })
+    let (route, op, envelope) = parse_envelope(text).map_err(Refusal::Unroutable)?;
+    // serde reads a struct positionally from an array, so `["AAPL","1"]`
+    // would pass as a request: the payload must be an object, as in the Python system.
+    let payload = match envelope.payload {
+        None => "{}".to_owned(),
+        Some(raw) if raw.get() == "null" => "{}".to_owned(),
+        Some(raw) if raw.get().starts_with('{') => raw.get().to_owned(),
+        Some(_) => {
+            let message = "invalid request: the payload must be a JSON object".to_owned();
+            return Err(Refusal::InvalidRequest { route, op, message });
+        }
+    };
+    let since = match envelope.since.filter(|raw| raw.get() != "null") {
+        None => None,
+        Some(_) if op == Op::Unsubscribe => {
+            let message = "invalid request: `since` is for subscribing only".to_owned();
+            return Err(Refusal::InvalidRequest { route, op, message });
+        }
+        Some(raw) => match parse_since(raw.get()) {
+            Ok(since) => Some(since),
+            Err(why) => return Err(Refusal::InvalidRequest { route, op, message: format!("invalid `since`: {why}") }),
+        },
+    };
+    Ok(ClientRequest { route, op, payload, since })
 }
 
-fn parse_envelope(text: &str) -> Result<(String, Op, Option<&RawValue>), String> {
-    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|err| {
+/// A position a client sent back: `{"epoch":"...","offset":N}`, each within bounds.
+fn parse_since(text: &str) -> Result<Position, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Since {
+        epoch: serde_json::Value,
+        offset: serde_json::Value,
+    }
+    let Ok(since) = serde_json::from_str::<Since>(text) else {
+        return Err(
+            "expected {\"epoch\": \"<epoch>\", \"offset\": <integer>}, as a subscribe response or an update gave them"
+                .into(),
+        );
+    };
+    let offset = since.offset.as_u64().filter(|offset| *offset <= MAX_OFFSET);
+    let Some(offset) = offset else {
+        return Err(format!("offset must be an integer from 0 to {MAX_OFFSET}"));
+    };
+    match since.epoch.as_str() {
+        Some(epoch) if is_valid_epoch(epoch) => Ok(Position { epoch: epoch.into(), offset }),
+        _ => Err(format!("epoch must be a string of 1 to {MAX_EPOCH_BYTES} characters 0-9 and a-z")),
+    }
+}
+
+fn parse_envelope(text: &str) -> Result<(String, Op, Envelope<'_>), String> {
+    let mut envelope: Envelope<'_> = serde_json::from_str(text).map_err(|err| {
         if err.is_data() {
             "malformed message: expected a JSON object {\"type\": \"<route>.subscribe\", \"payload\": {...}}".to_owned()
         } else {
             format!("malformed JSON: {err}")
         }
     })?;
-    let Some(kind) = envelope.kind else {
+    let Some(kind) = envelope.kind.take() else {
         return Err("missing `type`: expected \"<route>.subscribe\" or \"<route>.unsubscribe\"".to_owned());
     };
     let (route, op) = match kind.rsplit_once('.') {
@@ -93,7 +126,7 @@ fn parse_envelope(text: &str) -> Result<(String, Op, Option<&RawValue>), String>
             ));
         }
     };
-    Ok((route.to_owned(), op, envelope.payload))
+    Ok((route.to_owned(), op, envelope))
 }
 
 #[cfg(test)]

@@ -4,11 +4,14 @@
 //! `<route>.update` with `{"topic":...,"payload":...}` (the Python system's
 //! `SubscriptionUpdate`: its clients read `message.payload.payload`), and
 //! `error` with `{"status":"error","message":...}` for input that names no
-//! route. Built here, below the hub, because the hub frames updates and the
+//! route. Updates and subscribe responses also carry the topic's position
+//! (`"offset"`, `"epoch"`, see [`crate::hub::position`]) beside those fields,
+//! which the Python system's clients never read. Built here, below the hub, because the hub frames updates and the
 //! module actor answers requests; the edge only parses what clients send
 //! (see [`crate::edge::protocol`]).
 
 use crate::hub::frame;
+use crate::hub::position::Position;
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -33,23 +36,38 @@ impl Op {
 
 /// `{"type":"<route>.<op>.response","payload":{"status":"ok","message":...,"topic":...}}`.
 pub fn ok_response(route: &str, op: Op, message: &str, topic: &str) -> Bytes {
-    frame(&format!("{route}.{}.response", op.as_str()), Status { status: "ok", message, topic: Some(topic) })
+    frame(&format!("{route}.{}.response", op.as_str()), Status { topic: Some(topic), ..Status::ok(message) })
+}
+
+/// `{"type":"<route>.subscribe.response","payload":{"status":"ok","message":"Subscribed","topic":...,
+/// "epoch":...,"offset":N}}`, with `"recovered"` when the client asked to
+/// recover. `position` is where the updates that follow continue from: the
+/// first of them is `offset + 1`.
+pub fn subscribed(route: &str, topic: &str, position: &Position, recovered: Option<bool>) -> Bytes {
+    let status = Status {
+        topic: Some(topic),
+        epoch: Some(&position.epoch),
+        offset: Some(position.offset),
+        recovered,
+        ..Status::ok("Subscribed")
+    };
+    frame(&format!("{route}.subscribe.response"), status)
 }
 
 /// `{"type":"<route>.<op>.response","payload":{"status":"error","message":...}}`.
 pub fn error_response(route: &str, op: Op, message: &str) -> Bytes {
-    frame(&format!("{route}.{}.response", op.as_str()), Status { status: "error", message, topic: None })
+    frame(&format!("{route}.{}.response", op.as_str()), Status::error(message))
 }
 
 /// `{"type":"error","payload":{"status":"error","message":...}}`, for input no route can be named for.
 pub fn error_message(message: &str) -> Bytes {
-    frame("error", Status { status: "error", message, topic: None })
+    frame("error", Status::error(message))
 }
 
 /// `{"type":"error","payload":{"status":"error","message":...,"topic":...}}`: a topic the
 /// client was subscribed to has been dropped by the server.
 pub fn topic_dropped(topic: &str, message: &str) -> Bytes {
-    frame("error", Status { status: "error", message, topic: Some(topic) })
+    frame("error", Status { topic: Some(topic), ..Status::error(message) })
 }
 
 /// A server message; fields in this order on the wire, as the Python system sent them.
@@ -66,6 +84,22 @@ struct Status<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     topic: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epoch: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered: Option<bool>,
+}
+
+impl<'a> Status<'a> {
+    fn ok(message: &'a str) -> Self {
+        Self { status: "ok", message, topic: None, epoch: None, offset: None, recovered: None }
+    }
+
+    fn error(message: &'a str) -> Self {
+        Self { status: "error", ..Self::ok(message) }
+    }
 }
 
 /// The message as a WebSocket text frame (wire bytes).
@@ -83,10 +117,34 @@ pub fn update_prefix(route: &str, topic: &str) -> String {
     format!("{{\"type\":\"{route}.update\",\"payload\":{{\"topic\":{topic},\"payload\":")
 }
 
-/// A whole update frame (wire bytes: header and JSON) from its prefix and
-/// the data's JSON text, built once and shared by every subscriber.
-pub fn update_frame(prefix: &str, data: &str) -> Bytes {
-    frame::text(&[prefix.as_bytes(), data.as_bytes(), b"}}"])
+/// A whole update frame (wire bytes: header and JSON) from its prefix, the
+/// data's JSON text and the update's position, built once and shared by
+/// every subscriber: `...,"payload":<data>,"offset":N,"epoch":"E"}}`.
+pub fn update_frame(prefix: &str, data: &str, offset: u64, epoch: &str) -> Bytes {
+    let mut digits = [0u8; 20];
+    let offset = decimal(offset, &mut digits);
+    frame::text(&[
+        prefix.as_bytes(),
+        data.as_bytes(),
+        b",\"offset\":",
+        offset,
+        b",\"epoch\":\"",
+        epoch.as_bytes(),
+        b"\"}}",
+    ])
+}
+
+/// `n` in decimal, written into `digits` without allocating (this is on every update's path).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
 }
 
 #[cfg(test)]
@@ -112,9 +170,28 @@ mod tests {
     }
 
     #[test]
-    fn update_frames_embed_the_data_once() {
+    fn update_frames_embed_the_data_once_with_its_position() {
         let topic = r#"bars:{"resolution":"1","symbol":"AAPL"}"#;
-        let frame = update_frame(&update_prefix("bars", topic), r#"{"close":1.5}"#);
-        assert_eq!(parsed(frame), json!({"type":"bars.update","payload":{"topic":topic,"payload":{"close":1.5}}}));
+        let frame = update_frame(&update_prefix("bars", topic), r#"{"close":1.5}"#, 42, "e1");
+        assert_eq!(
+            parsed(frame.clone()),
+            json!({"type":"bars.update","payload":{"topic":topic,"payload":{"close":1.5},"offset":42,"epoch":"e1"}})
+        );
+        assert_eq!(crate::hub::position::of_update(frame::text_payload(&frame).unwrap()), Some((42, "e1")));
+        for n in [0, 7, 10, 1_234_567, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn subscribe_responses_give_the_position() {
+        let position = Position { epoch: "e1".into(), offset: 7 };
+        assert_eq!(
+            parsed(subscribed("orders", "orders:{}", &position, Some(true))),
+            json!({"type":"orders.subscribe.response","payload":{"status":"ok","message":"Subscribed",
+                "topic":"orders:{}","epoch":"e1","offset":7,"recovered":true}})
+        );
+        let plain = parsed(subscribed("orders", "orders:{}", &position, None));
+        assert!(plain["payload"].get("recovered").is_none());
     }
 }

@@ -7,12 +7,15 @@
 //! - [`outbox`]: a connection's outgoing bytes, written straight to its socket when it is idle.
 //! - [`frame`]: server WebSocket frames as shared wire bytes.
 //! - [`messages`]: what the server says to a client (responses, updates, errors).
+//! - [`position`]: a topic's offset and epoch; [`history`]: its recent updates, for recovery.
 
 pub mod fanout;
 pub mod frame;
+pub mod history;
 pub mod messages;
 pub mod outbox;
 pub mod peer;
+pub mod position;
 pub mod topics;
 
 #[cfg(test)]

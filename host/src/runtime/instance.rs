@@ -35,6 +35,7 @@ pub enum HttpOutcome {
     /// No instance could take it (quarantined, or it trapped on this request): why.
     Unavailable(String),
 }
+use crate::hub::history::HistoryBudget;
 use crate::hub::topics::TopicTable;
 use crate::limits::Limits;
 use crate::runtime::guest_state::GuestState;
@@ -46,6 +47,18 @@ use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::{Store, UpdateDeadline};
 
+/// What a module's instances are given besides the component.
+pub struct Setting {
+    /// The module's WASI environment (`[modules.<name>]`).
+    pub env: Arc<[(String, String)]>,
+    /// Limits.
+    pub limits: Arc<Limits>,
+    /// Its state (`None`: the host keeps none).
+    pub storage: Option<Arc<ModuleStorage>>,
+    /// What every topic's history may hold, host-wide.
+    pub history: Arc<HistoryBudget>,
+}
+
 /// What it takes to instantiate a module's component.
 #[derive(Clone)]
 pub struct Blueprint {
@@ -55,6 +68,8 @@ pub struct Blueprint {
     limits: Arc<Limits>,
     /// The module's state, the same for every instance and version.
     storage: Option<Arc<ModuleStorage>>,
+    /// What the topics' histories may hold, host-wide.
+    history: Arc<HistoryBudget>,
 }
 
 #[derive(Clone)]
@@ -76,10 +91,9 @@ impl Blueprint {
         runtime: &crate::runtime::engine::Runtime,
         module: Arc<str>,
         component: &Component,
-        env: Arc<[(String, String)]>,
-        limits: Arc<Limits>,
-        storage: Option<Arc<ModuleStorage>>,
+        setting: Setting,
     ) -> Result<Self> {
+        let Setting { env, limits, storage, history } = setting;
         let pre = runtime
             .linker
             .instantiate_pre(component)
@@ -95,16 +109,18 @@ impl Blueprint {
                 None
             }
         };
-        Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits, storage })
+        Ok(Self { module, kind: Kind::Wasm { pre, indices, http }, env, limits, storage, history })
     }
 
     /// The built-in native producer as module `module` (benchmark baseline).
-    pub fn native(module: Arc<str>, env: Arc<[(String, String)]>, limits: Arc<Limits>) -> Self {
-        Self { module, kind: Kind::Native, env, limits, storage: None }
+    pub fn native(module: Arc<str>, setting: Setting) -> Self {
+        let Setting { env, limits, history, .. } = setting;
+        Self { module, kind: Kind::Native, env, limits, storage: None, history }
     }
 
-    /// A fresh instance holding `topics`. Its start code runs under the call deadline.
-    pub async fn instantiate(&self, topics: TopicTable) -> Result<Instance> {
+    /// A fresh instance, with no topics yet. Its start code runs under the call deadline.
+    pub async fn instantiate(&self) -> Result<Instance> {
+        let topics = TopicTable::new(self.history.clone());
         let state = GuestState::new(self.module.clone(), &self.env, self.limits.clone(), topics, self.storage.clone());
         let (pre, indices, http) = match &self.kind {
             Kind::Wasm { pre, indices, http } => (pre, indices, http),
@@ -179,6 +195,14 @@ impl Instance {
         match &self.backend {
             Backend::Wasm { store, .. } => store.data().timers.next_due(),
             Backend::Native { state, .. } => state.timers.next_due(),
+        }
+    }
+
+    /// When the next topic lingering without subscribers is to go.
+    pub fn next_lapse(&self) -> Option<tokio::time::Instant> {
+        match &self.backend {
+            Backend::Wasm { store, .. } => store.data().topics.next_lapse(),
+            Backend::Native { state, .. } => state.topics.next_lapse(),
         }
     }
 

@@ -4,14 +4,11 @@
 //! that can serve; `topicwire serve` (the registry) and `topicwire
 //! client-ts` both load through here.
 
-use crate::hub::topics::TopicTable;
-use crate::limits::Limits;
 use crate::runtime::engine::Runtime;
+pub use crate::runtime::instance::Setting;
 use crate::runtime::instance::{Blueprint, Instance};
 use crate::runtime::status::RouteInfo;
-use crate::state::ModuleStorage;
 use anyhow::{Context, Result};
-use std::sync::Arc;
 
 /// A compiled, started version of a component, ready to serve.
 pub struct Version {
@@ -27,31 +24,20 @@ pub struct Version {
     pub from_cache: bool,
 }
 
-/// What a module's instances are given besides the component.
-pub struct Setting {
-    /// The module's WASI environment (`[modules.<name>]`).
-    pub env: Arc<[(String, String)]>,
-    /// Limits.
-    pub limits: Arc<Limits>,
-    /// Its state (`None`: the host keeps none).
-    pub storage: Option<Arc<ModuleStorage>>,
-}
-
 /// Loads component `bytes` (content hash `hash`, the cache's key) as module `module`.
 pub async fn load(runtime: &Runtime, module: &str, bytes: Vec<u8>, hash: String, setting: Setting) -> Result<Version> {
     let (component, from_cache) = runtime.compile(bytes, &hash).await?;
-    let Setting { env, limits, storage } = setting;
-    let blueprint = Blueprint::new(runtime, module.into(), &component, env, limits, storage)?;
+    let blueprint = Blueprint::new(runtime, module.into(), &component, setting)?;
     started(blueprint, hash, from_cache).await
 }
 
 /// The built-in native producer as module `module` (the benchmarks' baseline).
-pub async fn load_native(module: &str, env: Arc<[(String, String)]>, limits: Arc<Limits>) -> Result<Version> {
-    started(Blueprint::native(module.into(), env, limits), "native".into(), false).await
+pub async fn load_native(module: &str, setting: Setting) -> Result<Version> {
+    started(Blueprint::native(module.into(), setting), "native".into(), false).await
 }
 
 async fn started(blueprint: Blueprint, hash: String, from_cache: bool) -> Result<Version> {
-    let mut instance = blueprint.instantiate(TopicTable::default()).await?;
+    let mut instance = blueprint.instantiate().await?;
     let routes = instance.routes().await.context("the component trapped in `routes`")?;
     let routes = RouteInfo::from_guest(routes)?;
     Ok(Version { blueprint, instance, routes, hash, from_cache })

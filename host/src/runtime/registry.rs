@@ -10,6 +10,7 @@
 //! version; a module whose state cannot be opened (a damaged data file) does
 //! not load, and `failed` names the file.
 
+use crate::hub::history::HistoryBudget;
 use crate::limits::{Limits, ModuleSettings};
 use crate::module_name::{is_component_file, module_name};
 use crate::runtime::engine::Runtime;
@@ -51,6 +52,8 @@ pub struct Registry {
     file_hashes: RwLock<BTreeMap<String, String>>,
     /// The other nodes modules join ([`Alone`] on a single node).
     nodes: Arc<dyn Nodes>,
+    /// What every topic's history may hold, shared by every module.
+    history: Arc<HistoryBudget>,
 }
 
 impl Registry {
@@ -69,13 +72,19 @@ impl Registry {
             runtime,
             components_dir,
             settings,
-            limits,
             storage,
             modules: RwLock::default(),
             failed: RwLock::default(),
             file_hashes: RwLock::default(),
             nodes,
+            history: HistoryBudget::new(limits.max_history_bytes),
+            limits,
         }
+    }
+
+    /// What the topics' histories hold, host-wide.
+    pub fn history(&self) -> &HistoryBudget {
+        &self.history
     }
 
     /// The other nodes, as `/healthz` and `/api/v1/modules` report them (`None` alone).
@@ -181,12 +190,17 @@ impl Registry {
 
     /// Serves the built-in native producer as module `name` (the benchmarks' baseline).
     pub async fn load_native(&self, name: &str) -> Result<()> {
-        let version = loader::load_native(name, self.env_of(name), self.limits.clone()).await?;
+        let version = loader::load_native(name, self.setting(name, None)).await?;
         // The baseline is measured on one node, whatever the registry's other modules join.
         let module = Module::start(name.into(), PathBuf::from("(built-in)"), version, self.limits.clone(), &Alone);
         write(&self.modules).insert(name.to_owned(), Arc::new(module));
         tracing::info!(module = name, "serving the built-in native producer on /api/v1/{name}/ws");
         Ok(())
+    }
+
+    /// What module `name`'s instances get, with its `storage`.
+    fn setting(&self, name: &str, storage: Option<Arc<ModuleStorage>>) -> loader::Setting {
+        loader::Setting { env: self.env_of(name), limits: self.limits.clone(), storage, history: self.history.clone() }
     }
 
     fn env_of(&self, name: &str) -> Arc<[(String, String)]> {
@@ -226,8 +240,7 @@ impl Registry {
             return Ok(None);
         }
         let storage = self.storage.open(name).await?;
-        let setting = loader::Setting { env: self.env_of(name), limits: self.limits.clone(), storage };
-        loader::load(&self.runtime, name, bytes, hash, setting).await.map(Some)
+        loader::load(&self.runtime, name, bytes, hash, self.setting(name, storage)).await.map(Some)
     }
 }
 

@@ -2,12 +2,14 @@
 //! error, live counters and storage, as `/api/v1/modules`, AsyncAPI and
 //! `/metrics` show them.
 
-use crate::hub::topics::TopicInfo;
+use crate::hub::history::HistoryPolicy;
+use crate::hub::topics::{Recoveries, TopicInfo};
 use crate::runtime::bindings::topicwire::ws::types::{Delivery as GuestDelivery, Route};
 use crate::runtime::guest_state::Refusals;
 use crate::state::stats::StorageReport;
 use serde::Serialize;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// One route, as the component describes it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -22,6 +24,33 @@ pub struct RouteInfo {
     pub data_schema: serde_json::Value,
     /// What a slow client gets of the route's updates.
     pub delivery: Delivery,
+    /// What the route's topics keep of their updates, for clients that recover.
+    pub history: RouteHistory,
+}
+
+/// How much of its updates a route's topics keep (see [`crate::hub::history`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RouteHistory {
+    /// Updates kept per topic; 0 keeps none (updates are still numbered).
+    pub size: u32,
+    /// Seconds an update is kept, and a topic stays live after its last subscriber.
+    pub ttl_secs: u32,
+}
+
+impl RouteHistory {
+    /// What a route keeps unless it declares otherwise: a reliable route's
+    /// events 1000 per topic for five minutes; a conflated route's states none.
+    pub fn default_for(delivery: Delivery) -> Self {
+        match delivery {
+            Delivery::Reliable => Self { size: 1000, ttl_secs: 300 },
+            Delivery::Conflate => Self { size: 0, ttl_secs: 0 },
+        }
+    }
+
+    /// The hub's form of it.
+    pub fn policy(self) -> HistoryPolicy {
+        HistoryPolicy { size: self.size as usize, ttl: Duration::from_secs(u64::from(self.ttl_secs)) }
+    }
 }
 
 /// A route's delivery policy (see [`crate::hub::peer`]).
@@ -63,6 +92,7 @@ impl RouteInfo {
                 name: route.name,
                 description: route.description,
                 delivery: route.delivery.into(),
+                history: RouteHistory::default_for(route.delivery.into()),
             });
         }
         anyhow::ensure!(!infos.is_empty(), "the component declares no routes");
@@ -138,6 +168,8 @@ pub struct LiveInfo {
     pub published: u64,
     /// Updates and timers the host refused from the instance.
     pub refused: Refusals,
+    /// Subscribes that asked to recover, by outcome.
+    pub recoveries: Recoveries,
 }
 
 /// Everything a module reports: its status and its live counters.

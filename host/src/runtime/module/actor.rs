@@ -82,6 +82,7 @@ impl Actor {
     pub(super) async fn run(mut self) {
         loop {
             let next_tick = self.instance.as_ref().and_then(Instance::next_timer);
+            let lingering_ends = self.instance.as_ref().and_then(Instance::next_lapse);
             tokio::select! {
                 command = self.queue.recv() => match command {
                     Some(Command::Unload { done }) => {
@@ -94,14 +95,15 @@ impl Actor {
                 },
                 () = sleep_until(next_tick) => self.fire_timers().await,
                 () = sleep_until(self.retry_at) => self.retry().await,
+                () = sleep_until(lingering_ends) => self.lapse_lingering().await,
             }
         }
     }
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Request { op, route, payload, caller, peer, done } => {
-                self.request(op, &route, &payload, &caller, &peer).await;
+            Command::Request { request, caller, peer, done } => {
+                self.request(&request, &caller, &peer).await;
                 let _ = done.send(());
             }
             Command::Disconnect { conn } => self.disconnect(conn).await,
@@ -151,7 +153,12 @@ impl Actor {
     fn live(&mut self) -> LiveInfo {
         let Some(instance) = self.instance.as_mut() else { return LiveInfo::default() };
         let state = instance.state();
-        LiveInfo { topics: state.topics.info(), published: state.published, refused: state.refusals.clone() }
+        LiveInfo {
+            topics: state.topics.info(),
+            published: state.published,
+            refused: state.refusals.clone(),
+            recoveries: state.topics.recoveries(),
+        }
     }
 
     /// Runs `call` on the instance. A trap is the guest's fault: the

@@ -7,7 +7,7 @@
 
 use super::actor::{Actor, Fault};
 use super::routes::route_of_topic;
-use crate::hub::topics::{Outlet, TopicTable};
+use crate::hub::topics::Outlet;
 use crate::runtime::instance::describe;
 use bytes::Bytes;
 
@@ -34,7 +34,7 @@ impl Actor {
             // A fresh instance: whatever the guest kept in memory may be stale,
             // since another leader may have changed the module's state meanwhile.
             let topics = std::mem::take(&mut instance.state().topics);
-            match self.blueprint.instantiate(TopicTable::default()).await {
+            match self.blueprint.instantiate().await {
                 Ok(fresh) => self.instance = Some(fresh),
                 Err(error) => return self.quarantine(topics, &format!("{error:#}")),
             }
@@ -80,7 +80,7 @@ impl Actor {
     /// Some node wants `topic`: make it live, or mark it wanted.
     async fn want(&mut self, topic: &str) {
         let route = route_of_topic(topic);
-        let (serves, reliable) = (self.routes.serves(route), self.routes.is_reliable(route));
+        let (serves, policy) = (self.routes.serves(route), self.routes.policy(route));
         let limits = self.limits.clone();
         let Some(instance) = self.instance.as_mut() else { return };
         let table = &mut instance.state().topics;
@@ -94,7 +94,7 @@ impl Actor {
         if topic.len() > limits.max_topic_bytes || !serves || table.len() >= limits.max_topics {
             return;
         }
-        table.begin_create_remote(topic, route, reliable);
+        table.begin_create_remote(topic, route, policy);
         let created = self
             .guarded(async |instance| {
                 let created = instance.create_topic(topic).await;

@@ -35,7 +35,7 @@ impl Actor {
         }
         let backoff = FIRST_BACKOFF * 2u32.saturating_pow(self.crashes.len() as u32 - 1);
         tokio::time::sleep(backoff).await;
-        match self.blueprint.instantiate(TopicTable::default()).await {
+        match self.blueprint.instantiate().await {
             Ok(instance) => {
                 self.instance = Some(instance);
                 self.status.send_modify(|status| {
@@ -102,7 +102,7 @@ impl Actor {
     pub(super) async fn retry(&mut self) {
         self.retry_at = None;
         self.crashes.clear();
-        match self.blueprint.instantiate(TopicTable::default()).await {
+        match self.blueprint.instantiate().await {
             Ok(mut instance) => {
                 tracing::info!(module = &*self.name, "serving again after its quarantine");
                 instance.state().topics.set_outlet(self.outlet());
@@ -132,7 +132,7 @@ impl Actor {
             }
         }
         self.remote.keep_mirrors(&topics.topics());
-        topics.set_delivery(|route| next.is_reliable(route));
+        topics.set_policy(|route| next.policy(route));
         self.blueprint = blueprint;
         self.routes = next;
         self.crashes.clear();

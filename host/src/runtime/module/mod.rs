@@ -36,6 +36,7 @@ mod tests;
 
 use crate::hub::messages::Op;
 use crate::hub::peer::{ConnId, Peer};
+use crate::hub::position::Position;
 use crate::limits::Limits;
 use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::instance::{HttpOutcome, HttpRequest};
@@ -56,9 +57,22 @@ pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
 /// The longest cool-down of a module quarantined again and again.
 pub const MAX_COOLDOWN: Duration = Duration::from_secs(3600);
 
+/// A client's subscribe or unsubscribe, for the module to handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Subscribe or unsubscribe.
+    pub op: Op,
+    /// Route name, e.g. `bars`.
+    pub route: String,
+    /// The request (JSON object text), for the component to validate.
+    pub payload: String,
+    /// The last position the client saw of the topic, to recover from (subscribe only).
+    pub since: Option<Position>,
+}
+
 /// What the actor is asked to do.
 enum Command {
-    Request { op: Op, route: String, payload: String, caller: Caller, peer: Peer, done: oneshot::Sender<()> },
+    Request { request: Request, caller: Caller, peer: Peer, done: oneshot::Sender<()> },
     Disconnect { conn: ConnId },
     Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
@@ -193,9 +207,9 @@ impl Module {
     /// Handles a subscribe or unsubscribe of `peer`, made by `caller` (whom
     /// the component checks on a subscribe). The reply goes to the peer's
     /// queue; this returns once it is queued. False if the module is gone.
-    pub async fn request(&self, op: Op, route: String, payload: String, caller: Caller, peer: Peer) -> bool {
+    pub async fn request(&self, request: Request, caller: Caller, peer: Peer) -> bool {
         let (done, finished) = oneshot::channel();
-        let command = Command::Request { op, route, payload, caller, peer, done };
+        let command = Command::Request { request, caller, peer, done };
         self.commands.send(command).await.is_ok() && finished.await.is_ok()
     }
 

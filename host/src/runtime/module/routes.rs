@@ -2,6 +2,7 @@
 //! looked up: by a client's request, by a topic's route prefix, by another
 //! node's interest, and when a new version replaces them.
 
+use crate::hub::topics::TopicPolicy;
 use crate::runtime::status::{Delivery, RouteInfo};
 
 /// A module's routes.
@@ -23,9 +24,17 @@ impl Routes {
         self.get(name).is_some()
     }
 
-    /// Whether route `name`'s updates are delivered reliably (never conflated).
-    pub(super) fn is_reliable(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|route| route.delivery == Delivery::Reliable)
+    /// How route `name`'s topics deliver and keep their updates.
+    pub(super) fn policy(&self, name: &str) -> TopicPolicy {
+        self.get(name).map_or_else(TopicPolicy::default, |route| TopicPolicy {
+            reliable: route.delivery == Delivery::Reliable,
+            history: route.history.policy(),
+        })
+    }
+
+    /// Whether route `name`'s topics keep a history a client may recover from.
+    pub(super) fn keeps_history(&self, name: &str) -> bool {
+        self.policy(name).history.keeps()
     }
 
     /// The routes' names, for a client that asked for another.

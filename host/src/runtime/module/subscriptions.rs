@@ -1,25 +1,37 @@
 //! Subscribe, unsubscribe and disconnect: reference counting in the topic
 //! table, `build-topic` for every request (the component validates it and
 //! checks the caller), `create-topic` for a topic's first subscriber and
-//! `remove-topic` after its last. A follower mirrors the leader's topic
-//! instead of creating it.
+//! `remove-topic` after its last (or once a topic with history stops
+//! lingering). A follower mirrors the leader's topic instead of creating
+//! it. A subscribe that gives a position recovers from it (see
+//! [`crate::hub::topics`]): a new topic is a new sequence, so it answers
+//! `recovered: false`.
 
+use super::Request;
 use super::actor::{Actor, Fault};
 use super::routes::route_of_topic;
 use crate::hub::messages::{self, Op};
 use crate::hub::peer::{ConnId, Peer};
+use crate::hub::position::Position;
 use crate::hub::topics::Removal;
 use crate::runtime::bindings::topicwire::ws::types::Caller;
 use crate::runtime::instance::describe;
 
 impl Actor {
-    pub(super) async fn request(&mut self, op: Op, route: &str, payload: &str, caller: &Caller, peer: &Peer) {
+    pub(super) async fn request(&mut self, request: &Request, caller: &Caller, peer: &Peer) {
+        let Request { op, route, payload, since } = request;
+        let (op, route, payload) = (*op, route.as_str(), payload.as_str());
         if self.instance.is_none() {
             peer.send(messages::error_response(route, op, "the module is quarantined after repeated crashes"));
             return;
         }
         if !self.routes.serves(route) {
             let message = format!("unknown route `{route}`; this module serves: {}", self.routes.names());
+            peer.send(messages::error_response(route, op, &message));
+            return;
+        }
+        if since.is_some() && !self.routes.keeps_history(route) {
+            let message = format!("route `{route}` keeps no history to recover from; subscribe without `since`");
             peer.send(messages::error_response(route, op, &message));
             return;
         }
@@ -51,19 +63,20 @@ impl Actor {
             }
         };
         match op {
-            Op::Subscribe => self.subscribe(route, &topic, peer).await,
+            Op::Subscribe => self.subscribe(route, &topic, since.as_ref(), peer).await,
             Op::Unsubscribe => self.unsubscribe(route, &topic, peer).await,
         }
     }
 
-    async fn subscribe(&mut self, route: &str, topic: &str, peer: &Peer) {
+    async fn subscribe(&mut self, route: &str, topic: &str, since: Option<&Position>, peer: &Peer) {
         let limits = self.limits.clone();
-        let reliable = self.routes.is_reliable(route);
+        let policy = self.routes.policy(route);
         let Some(instance) = self.instance.as_mut() else { return };
         let table = &mut instance.state().topics;
         if table.is_subscribed(topic, peer.id()) {
             // Counts once; answered as the Python system does, whose clients compare the message.
-            peer.send(messages::ok_response(route, Op::Subscribe, "Subscribed", topic));
+            let position = table.position(topic).unwrap_or_else(Position::fresh);
+            peer.send(messages::subscribed(route, topic, &position, None));
             return;
         }
         if table.subscriptions_of(peer.id()) >= limits.max_subscriptions_per_connection {
@@ -74,10 +87,7 @@ impl Actor {
             peer.send(messages::error_response(route, Op::Subscribe, &message));
             return;
         }
-        if table.contains(topic) {
-            table.add_subscriber(topic, peer.clone());
-            peer.send(messages::ok_response(route, Op::Subscribe, "Subscribed", topic));
-            table.catch_up(topic, peer);
+        if table.join(topic, peer, since, limits.max_recovery_updates) {
             return;
         }
         if table.len() >= limits.max_topics {
@@ -85,20 +95,24 @@ impl Actor {
             peer.send(messages::error_response(route, Op::Subscribe, &message));
             return;
         }
+        let recovered = since.map(|_| false);
         if !self.leading {
             // A follower mirrors the leader's topic; the leader learns of the interest.
-            table.mirror(topic, route, reliable, peer.clone());
-            peer.send(messages::ok_response(route, Op::Subscribe, "Subscribed", topic));
+            // Its position is the leader's, known with the first frame.
+            table.mirror(topic, route, policy, peer.clone());
+            let position = table.position(topic).unwrap_or_else(Position::fresh);
+            peer.send(messages::subscribed(route, topic, &position, recovered));
             self.remote.mirror(topic);
             return;
         }
-        table.begin_create(topic, route, reliable, peer.clone());
+        table.begin_create(topic, route, policy, peer.clone());
+        let position = table.position(topic).unwrap_or_else(Position::fresh);
         let created = self
             .guarded(async |instance| {
                 let created = instance.create_topic(topic).await;
                 match &created {
                     Ok(Ok(())) => {
-                        peer.send(messages::ok_response(route, Op::Subscribe, "Subscribed", topic));
+                        peer.send(messages::subscribed(route, topic, &position, recovered));
                         instance.state().topics.finish_create(topic);
                     }
                     // Refused, or trapped: the topic is forgotten before a fresh instance could re-create it.
@@ -142,6 +156,17 @@ impl Actor {
     pub(super) async fn disconnect(&mut self, conn: ConnId) {
         let Some(instance) = self.instance.as_mut() else { return };
         for topic in instance.state().topics.disconnect(conn) {
+            if self.topic_gone(&topic).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The topics that lingered without subscribers for their history's TTL go.
+    pub(super) async fn lapse_lingering(&mut self) {
+        let now = tokio::time::Instant::now();
+        let Some(instance) = self.instance.as_mut() else { return };
+        for topic in instance.state().topics.lapse(now) {
             if self.topic_gone(&topic).await.is_err() {
                 return;
             }

@@ -109,13 +109,16 @@ impl Remote for Fake {
 
 async fn module(fake: &Arc<Fake>) -> Module {
     let limits = Arc::new(Limits::default());
-    let version = loader::load_native("probe", Arc::default(), limits.clone()).await.unwrap();
+    let history = crate::hub::history::HistoryBudget::new(usize::MAX);
+    let setting = loader::Setting { env: Arc::default(), limits: limits.clone(), storage: None, history };
+    let version = loader::load_native("probe", setting).await.unwrap();
     Module::start("probe".into(), "(built-in)".into(), version, limits, &FakeNodes(fake.clone()))
 }
 
 async fn subscribe(module: &Module, peer: &Peer, op: Op) {
     let caller = Caller { subject: None, claims: "{}".into() };
-    assert!(module.request(op, "ticks".into(), r#"{"stream":"a"}"#.into(), caller, peer.clone()).await);
+    let request = Request { op, route: "ticks".into(), payload: r#"{"stream":"a"}"#.into(), since: None };
+    assert!(module.request(request, caller, peer.clone()).await);
 }
 
 /// Long enough for a created topic to have ticked many times.
@@ -143,7 +146,7 @@ async fn a_follower_mirrors_the_leaders_topic_and_forwards_rest() {
     a_while().await;
     assert_eq!(published(&module).await, 0, "a follower creates no topic and fires no timer");
 
-    let update = crate::hub::messages::update_frame(&crate::hub::messages::update_prefix("ticks", TOPIC), "1");
+    let update = crate::hub::messages::update_frame(&crate::hub::messages::update_prefix("ticks", TOPIC), "1", 1, "e1");
     fake.inbox().frame(TOPIC.into(), update).await;
     let frame = response(&mut client).await;
     assert_eq!((frame["type"].as_str(), &frame["payload"]["payload"]), (Some("ticks.update"), &serde_json::json!(1)));

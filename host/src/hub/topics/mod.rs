@@ -3,29 +3,55 @@
 //! Owned by the module's actor (inside its store's data, so the guest's
 //! `topic-update` reaches it without a lock). Reference counting: a topic
 //! exists while it has subscribers; a connection counts once per topic.
-//! Each update is framed once and the bytes are shared by every subscriber,
-//! conflated or reliably, as the topic's route declares (see [`crate::hub::peer`]),
-//! and written on every core for a large topic (see [`crate::hub::fanout`]).
+//! Each update is numbered (its topic's next offset, see
+//! [`crate::hub::position`]), framed once and the bytes are shared by every
+//! subscriber, conflated or reliably, as the topic's route declares (see
+//! [`crate::hub::peer`]), and written on every core for a large topic (see
+//! [`crate::hub::fanout`]). A route with a history keeps its topics' recent
+//! frames ([`crate::hub::history`]) and its topics live for the history's
+//! TTL after their last subscriber left ([`linger`]), so a client that comes
+//! back recovers what it missed ([`join`]).
 //!
 //! In a cluster (see [`crate::cluster`]) a topic also lives while other
 //! nodes have interest in it (`remote`): the module's leader then hands
 //! each frame to the [`Outlet`] once, for NATS, besides its own
 //! subscribers; and a follower's topics are *mirrors*, fed with the
-//! leader's frames through [`TopicTable::deliver_frame`].
+//! leader's frames (their positions are the leader's) through
+//! [`TopicTable::deliver_frame`].
 //!
 //! Between [`TopicTable::hold_writes`] and [`TopicTable::release_writes`]
 //! (the actor firing a turn's due timers) each idle connection's updates
 //! are held and leave together, in one `writev` (see [`crate::hub::outbox`]);
 //! a topic whose writes are split over the cores is written at once.
 
+mod join;
+mod linger;
+#[cfg(test)]
+mod tests;
+
+pub use join::Recoveries;
+
 use crate::hub::fanout;
+use crate::hub::history::{History, HistoryBudget, HistoryPolicy};
 use crate::hub::messages;
 use crate::hub::outbox::Batch;
 use crate::hub::peer::{ConnId, Peer};
+use crate::hub::position::{self, Position};
 use bytes::Bytes;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+use tokio::time::Instant;
+
+/// How a route's topics deliver their updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TopicPolicy {
+    /// Never conflated (a client that cannot keep up is closed), rather than
+    /// only the latest update per topic kept for a slow client.
+    pub reliable: bool,
+    /// What the topics keep of their updates, for recovery.
+    pub history: HistoryPolicy,
+}
 
 /// One live topic.
 #[derive(Debug)]
@@ -33,8 +59,7 @@ struct Topic {
     /// The topic, shared by conflation slots of slow connections.
     name: Arc<str>,
     route: String,
-    /// Whether the route's delivery is reliable (never conflated).
-    reliable: bool,
+    policy: TopicPolicy,
     /// `{"type":"<route>.update","payload":{"topic":"...","payload":`, computed once.
     update_prefix: String,
     subscribers: Vec<Peer>,
@@ -47,9 +72,16 @@ struct Topic {
     /// its first update is dropped if it repeats the last one delivered, so
     /// a handover never shows subscribers the same update twice.
     resuming: bool,
+    /// Where its sequence stands.
+    position: Position,
+    /// Its recent frames.
+    history: History,
+    /// Updates delivered to it.
     updates: u64,
     /// Other nodes have interest: every frame also goes to the outlet.
     remote: bool,
+    /// Since its last subscriber left: when it goes (see [`linger`]).
+    lingers_until: Option<Instant>,
 }
 
 /// Where a leader's frames for other nodes go: `(topic, frame)`, published
@@ -62,7 +94,7 @@ pub type Outlet = tokio::sync::mpsc::Sender<(Arc<str>, Bytes)>;
 pub enum Removal {
     /// The connection was not subscribed to the topic.
     NotSubscribed,
-    /// Others remain subscribed.
+    /// Others remain subscribed, or the topic lingers for clients that come back.
     Remaining,
     /// It was the last subscriber: the topic is gone and the component must be told.
     LastGone,
@@ -86,12 +118,20 @@ pub struct TopicInfo {
     pub topic: String,
     /// Connections subscribed.
     pub subscribers: usize,
-    /// Updates published to it.
+    /// Updates delivered to it.
     pub updates: u64,
+    /// Its sequence.
+    pub epoch: String,
+    /// Its last update's offset.
+    pub offset: u64,
+    /// Updates its history keeps.
+    pub history: usize,
+    /// Bytes its history keeps.
+    pub history_bytes: usize,
 }
 
 /// Every live topic of a module.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TopicTable {
     topics: HashMap<String, Topic>,
     by_connection: HashMap<ConnId, HashSet<String>>,
@@ -100,9 +140,36 @@ pub struct TopicTable {
     /// Idle connections' updates held since [`hold_writes`](Self::hold_writes), when `holding`.
     held: Batch,
     holding: bool,
+    /// What every topic's history may hold, host-wide.
+    budget: Arc<HistoryBudget>,
+    /// Topics without subscribers waiting to go, by when (see [`linger`]).
+    lingering: BTreeSet<(Instant, Arc<str>)>,
+    /// Subscribes that asked to recover, by outcome.
+    recoveries: Recoveries,
+}
+
+impl Default for TopicTable {
+    /// A table whose histories are bounded only per topic (tests, tools).
+    fn default() -> Self {
+        Self::new(HistoryBudget::new(usize::MAX))
+    }
 }
 
 impl TopicTable {
+    /// An empty table whose topics' histories share `budget`.
+    pub fn new(budget: Arc<HistoryBudget>) -> Self {
+        Self {
+            topics: HashMap::new(),
+            by_connection: HashMap::new(),
+            outlet: None,
+            held: Batch::default(),
+            holding: false,
+            budget,
+            lingering: BTreeSet::new(),
+            recoveries: Recoveries::default(),
+        }
+    }
+
     /// Number of live topics.
     pub fn len(&self) -> usize {
         self.topics.len()
@@ -138,17 +205,21 @@ impl TopicTable {
         self.topics.keys().cloned().collect()
     }
 
-    /// Makes `topic` live with `peer` as its first subscriber, holding back
-    /// updates until [`finish_create`](Self::finish_create). `reliable` is the
-    /// delivery policy of its route.
-    pub fn begin_create(&mut self, topic: &str, route: &str, reliable: bool, peer: Peer) {
-        self.insert(topic, route, reliable, Some(peer), Some(Vec::new()));
+    /// Where live `topic`'s sequence stands.
+    pub fn position(&self, topic: &str) -> Option<Position> {
+        self.topics.get(topic).map(|entry| entry.position.clone())
+    }
+
+    /// Makes `topic` live, in a new sequence, with `peer` as its first
+    /// subscriber, holding back updates until [`finish_create`](Self::finish_create).
+    pub fn begin_create(&mut self, topic: &str, route: &str, policy: TopicPolicy, peer: Peer) {
+        self.insert(topic, route, policy, Some(peer), Some(Vec::new()));
     }
 
     /// Makes `topic` live without a local subscriber, for other nodes'
     /// interest, holding back updates until [`finish_create`](Self::finish_create).
-    pub fn begin_create_remote(&mut self, topic: &str, route: &str, reliable: bool) {
-        self.insert(topic, route, reliable, None, Some(Vec::new()));
+    pub fn begin_create_remote(&mut self, topic: &str, route: &str, policy: TopicPolicy) {
+        self.insert(topic, route, policy, None, Some(Vec::new()));
         if let Some(entry) = self.topics.get_mut(topic) {
             entry.remote = true;
         }
@@ -156,11 +227,18 @@ impl TopicTable {
 
     /// Makes `topic` live as a mirror of the leader's (a follower in a
     /// cluster): nothing is created, frames come through [`deliver_frame`](Self::deliver_frame).
-    pub fn mirror(&mut self, topic: &str, route: &str, reliable: bool, peer: Peer) {
-        self.insert(topic, route, reliable, Some(peer), None);
+    pub fn mirror(&mut self, topic: &str, route: &str, policy: TopicPolicy, peer: Peer) {
+        self.insert(topic, route, policy, Some(peer), None);
     }
 
-    fn insert(&mut self, topic: &str, route: &str, reliable: bool, peer: Option<Peer>, pending: Option<Vec<Bytes>>) {
+    fn insert(
+        &mut self,
+        topic: &str,
+        route: &str,
+        policy: TopicPolicy,
+        peer: Option<Peer>,
+        pending: Option<Vec<Bytes>>,
+    ) {
         if let Some(peer) = &peer {
             self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
         }
@@ -169,14 +247,17 @@ impl TopicTable {
             Topic {
                 name: topic.into(),
                 route: route.to_owned(),
-                reliable,
+                policy,
                 update_prefix: messages::update_prefix(route, topic),
                 subscribers: peer.into_iter().collect(),
                 pending,
                 last: None,
                 resuming: false,
+                position: Position::fresh(),
+                history: History::new(policy.history, self.budget.clone()),
                 updates: 0,
                 remote: false,
+                lingers_until: None,
             },
         );
     }
@@ -185,7 +266,7 @@ impl TopicTable {
     pub fn finish_create(&mut self, topic: &str) {
         let Some(entry) = self.topics.get_mut(topic) else { return };
         for frame in entry.pending.take().unwrap_or_default() {
-            deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, None);
+            deliver(&entry.name, entry.policy.reliable, &entry.subscribers, &frame, None);
             if entry.remote {
                 forward(self.outlet.as_ref(), &entry.name, &frame);
             }
@@ -210,7 +291,7 @@ impl TopicTable {
         let Some(entry) = self.topics.get_mut(topic) else { return false };
         entry.remote = remote;
         if !remote && entry.subscribers.is_empty() {
-            self.topics.remove(topic);
+            self.remove(topic);
             return true;
         }
         false
@@ -219,7 +300,7 @@ impl TopicTable {
     /// The latest frame of live `topic` when its route conflates (a state a
     /// newcomer should start from); `None` for reliable routes.
     pub fn latest(&self, topic: &str) -> Option<Bytes> {
-        self.topics.get(topic).filter(|entry| !entry.reliable).and_then(|entry| entry.last.clone())
+        self.topics.get(topic).filter(|entry| !entry.policy.reliable).and_then(|entry| entry.last.clone())
     }
 
     /// A follower's first frame of mirror `topic`, fetched from the leader:
@@ -231,22 +312,36 @@ impl TopicTable {
     }
 
     /// Delivers `frame`, an update framed by the module's leader on another
-    /// node, to the local subscribers of mirror `topic`, as is.
-    /// Anything but one whole update frame of this very topic is dropped:
-    /// what arrives over NATS is written to sockets as is.
+    /// node, to the local subscribers of mirror `topic`, as is; the mirror
+    /// takes the leader's position from it and keeps it in its history.
+    /// Anything but one whole update frame of this very topic, with its
+    /// position, is dropped: what arrives over NATS is written to sockets as is.
     pub fn deliver_frame(&mut self, topic: &str, frame: Bytes) -> usize {
         let Some(entry) = self.topics.get_mut(topic) else { return 0 };
-        let update = crate::hub::frame::single_text_payload(&frame);
-        if !update.is_some_and(|text| text.starts_with(&entry.update_prefix) && text.ends_with('}')) {
+        let update = crate::hub::frame::single_text_payload(&frame)
+            .filter(|text| text.starts_with(&entry.update_prefix))
+            .and_then(position::of_update);
+        let Some((offset, epoch)) = update else {
             tracing::warn!(
                 topic,
                 bytes = frame.len(),
                 "dropping a frame from the cluster that is not an update of its topic"
             );
             return 0;
+        };
+        if *entry.position.epoch != *epoch {
+            entry.position.epoch = epoch.into();
+            entry.history = History::new(entry.policy.history, self.budget.clone());
+        } else if offset <= entry.position.offset && entry.last.is_some() {
+            // Already delivered (a catch-up racing the live frame).
+            return 0;
+        }
+        entry.position.offset = offset;
+        if entry.policy.history.keeps() {
+            entry.history.push(offset, frame.clone(), Instant::now());
         }
         entry.updates += 1;
-        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, None);
+        let delivered = deliver(&entry.name, entry.policy.reliable, &entry.subscribers, &frame, None);
         entry.last = Some(frame);
         delivered
     }
@@ -256,30 +351,8 @@ impl TopicTable {
         self.drop_topic(topic);
     }
 
-    /// Adds `peer` to live `topic`. Returns false if it was already subscribed.
-    pub fn add_subscriber(&mut self, topic: &str, peer: Peer) -> bool {
-        let Some(entry) = self.topics.get_mut(topic) else { return false };
-        if !self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned()) {
-            return false;
-        }
-        entry.subscribers.push(peer);
-        true
-    }
-
-    /// Sends `peer`, which just joined the live `topic`, the topic's latest
-    /// update when its route conflates: a conflated route streams states, so
-    /// a newcomer is current at once, as the first subscriber is after
-    /// `create-topic`. A reliable route streams events; a joiner gets those
-    /// after it joined. Returns whether a frame was sent.
-    pub fn catch_up(&self, topic: &str, peer: &Peer) -> bool {
-        let Some(entry) = self.topics.get(topic) else { return false };
-        match &entry.last {
-            Some(last) if !entry.reliable && entry.pending.is_none() => peer.send_update(&entry.name, last.clone()),
-            _ => false,
-        }
-    }
-
-    /// Removes connection `conn` from `topic`; the topic goes with its last subscriber.
+    /// Removes connection `conn` from `topic`; the topic goes with its last
+    /// subscriber, unless its route keeps a history (then it lingers).
     pub fn remove_subscriber(&mut self, topic: &str, conn: ConnId) -> Removal {
         let Some(topics) = self.by_connection.get_mut(&conn) else { return Removal::NotSubscribed };
         if !topics.remove(topic) {
@@ -288,36 +361,43 @@ impl TopicTable {
         if topics.is_empty() {
             self.by_connection.remove(&conn);
         }
-        let Some(entry) = self.topics.get_mut(topic) else { return Removal::NotSubscribed };
-        entry.subscribers.retain(|peer| peer.id() != conn);
-        if entry.subscribers.is_empty() && !entry.remote {
-            self.topics.remove(topic);
-            Removal::LastGone
-        } else {
-            Removal::Remaining
-        }
+        if self.leave(topic, conn) { Removal::LastGone } else { Removal::Remaining }
     }
 
     /// Removes connection `conn` from all its topics. Returns the topics that
-    /// lost their last subscriber.
+    /// lost their last subscriber and are gone.
     pub fn disconnect(&mut self, conn: ConnId) -> Vec<String> {
         let topics = self.by_connection.remove(&conn).unwrap_or_default();
-        let mut gone = Vec::new();
-        for topic in topics {
-            let Some(entry) = self.topics.get_mut(&topic) else { continue };
-            entry.subscribers.retain(|peer| peer.id() != conn);
-            if entry.subscribers.is_empty() && !entry.remote {
-                self.topics.remove(&topic);
-                gone.push(topic);
-            }
+        topics.into_iter().filter(|topic| self.leave(topic, conn)).collect()
+    }
+
+    /// `conn` left `topic`; true if the topic went with it.
+    fn leave(&mut self, topic: &str, conn: ConnId) -> bool {
+        let Some(entry) = self.topics.get_mut(topic) else { return false };
+        entry.subscribers.retain(|peer| peer.id() != conn);
+        if !entry.subscribers.is_empty() || entry.remote {
+            return false;
         }
-        gone
+        if self.linger(topic) {
+            return false;
+        }
+        self.remove(topic);
+        true
+    }
+
+    /// Forgets `topic` (its subscriptions must be gone already).
+    fn remove(&mut self, topic: &str) -> Option<Topic> {
+        let entry = self.topics.remove(topic)?;
+        if let Some(until) = entry.lingers_until {
+            self.lingering.remove(&(until, entry.name.clone()));
+        }
+        Some(entry)
     }
 
     /// Drops `topic` and forgets its subscribers' subscriptions to it.
     /// Returns the subscribers, so they can be told.
     pub fn drop_topic(&mut self, topic: &str) -> Vec<Peer> {
-        let Some(entry) = self.topics.remove(topic) else { return Vec::new() };
+        let Some(entry) = self.remove(topic) else { return Vec::new() };
         for peer in &entry.subscribers {
             if let Some(topics) = self.by_connection.get_mut(&peer.id()) {
                 topics.remove(topic);
@@ -341,10 +421,15 @@ impl TopicTable {
         }
     }
 
-    /// Applies the delivery policy of each route (a new version may change it).
-    pub fn set_delivery(&mut self, reliable: impl Fn(&str) -> bool) {
+    /// Applies each route's policy (a new version may change it); a topic
+    /// whose history settings change starts its history afresh.
+    pub fn set_policy(&mut self, policy: impl Fn(&str) -> TopicPolicy) {
         for entry in self.topics.values_mut() {
-            entry.reliable = reliable(&entry.route);
+            let next = policy(&entry.route);
+            if next.history != entry.policy.history {
+                entry.history = History::new(next.history, self.budget.clone());
+            }
+            entry.policy = next;
         }
     }
 
@@ -372,8 +457,9 @@ impl TopicTable {
         self.held.flush();
     }
 
-    /// Frames `data` (JSON text) once and queues it to every subscriber of
-    /// `topic`. Returns how many subscribers it was queued for.
+    /// Numbers `data` (JSON text) with `topic`'s next offset, frames it once
+    /// and queues it to every subscriber. Returns how many subscribers it
+    /// was queued for.
     pub fn publish(&mut self, topic: &str, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
         let Some(entry) = self.topics.get_mut(topic) else { return Err(Rejected::NotLive) };
         if data.len() > max_bytes {
@@ -383,9 +469,15 @@ impl TopicTable {
         if serde_json::from_str::<serde::de::IgnoredAny>(data).is_err() {
             return Err(Rejected::InvalidJson);
         }
-        let frame = messages::update_frame(&entry.update_prefix, data);
-        if std::mem::take(&mut entry.resuming) && entry.last.as_ref() == Some(&frame) {
+        if std::mem::take(&mut entry.resuming)
+            && entry.last.as_ref().and_then(|last| data_of(last, &entry.update_prefix)) == Some(data)
+        {
             return Ok(0);
+        }
+        entry.position.offset += 1;
+        let frame = messages::update_frame(&entry.update_prefix, data, entry.position.offset, &entry.position.epoch);
+        if entry.policy.history.keeps() {
+            entry.history.push(entry.position.offset, frame.clone(), Instant::now());
         }
         entry.updates += 1;
         if let Some(pending) = &mut entry.pending {
@@ -393,7 +485,7 @@ impl TopicTable {
             return Ok(0);
         }
         let held = self.holding.then_some(&self.held);
-        let delivered = deliver(&entry.name, entry.reliable, &entry.subscribers, &frame, held);
+        let delivered = deliver(&entry.name, entry.policy.reliable, &entry.subscribers, &frame, held);
         if entry.remote {
             forward(self.outlet.as_ref(), &entry.name, &frame);
         }
@@ -401,7 +493,7 @@ impl TopicTable {
         Ok(delivered)
     }
 
-    /// Live topics with their subscriber counts, sorted by topic.
+    /// Live topics with their subscriber counts and positions, sorted by topic.
     pub fn info(&self) -> Vec<TopicInfo> {
         let mut info: Vec<TopicInfo> = self
             .topics
@@ -410,11 +502,21 @@ impl TopicTable {
                 topic: topic.clone(),
                 subscribers: entry.subscribers.len(),
                 updates: entry.updates,
+                epoch: entry.position.epoch.to_string(),
+                offset: entry.position.offset,
+                history: entry.history.len(),
+                history_bytes: entry.history.bytes(),
             })
             .collect();
         info.sort_by(|a, b| a.topic.cmp(&b.topic));
         info
     }
+}
+
+/// The data an update frame of a topic with `prefix` carries.
+fn data_of<'a>(frame: &'a [u8], prefix: &str) -> Option<&'a str> {
+    let text = crate::hub::frame::single_text_payload(frame)?.strip_prefix(prefix)?;
+    text.rfind(",\"offset\":").map(|end| &text[..end])
 }
 
 /// Hands one frame of `topic` to the outlet, if there is one.
@@ -432,157 +534,5 @@ fn deliver(topic: &Arc<str>, reliable: bool, subscribers: &[Peer], frame: &Bytes
         fanout::each(subscribers, |peer| peer.send_reliable_in(frame.clone(), held))
     } else {
         fanout::each(subscribers, |peer| peer.send_update_in(topic, frame.clone(), held))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::testing::{read_text, sent};
-    use std::time::Duration;
-    use tokio::net::TcpStream;
-
-    const MAX: usize = 1024;
-
-    async fn peer(id: ConnId) -> (Peer, TcpStream) {
-        crate::hub::testing::peer(id, 8, Duration::from_secs(60)).await
-    }
-
-    #[tokio::test]
-    async fn reference_counts_per_connection() {
-        let mut table = TopicTable::default();
-        let (a, _ca) = peer(1).await;
-        let (b, _cb) = peer(2).await;
-        table.begin_create("t", "bars", false, a.clone());
-        table.finish_create("t");
-        assert!(!table.add_subscriber("t", a.clone()), "a double subscribe counts once");
-        assert!(table.add_subscriber("t", b.clone()));
-        assert_eq!(table.info()[0].subscribers, 2);
-        assert_eq!(table.remove_subscriber("t", 1), Removal::Remaining);
-        assert_eq!(table.remove_subscriber("t", 1), Removal::NotSubscribed);
-        assert_eq!(table.remove_subscriber("t", 2), Removal::LastGone);
-        assert!(table.is_empty());
-    }
-
-    #[tokio::test]
-    async fn disconnect_releases_every_topic_of_the_connection() {
-        let mut table = TopicTable::default();
-        let (a, _ca) = peer(1).await;
-        let (b, _cb) = peer(2).await;
-        for topic in ["x", "y"] {
-            table.begin_create(topic, "bars", false, a.clone());
-            table.finish_create(topic);
-        }
-        table.add_subscriber("y", b);
-        let mut gone = table.disconnect(1);
-        gone.sort();
-        assert_eq!(gone, ["x"]);
-        assert_eq!(table.topics(), ["y"]);
-        assert_eq!(table.subscriptions_of(1), 0);
-    }
-
-    #[tokio::test]
-    async fn updates_are_framed_once_and_held_back_during_creation() {
-        let mut table = TopicTable::default();
-        let (a, mut client) = peer(1).await;
-        table.begin_create("bars:{}", "bars", false, a.clone());
-        assert_eq!(table.publish("bars:{}", r#"{"close":1}"#, MAX), Ok(0));
-        a.send(crate::hub::frame::text(&[b"response"]));
-        table.finish_create("bars:{}");
-        assert_eq!(read_text(&mut client).await, "response");
-        assert_eq!(
-            read_text(&mut client).await,
-            r#"{"type":"bars.update","payload":{"topic":"bars:{}","payload":{"close":1}}}"#
-        );
-        assert_eq!(table.publish("bars:{}", "[]", MAX), Ok(1));
-    }
-
-    #[tokio::test]
-    async fn held_writes_leave_on_release_in_order_for_conflated_and_reliable_topics() {
-        let mut table = TopicTable::default();
-        let (a, mut client) = peer(1).await;
-        for (topic, reliable) in [("state", false), ("events", true)] {
-            table.begin_create(topic, "r", reliable, a.clone());
-            table.finish_create(topic);
-        }
-        assert_eq!(table.first_subscriber("state"), Some(1));
-        table.hold_writes();
-        assert_eq!(table.publish("state", "1", MAX), Ok(1));
-        assert_eq!(table.publish("events", "2", MAX), Ok(1));
-        assert!(a.outbox().len() == 2, "held, not written");
-        table.release_writes();
-        assert!(a.outbox().is_empty());
-        let frames = sent(&mut client, Duration::from_millis(200)).await;
-        assert_eq!(
-            frames,
-            [
-                r#"{"type":"r.update","payload":{"topic":"state","payload":1}}"#,
-                r#"{"type":"r.update","payload":{"topic":"events","payload":2}}"#
-            ]
-        );
-        assert_eq!(table.publish("state", "3", MAX), Ok(1));
-        assert!(a.outbox().is_empty(), "released: written straight away again");
-    }
-
-    #[tokio::test]
-    async fn a_new_instance_does_not_repeat_the_last_update() {
-        let mut table = TopicTable::default();
-        let (a, mut client) = peer(1).await;
-        table.begin_create("t", "bars", false, a);
-        table.finish_create("t");
-        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1));
-        table.resume_all();
-        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(0), "the handover repeat is dropped");
-        assert_eq!(table.publish("t", r#"{"v":1}"#, MAX), Ok(1), "later equal updates are the module's own");
-        table.resume_all();
-        assert_eq!(table.publish("t", r#"{"v":2}"#, MAX), Ok(1));
-        assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 3);
-    }
-
-    #[tokio::test]
-    async fn a_joiner_of_a_conflated_topic_gets_its_latest_update_and_of_a_reliable_one_none() {
-        let mut table = TopicTable::default();
-        let (first, _c1) = peer(1).await;
-        let (joiner, mut client) = peer(2).await;
-        for (topic, reliable) in [("state", false), ("events", true)] {
-            table.begin_create(topic, "r", reliable, first.clone());
-            table.finish_create(topic);
-            assert!(!table.catch_up(topic, &joiner), "nothing published yet");
-            assert_eq!(table.publish(topic, r#"{"v":1}"#, MAX), Ok(1));
-            assert_eq!(table.publish(topic, r#"{"v":2}"#, MAX), Ok(1));
-            assert!(table.add_subscriber(topic, joiner.clone()));
-        }
-        assert!(table.catch_up("state", &joiner));
-        assert!(!table.catch_up("events", &joiner));
-        let frames = sent(&mut client, Duration::from_millis(200)).await;
-        assert_eq!(frames, [r#"{"type":"r.update","payload":{"topic":"state","payload":{"v":2}}}"#]);
-    }
-
-    #[tokio::test]
-    async fn a_mirror_delivers_only_whole_update_frames_of_its_topic() {
-        let mut table = TopicTable::default();
-        let (a, mut client) = peer(1).await;
-        table.mirror("t", "r", false, a);
-        let update = messages::update_frame(&messages::update_prefix("r", "t"), "{}");
-        assert_eq!(table.deliver_frame("t", update.clone()), 1);
-        let other = messages::update_frame(&messages::update_prefix("r", "u"), "{}");
-        assert_eq!(table.deliver_frame("t", other), 0, "another topic's");
-        let mut two = update.to_vec();
-        two.extend_from_slice(&update);
-        assert_eq!(table.deliver_frame("t", Bytes::from(two)), 0, "two frames in one");
-        assert_eq!(table.deliver_frame("t", crate::hub::frame::close(1000, "bye")), 0, "a close frame");
-        assert_eq!(table.deliver_frame("t", update.slice(..update.len() - 1)), 0, "cut short");
-        assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn bad_updates_are_rejected() {
-        let mut table = TopicTable::default();
-        let (a, _client) = peer(1).await;
-        table.begin_create("t", "bars", false, a);
-        table.finish_create("t");
-        assert_eq!(table.publish("other", "{}", MAX), Err(Rejected::NotLive));
-        assert_eq!(table.publish("t", "{nope", MAX), Err(Rejected::InvalidJson));
-        assert_eq!(table.publish("t", &"1".repeat(MAX + 1), MAX), Err(Rejected::TooLarge));
     }
 }
