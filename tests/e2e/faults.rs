@@ -85,13 +85,18 @@ async fn allocating_without_bound_crashes_until_quarantine() {
 async fn a_restarted_module_serves_its_subscribers_again_without_resubscribing() {
     let (host, mut bystander) = beside_datafeed("trap-on-third-tick", "").await;
     let mut client = host.client("hostile").await;
-    client.subscribe("ticks", json!({"stream": "a"})).await;
+    let epoch = client.subscribe("ticks", json!({"stream": "a"})).await["epoch"].clone();
     // Ticks 1 and 2 publish, tick 3 traps; the fresh instance re-creates the
-    // topic and numbers its ticks from 0 again.
-    let mut previous = client.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
+    // topic and numbers its ticks from 0 again, while the host's offsets go on.
+    let first = client.next_update("ticks").await;
+    let mut previous = first["payload"]["seq"].as_u64().unwrap();
+    let mut offset = first["offset"].as_u64().unwrap();
     let mut last_before = Instant::now();
     let restarted_after = loop {
-        let seq = client.next_update("ticks").await["payload"]["seq"].as_u64().unwrap();
+        let update = client.next_update("ticks").await;
+        assert_eq!((&update["epoch"], update["offset"].as_u64()), (&epoch, Some(offset + 1)), "the sequence goes on");
+        offset += 1;
+        let seq = update["payload"]["seq"].as_u64().unwrap();
         if seq < previous {
             break last_before.elapsed();
         }

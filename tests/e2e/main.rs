@@ -17,6 +17,7 @@ mod http;
 mod http_edge;
 mod limits;
 mod protocol;
+mod recovery;
 mod state;
 mod state_backends;
 mod subscriptions;

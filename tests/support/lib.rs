@@ -386,6 +386,14 @@ impl Client {
         self.recv_type(&format!("{route}.subscribe.response")).await["payload"].clone()
     }
 
+    /// Subscribes giving the last position seen (`{"epoch":...,"offset":...}`,
+    /// as a response or an update gave it); returns the response's payload.
+    pub async fn subscribe_since(&mut self, route: &str, request: Value, since: Value) -> Value {
+        let message = json!({"type": format!("{route}.subscribe"), "payload": request, "since": since});
+        self.send_text(&message.to_string()).await;
+        self.recv_type(&format!("{route}.subscribe.response")).await["payload"].clone()
+    }
+
     /// Unsubscribes; returns the response's payload.
     pub async fn unsubscribe(&mut self, route: &str, request: Value) -> Value {
         self.send_text(&json!({"type": format!("{route}.unsubscribe"), "payload": request}).to_string()).await;
@@ -448,6 +456,14 @@ impl Client {
 
     /// Drops the TCP connection without a close handshake.
     pub fn drop_abruptly(self) {
+        drop(self.socket.into_inner());
+    }
+
+    /// Resets the TCP connection (an RST, as a network cut looks to the server).
+    pub fn reset(self) {
+        if let MaybeTlsStream::Plain(stream) = self.socket.get_ref() {
+            stream.set_zero_linger().unwrap();
+        }
         drop(self.socket.into_inner());
     }
 }
