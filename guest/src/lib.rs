@@ -8,7 +8,7 @@
 //! the [`Host`] implementation over the component's wit-bindgen imports, and
 //! the match on route names that dispatches the world's exports to
 //! [`dispatch`]. What is the same for every component is here: the typed
-//! topic, the handler trait, the bodies of the exports.
+//! topic, the handler trait, the bodies of the exports, the REST glue.
 //!
 //! A service implements [`WsRouteService<R>`] for each route `R`:
 //!
@@ -41,7 +41,8 @@
 //! - [`error`]: [`ServiceError`], what a handler returns to refuse a request.
 //! - [`caller`]: [`Caller`], the verified identity `authorize` hooks and REST handlers see.
 //! - [`schema`]: JSON Schemas of route models for the `routes` export.
-//! - [`http`]: a component's REST API as plain request/response values.
+//! - [`http`]: a component's REST API as plain request/response values, and
+//!   the `wasi:http/incoming-handler` export ([`export_http!`]).
 //! - [`store`]: durable state over the host's `wasi:keyvalue` (typed JSON
 //!   values, counters, one-transaction batches).
 //! - [`wire`]: the WIT package's shared types, generated once for every component.
