@@ -9,9 +9,13 @@
 //! a generated topic type of its own. This is the one place that knows how a
 //! topic reaches the host: a new world version changes it here.
 
-/// The host's imports, implemented once per component by its generated code.
+/// The host's imports, implemented once per component by its generated code
+/// (`ws_generated::Imports`).
 ///
-/// A test can implement it with a recorder, to run a service natively.
+/// A service reaches them through its typed topics; it may also call them
+/// directly for a live topic it holds only as a string (the broker moves an
+/// account's tick timer to another of its topics, whatever its route). A test
+/// can implement it with a recorder, to run a service natively.
 pub trait Host {
     /// Publishes `data` (JSON text) to every subscriber of `topic`.
     fn topic_update(topic: &str, data: &str);

@@ -135,61 +135,6 @@ impl<R: WsRoute> fmt::Debug for WsTopic<R> {
     }
 }
 
-/// A canonical topic of one route with its typed request, which is parsed at
-/// most once and only when asked for, for generated per-route topic types
-/// to wrap ([`WsTopic`] is the same for every route). Timer ticks hand a
-/// service the topic the host holds, one this
-/// component accepted in `create-topic`, so a tick costs no parse unless the
-/// service reads the request.
-#[derive(Debug)]
-pub struct TypedTopic<T> {
-    topic: String,
-    request: OnceCell<T>,
-}
-
-impl<T: Serialize + DeserializeOwned> TypedTopic<T> {
-    /// The topic of `request` on `route`.
-    pub fn new(route: &str, request: T) -> Result<Self, ServiceError> {
-        let topic = build_topic(route, &request)?;
-        Ok(Self { topic, request: OnceCell::from(request) })
-    }
-
-    /// Validates `topic` as a topic of `route` and parses its request.
-    pub fn parse(route: &str, topic: &str) -> Result<Self, ServiceError> {
-        let request: T = parse_topic(route, topic)?;
-        Ok(Self { topic: topic.to_owned(), request: OnceCell::from(request) })
-    }
-
-    /// A topic this component accepted before (`create-topic` parsed it);
-    /// its request is parsed on first use.
-    pub fn accepted(topic: String) -> Self {
-        Self { topic, request: OnceCell::new() }
-    }
-
-    /// The typed request of this topic of `route`.
-    ///
-    /// # Panics
-    ///
-    /// If the topic came from [`TypedTopic::accepted`] and does not parse: the
-    /// host handed back a topic this component never accepted.
-    pub fn request(&self, route: &str) -> &T {
-        self.request.get_or_init(|| match parse_topic(route, &self.topic) {
-            Ok(request) => request,
-            Err(err) => panic!("the host handed back a topic this component never accepted: {err}"),
-        })
-    }
-
-    /// The canonical topic string.
-    pub fn as_str(&self) -> &str {
-        &self.topic
-    }
-
-    /// The canonical topic string, by value.
-    pub fn into_string(self) -> String {
-        self.topic
-    }
-}
-
 /// An update's data as JSON text.
 ///
 /// # Panics
@@ -252,17 +197,6 @@ mod tests {
         let json = WsTopic::<BarsRoute>::from_request_json(r#"{"resolution":"5","symbol":"MSFT"}"#).unwrap();
         assert_eq!(json.into_string(), built.as_str());
         assert_eq!(WsTopic::<BarsRoute>::ROUTE, "bars");
-    }
-
-    #[test]
-    fn route_typed_topics_parse_their_request_once_and_only_when_asked() {
-        let built = TypedTopic::new("bars", Bars { symbol: "MSFT".into(), resolution: "5".into(), extended: false });
-        let built = built.unwrap();
-        let accepted = TypedTopic::<Bars>::accepted(built.as_str().to_owned());
-        assert!(accepted.request.get().is_none());
-        assert_eq!(accepted.request("bars"), built.request("bars"));
-        assert!(accepted.request.get().is_some());
-        assert!(TypedTopic::<Bars>::parse("bars", r#"bars:{"symbol":1}"#).is_err());
     }
 
     #[test]
