@@ -7,10 +7,11 @@
 //!   "reliable")]` for a route whose updates must never be conflated (the
 //!   default is `"conflate"`);
 //! - `pub type Service = path::To::Service;` naming the type that implements
-//!   the generated `WsRouteService` trait;
+//!   `topicwire_guest::WsRouteService<R>` for every route `R`;
 //! - optionally `pub type Http = path::To::Api;` naming a type that implements
 //!   `topicwire_guest::http::HttpService`: the component then also serves a
-//!   REST API (world `ws-route-service-http`).
+//!   REST API (it exports `wasi:http/incoming-handler`, as world
+//!   `ws-route-service-http` describes).
 //!
 //! `Request` must derive `Serialize`, `Deserialize` and `JsonSchema`; `Data`
 //! must derive `Serialize` and `JsonSchema`; both must be defined in the crate.
@@ -25,8 +26,9 @@ pub const SERVICE_ALIAS: &str = "Service";
 /// The name of the declaration that names the REST API type.
 pub const HTTP_ALIAS: &str = "Http";
 const ROUTER: &str = "WsRouter";
-/// Names a route cannot take: Rust keywords (routes become modules and
-/// functions) and the generated module's own items.
+/// Names a route cannot take: Rust keywords and the names of the generated
+/// module's own items, kept free so a route name can always become a Rust
+/// identifier (as it did when routes were generated modules and methods).
 const RESERVED: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
     "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
@@ -94,15 +96,19 @@ impl syn::parse::Parse for RouteArgs {
 }
 
 impl Route {
-    /// The route's Rust identifier part: `broker-connection` → `broker_connection`.
-    pub fn snake(&self) -> String {
-        self.name.replace('-', "_")
+    /// The generated marker type of the route: `BarWsRouter` → `BarWsRoute`.
+    pub fn route_type(&self) -> String {
+        format!("{}Route", self.stem())
     }
 
     /// The generated topic type: `BarWsRouter` → `BarWsTopic`.
     pub fn topic_type(&self) -> String {
-        let stem = self.alias.strip_suffix("Router").unwrap_or(&self.alias);
-        format!("{stem}Topic")
+        format!("{}Topic", self.stem())
+    }
+
+    /// The alias without its `Router` suffix, which the generated names extend.
+    fn stem(&self) -> &str {
+        self.alias.strip_suffix("Router").unwrap_or(&self.alias)
     }
 }
 
@@ -178,7 +184,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
         if RESERVED.contains(&name.replace('-', "_").as_str()) {
             errors.push(err(
                 span,
-                format!("route name `{name}` is reserved: generated code would not compile"),
+                format!("route name `{name}` is reserved: it is a Rust keyword or a name of the generated code"),
                 "choose another name".to_owned(),
             ));
             continue;
@@ -191,8 +197,24 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             ));
             continue;
         }
-        seen.insert(name.clone(), span.start().line);
-        routes.push(Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs), delivery });
+        let route = Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs), delivery };
+        if let Some(other) = routes.iter().find(|other| other.route_type() == route.route_type()) {
+            errors.push(err(
+                alias.ident.span(),
+                format!(
+                    "`{}` and `{}` (route `{}`) would both generate `{}` and `{}`",
+                    route.alias,
+                    other.alias,
+                    other.name,
+                    route.route_type(),
+                    route.topic_type()
+                ),
+                "rename one of them: the generated names drop a trailing `Router` from the alias".to_owned(),
+            ));
+            continue;
+        }
+        seen.insert(route.name.clone(), span.start().line);
+        routes.push(route);
     }
 
     if routes.is_empty() && errors.is_empty() {
@@ -211,7 +233,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             column: 1,
             message: "the service type is not declared".to_owned(),
             help:
-                "add `pub type Service = crate::service::MyService;` naming the type that implements `WsRouteService`"
+                "add `pub type Service = crate::service::MyService;` naming the type that implements `WsRouteService<R>` for every route"
                     .to_owned(),
         });
     }

@@ -1,9 +1,12 @@
-//! Renders a checked [`Model`] into the files of `src/ws_generated/`:
-//! `mod.rs` (handler trait with its default-allow `authorize_<route>` hooks,
-//! export dispatch by route, `routes` with schemas and delivery policies,
-//! wit-bindgen glue, its shared types and `wasi:keyvalue` imports mapped onto
-//! `topicwire_guest::wire` and `topicwire_guest::store`) and one file per
-//! route (its typed topic).
+//! Renders a checked [`Model`] into `src/ws_generated/mod.rs`: only what
+//! varies between components. Per route a marker type implementing
+//! `topicwire_guest::WsRoute` (name, description, delivery, model types) and
+//! its typed topic alias (`pub type BarWsTopic = WsTopic<BarWsRoute>;`); once,
+//! the `Host` implementation over the component's wit-bindgen imports, the
+//! match on route names that hands each export to `topicwire_guest::dispatch`,
+//! the wit-bindgen glue (its shared types and `wasi:keyvalue` imports mapped
+//! onto `topicwire_guest::wire` and `topicwire_guest::store`) and, with a REST
+//! API, the one line that exports `topicwire_guest`'s `wasi:http` glue.
 
 use crate::check::{Delivery, Model, Route};
 use crate::{GENERATED_DIR, GeneratedFile};
@@ -19,14 +22,7 @@ pub const HEADER: &str =
 /// [`crate::format`] over them to match the project's rustfmt style).
 /// `wit_path` is the WIT folder relative to the component's root.
 pub fn emit(model: &Model, wit_path: &str) -> Vec<GeneratedFile> {
-    let mut files = vec![file("mod.rs", mod_rs(model, wit_path))];
-    for route in &model.routes {
-        files.push(file(&format!("{}.rs", route.snake()), route_rs(route)));
-    }
-    if model.http {
-        files.push(file("http.rs", http_rs()));
-    }
-    files
+    vec![file("mod.rs", mod_rs(model, wit_path))]
 }
 
 fn file(name: &str, tokens: TokenStream) -> GeneratedFile {
@@ -38,50 +34,17 @@ fn file(name: &str, tokens: TokenStream) -> GeneratedFile {
 }
 
 fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
-    let modules: Vec<_> = model.routes.iter().map(|route| format_ident!("{}", route.snake())).collect();
-    let topics: Vec<_> = model.routes.iter().map(|route| format_ident!("{}", route.topic_type())).collect();
+    let routes: Vec<_> = model.routes.iter().map(|route| format_ident!("{}", route.route_type())).collect();
     let names: Vec<&str> = model.routes.iter().map(|route| route.name.as_str()).collect();
-    let descriptions: Vec<&str> = model.routes.iter().map(|route| route.description.as_str()).collect();
-    let create: Vec<_> = model.routes.iter().map(|route| format_ident!("create_{}", route.snake())).collect();
-    let remove: Vec<_> = model.routes.iter().map(|route| format_ident!("remove_{}", route.snake())).collect();
-    let on_timer: Vec<_> = model.routes.iter().map(|route| format_ident!("on_timer_{}", route.snake())).collect();
-    let authorize: Vec<_> = model.routes.iter().map(|route| format_ident!("authorize_{}", route.snake())).collect();
-    let deliveries: Vec<_> = model
-        .routes
-        .iter()
-        .map(|route| match route.delivery {
-            Delivery::Conflate => quote! { Delivery::Conflate },
-            Delivery::Reliable => quote! { Delivery::Reliable },
-        })
-        .collect();
-    let authorize_docs: Vec<_> = names
-        .iter()
-        .map(|name| {
-            format!(
-                " May `caller` subscribe to `request` on route `{name}`? Called for every subscribe, before the \
-                 caller is added to the topic or the topic is created; refuse with `ServiceError::forbidden`. \
-                 By default everyone may."
-            )
-        })
-        .collect();
-    let create_docs: Vec<_> = names
-        .iter()
-        .map(|name| format!(" A `{name}` topic got its first subscriber: start publishing to it, or refuse it."))
-        .collect();
-    let remove_docs: Vec<_> = names
-        .iter()
-        .map(|name| format!(" A `{name}` topic lost its last subscriber: release what it holds."))
-        .collect();
-    let timer_docs: Vec<_> = names.iter().map(|name| format!(" A timer set on a `{name}` topic fired.")).collect();
+    let route_items = model.routes.iter().map(route_items);
     // The world's shared types and wasi:keyvalue imports are generated once, in
     // topicwire-guest (`wire`, and `store` which wraps them); here they are
-    // mapped onto it. With a REST API the world includes wasi:http, whose
-    // interfaces (and their wasi:io dependencies) wit-bindgen must generate too.
-    let (world, generate_all) =
-        if model.http { ("ws-route-service-http", Some(quote! { generate_all, })) } else { ("ws-route-service", None) };
+    // mapped onto it. A REST API is exported by topicwire-guest's macro, which
+    // brings its own wasi:http bindings and type information, so the world
+    // here is always `ws-route-service`.
     let generate = quote! {
         wit_bindgen::generate!({
-            world: #world,
+            world: "ws-route-service",
             path: #wit_path,
             with: {
                 "topicwire:ws/types@0.1.0": topicwire_guest::wire::types,
@@ -89,47 +52,45 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
                 "wasi:keyvalue/atomics@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::atomics,
                 "wasi:keyvalue/batch@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::batch,
             },
-            #generate_all
         });
     };
-    let http_module = model.http.then(|| quote! { mod http; });
+    let http = model.http.then(|| {
+        quote! {
+            topicwire_guest::export_http!(crate::ws::Http);
+        }
+    });
 
     quote! {
-        #![doc = " Router code of this component, generated from `src/ws.rs`: the handler trait, dispatch of the `ws-route-service` exports by route, the `routes` export with JSON Schemas, and the wit-bindgen glue."]
+        #![doc = " Router code of this component, generated from `src/ws.rs`: a marker type and a typed topic per route, the host's imports for those topics, dispatch of the `ws-route-service` exports by route to the `WsRouteService` implementations of `Service`, and the wit-bindgen glue."]
         #![allow(unsafe_code, reason = "the wit-bindgen glue exports raw wasm functions")]
 
-        #(pub mod #modules;)*
-        #http_module
-
-        #(pub use #modules::#topics;)*
-        pub use topicwire_guest::{Caller, ServiceError};
+        pub use topicwire_guest::{Caller, ServiceError, WsRouteService};
+        use topicwire_guest::dispatch;
+        use topicwire_guest::wire::{Caller as WireCaller, Delivery, Error};
 
         #[allow(missing_docs, unreachable_pub, clippy::all, reason = "generated by wit-bindgen")]
         mod bindings {
             #generate
         }
 
-        use topicwire_guest::wire::{Caller as WireCaller, Delivery, Error, Route};
+        /// The host's imports, through which every topic of this component publishes and sets timers.
+        pub enum Imports {}
 
-        /// The handlers of this component's routes, implemented by the type
-        /// that `src/ws.rs` names `Service`.
-        pub trait WsRouteService {
-            #(
-                #[doc = #create_docs]
-                fn #create(topic: &#topics) -> Result<(), ServiceError>;
-                #[doc = #remove_docs]
-                fn #remove(topic: &#topics);
-                #[doc = #timer_docs]
-                fn #on_timer(topic: &#topics) {
-                    let _ = topic;
-                }
-                #[doc = #authorize_docs]
-                fn #authorize(caller: &Caller, request: &#modules::Request) -> Result<(), ServiceError> {
-                    let _ = (caller, request);
-                    Ok(())
-                }
-            )*
+        impl topicwire_guest::Host for Imports {
+            fn topic_update(topic: &str, data: &str) {
+                bindings::topic_update(topic, data);
+            }
+
+            fn set_timer(topic: &str, period_ms: u32) {
+                bindings::set_timer(topic, period_ms);
+            }
+
+            fn clear_timer(topic: &str) {
+                bindings::clear_timer(topic);
+            }
         }
+
+        #(#route_items)*
 
         type Service = crate::ws::Service;
 
@@ -137,49 +98,35 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
 
         #[allow(clippy::single_match, reason = "one arm per route")]
         impl bindings::Guest for Exports {
-            fn routes() -> Vec<Route> {
-                Vec::from([#(
-                    Route {
-                        name: #names.to_owned(),
-                        description: #descriptions.to_owned(),
-                        request_schema: topicwire_guest::schema::schema_json::<#modules::Request>(),
-                        data_schema: topicwire_guest::schema::schema_json::<#modules::Data>(),
-                        delivery: #deliveries,
-                    }
-                ),*])
+            fn routes() -> Vec<topicwire_guest::wire::Route> {
+                Vec::from([#(dispatch::route::<#routes>()),*])
             }
 
             fn build_topic(route: String, request: String, caller: Option<WireCaller>) -> Result<String, Error> {
-                let caller = caller.map(|caller| Caller::from_json(caller.subject, &caller.claims)).transpose()?;
+                let caller = dispatch::caller(caller)?;
                 match route.as_str() {
-                    #(#names => {
-                        let topic = #topics::from_request_json(&request)?;
-                        if let Some(caller) = &caller {
-                            <Service as WsRouteService>::#authorize(caller, topic.request())?;
-                        }
-                        Ok(topic.into_string())
-                    })*
+                    #(#names => dispatch::build_topic::<Service, #routes>(&request, caller.as_ref()),)*
                     _ => Err(Error::UnknownRoute(route)),
                 }
             }
 
             fn create_topic(topic: String) -> Result<(), Error> {
                 match topicwire_guest::topic::route_of(&topic) {
-                    #(#names => <Service as WsRouteService>::#create(&#topics::parse(&topic)?).map_err(Error::from),)*
+                    #(#names => dispatch::create_topic::<Service, #routes>(&topic),)*
                     route => Err(Error::UnknownRoute(route.to_owned())),
                 }
             }
 
             fn remove_topic(topic: String) {
                 match topicwire_guest::topic::route_of(&topic) {
-                    #(#names => <Service as WsRouteService>::#remove(&#topics::accepted(topic)),)*
+                    #(#names => dispatch::remove_topic::<Service, #routes>(topic),)*
                     _ => {}
                 }
             }
 
             fn on_timer(topic: String) {
                 match topicwire_guest::topic::route_of(&topic) {
-                    #(#names => <Service as WsRouteService>::#on_timer(&#topics::accepted(topic)),)*
+                    #(#names => dispatch::on_timer::<Service, #routes>(topic),)*
                     _ => {}
                 }
             }
@@ -190,176 +137,39 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
         }
 
         bindings::export!(Exports with_types_in bindings);
+        #http
     }
 }
 
-/// `http.rs`: the `wasi:http/incoming-handler` export, turning the call into
-/// a `topicwire_guest::http::Request` for the type `src/ws.rs` names `Http`.
-fn http_rs() -> TokenStream {
-    quote! {
-        #![doc = " The REST API glue: `wasi:http/incoming-handler` calls the type that `src/ws.rs` names `Http`."]
-
-        use super::bindings::exports::wasi::http::incoming_handler::Guest;
-        use super::bindings::wasi::http::types::{
-            Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
-        };
-        use super::bindings::wasi::io::streams::StreamError;
-        use topicwire_guest::http::{HttpService, Request, Response};
-
-        impl Guest for super::Exports {
-            fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-                let response = match read_request(request) {
-                    Some(request) => <crate::ws::Http as HttpService>::handle(request),
-                    None => Response::error(400, "cannot read the request body"),
-                };
-                write_response(response_out, response);
-            }
-        }
-
-        fn read_request(request: IncomingRequest) -> Option<Request> {
-            let method = match request.method() {
-                Method::Get => "GET".to_owned(),
-                Method::Head => "HEAD".to_owned(),
-                Method::Post => "POST".to_owned(),
-                Method::Put => "PUT".to_owned(),
-                Method::Delete => "DELETE".to_owned(),
-                Method::Connect => "CONNECT".to_owned(),
-                Method::Options => "OPTIONS".to_owned(),
-                Method::Trace => "TRACE".to_owned(),
-                Method::Patch => "PATCH".to_owned(),
-                Method::Other(other) => other,
-            };
-            let target = request.path_with_query().unwrap_or_else(|| "/".to_owned());
-            let (path, query) = match target.split_once('?') {
-                Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
-                None => (target, None),
-            };
-            let headers = request
-                .headers()
-                .entries()
-                .into_iter()
-                .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-                .collect();
-            let incoming = request.consume().ok()?;
-            let stream = incoming.stream().ok()?;
-            let mut body = Vec::new();
-            loop {
-                match stream.blocking_read(64 * 1024) {
-                    Ok(chunk) => body.extend_from_slice(&chunk),
-                    Err(StreamError::Closed) => break,
-                    Err(_) => return None,
-                }
-            }
-            drop(stream);
-            let _ = IncomingBody::finish(incoming);
-            Some(Request { method, path, query, headers, body })
-        }
-
-        fn write_response(response_out: ResponseOutparam, response: Response) {
-            let headers = Fields::new();
-            for (name, value) in &response.headers {
-                let _ = headers.append(name, value.as_bytes());
-            }
-            let outgoing = OutgoingResponse::new(headers);
-            let _ = outgoing.set_status_code(response.status);
-            let Ok(body) = outgoing.body() else { return };
-            ResponseOutparam::set(response_out, Ok(outgoing));
-            if let Ok(stream) = body.write() {
-                // wasi:io output streams take at most 4096 bytes per blocking write.
-                for chunk in response.body.chunks(4096) {
-                    if stream.blocking_write_and_flush(chunk).is_err() {
-                        break;
-                    }
-                }
-                drop(stream);
-            }
-            let _ = OutgoingBody::finish(body, None);
-        }
-    }
-}
-
-fn route_rs(route: &Route) -> TokenStream {
+/// What varies per route: its marker type with the route table's entry
+/// (name, description, delivery, model types) and its typed topic.
+fn route_items(route: &Route) -> TokenStream {
     let name = route.name.as_str();
+    let description = route.description.as_str();
     let alias = format_ident!("{}", route.alias);
+    let marker = format_ident!("{}", route.route_type());
     let topic = format_ident!("{}", route.topic_type());
-    let module_doc = format!(" The `{name}` route, declared in `src/ws.rs` as `{}`.", route.alias);
-    let request_doc = format!(" Subscription request of route `{name}`.");
-    let data_doc = format!(" Update data of route `{name}`.");
-    let topic_doc = format!(" A topic of route `{name}`: its validated request and its canonical topic string.");
-    let new_doc = format!(" The topic of `request`: `{name}:` followed by the request as canonical JSON.");
+    let delivery = match route.delivery {
+        Delivery::Conflate => quote! { Delivery::Conflate },
+        Delivery::Reliable => quote! { Delivery::Reliable },
+    };
+    let marker_doc = format!(" Route `{name}`, declared in `src/ws.rs` as `{}`.", route.alias);
+    let topic_doc = format!(" A topic of route `{name}`: its canonical topic string and its typed request.");
 
     quote! {
-        #![doc = #module_doc]
+        #[doc = #marker_doc]
+        pub enum #marker {}
 
-        use topicwire_guest::{Router, ServiceError};
-
-        #[doc = #request_doc]
-        pub type Request = <crate::ws::#alias as Router>::Request;
-        #[doc = #data_doc]
-        pub type Data = <crate::ws::#alias as Router>::Data;
+        impl topicwire_guest::WsRoute for #marker {
+            const NAME: &'static str = #name;
+            const DESCRIPTION: &'static str = #description;
+            const DELIVERY: Delivery = #delivery;
+            type Request = <crate::ws::#alias as topicwire_guest::Router>::Request;
+            type Data = <crate::ws::#alias as topicwire_guest::Router>::Data;
+            type Host = Imports;
+        }
 
         #[doc = #topic_doc]
-        pub struct #topic(topicwire_guest::topic::TypedTopic<Request>);
-
-        impl #topic {
-            /// The route name: the prefix of the topic and of message types.
-            pub const ROUTE: &'static str = #name;
-
-            #[doc = #new_doc]
-            pub fn new(request: Request) -> Result<Self, ServiceError> {
-                topicwire_guest::topic::TypedTopic::new(Self::ROUTE, request).map(Self)
-            }
-
-            /// Validates a subscription request given as JSON text and builds its topic.
-            pub fn from_request_json(json: &str) -> Result<Self, ServiceError> {
-                Self::new(topicwire_guest::topic::parse_request(json)?)
-            }
-
-            /// Parses a topic string of this route back into its typed request.
-            pub fn parse(topic: &str) -> Result<Self, ServiceError> {
-                topicwire_guest::topic::TypedTopic::parse(Self::ROUTE, topic).map(Self)
-            }
-
-            /// A topic the host hands back after `create_topic` accepted it; its request is parsed on first use.
-            pub(super) fn accepted(topic: String) -> Self {
-                Self(topicwire_guest::topic::TypedTopic::accepted(topic))
-            }
-
-            /// The validated subscription request.
-            pub fn request(&self) -> &Request {
-                self.0.request(Self::ROUTE)
-            }
-
-            /// The canonical topic string.
-            pub fn as_str(&self) -> &str {
-                self.0.as_str()
-            }
-
-            /// The canonical topic string, by value.
-            pub fn into_string(self) -> String {
-                self.0.into_string()
-            }
-
-            /// Publishes `data` to every subscriber of this topic.
-            pub fn update(&self, data: &Data) {
-                super::bindings::topic_update(self.as_str(), &topicwire_guest::topic::to_json(data));
-            }
-
-            /// Publishes data that is already JSON text to every subscriber of this topic.
-            /// The host drops (and counts) data that is not valid JSON.
-            pub fn update_json(&self, data: &str) {
-                super::bindings::topic_update(self.as_str(), data);
-            }
-
-            /// Asks the host to call `on_timer` for this topic every `period_ms` milliseconds.
-            pub fn set_timer(&self, period_ms: u32) {
-                super::bindings::set_timer(self.as_str(), period_ms);
-            }
-
-            /// Stops this topic's timer.
-            pub fn clear_timer(&self) {
-                super::bindings::clear_timer(self.as_str());
-            }
-        }
+        pub type #topic = topicwire_guest::WsTopic<#marker>;
     }
 }

@@ -13,11 +13,16 @@
 //! pub type Service = crate::service::Datafeed;
 //! ```
 //!
-//! and `codegen` writes `src/ws_generated/`: typed topics, dispatch of the
-//! `ws-route-service` exports by route, the `routes` export with JSON Schemas
-//! and delivery policies (`#[route("orders", delivery = "reliable")]`), an
-//! `authorize_<route>(caller, &request)` hook per route that allows by
-//! default, and the wit-bindgen glue.
+//! and `codegen` writes `src/ws_generated/mod.rs` with only what varies
+//! between components: a marker type per route implementing
+//! `topicwire_guest::WsRoute` (its name, description, delivery policy from
+//! `#[route("orders", delivery = "reliable")]`, request and data types) and
+//! its typed topic (`pub type BarWsTopic = topicwire_guest::WsTopic<BarWsRoute>;`),
+//! the host's imports for those topics, the match on route names that hands
+//! each `ws-route-service` export to `topicwire_guest::dispatch`, the
+//! wit-bindgen glue, and for a REST API one line exporting
+//! `topicwire_guest`'s `wasi:http` glue. The service implements
+//! `topicwire_guest::WsRouteService<R>` for each route.
 //!
 //! # Layout
 //!

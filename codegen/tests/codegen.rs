@@ -87,7 +87,7 @@ fn generated_code_matches_the_snapshot() {
     let component = Component { root: fixture.root.clone(), wit_from_root: "../../wit".into() };
     let files = generate(&component).unwrap();
     let names: Vec<_> = files.iter().map(|file| file.path.display().to_string()).collect();
-    assert_eq!(names, ["src/ws_generated/mod.rs", "src/ws_generated/bars.rs", "src/ws_generated/broker_connection.rs"]);
+    assert_eq!(names, ["src/ws_generated/mod.rs"], "one file: what varies per route is a few lines of it");
     let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     for file in files {
         let name = file.path.file_name().unwrap();
@@ -237,10 +237,10 @@ fn a_route_declares_its_delivery_policy() {
     );
     let files = generate(&fixture.component()).unwrap();
     let routes = &files[0].contents;
-    let bars = routes.find("name: \"bars\"").unwrap();
-    let quotes = routes.find("name: \"quotes\"").unwrap();
-    assert!(routes[bars..quotes].contains("delivery: Delivery::Reliable"), "{routes}");
-    assert!(routes[quotes..].contains("delivery: Delivery::Conflate"), "{routes}");
+    let bars = routes.find("NAME: &'static str = \"bars\"").unwrap();
+    let quotes = routes.find("NAME: &'static str = \"quotes\"").unwrap();
+    assert!(routes[bars..quotes].contains("DELIVERY: Delivery = Delivery::Reliable"), "{routes}");
+    assert!(routes[quotes..].contains("DELIVERY: Delivery = Delivery::Conflate"), "{routes}");
 }
 
 #[test]
@@ -261,20 +261,44 @@ fn unknown_route_options_and_deliveries_are_refused() {
 }
 
 #[test]
-fn every_route_gets_an_authorize_hook_that_allows_by_default() {
+fn every_route_gets_a_marker_a_topic_and_its_arm_in_each_export() {
     let fixture = Fixture::new(
-        "authorize",
+        "dispatch",
         &format!("#[route(\"broker-connection\")]\npub type B = WsRouter<AccountRequest, Connection>;\n{SERVICE}"),
     );
     let files = generate(&fixture.component()).unwrap();
     let code = &files[0].contents;
-    assert!(code.contains("fn authorize_broker_connection("), "{code}");
-    assert!(code.contains("request: &broker_connection::Request"), "{code}");
-    assert!(code.contains("<Service as WsRouteService>::authorize_broker_connection("), "build-topic calls it: {code}");
+    assert!(code.contains("pub enum BRoute {}"), "{code}");
+    assert!(code.contains("impl topicwire_guest::WsRoute for BRoute {"), "{code}");
+    assert!(code.contains("type Request = <crate::ws::B as topicwire_guest::Router>::Request;"), "{code}");
+    assert!(code.contains("pub type BTopic = topicwire_guest::WsTopic<BRoute>;"), "{code}");
+    assert_eq!(code.matches("\"broker-connection\" =>").count(), 4, "an arm per export but routes: {code}");
+    for export in ["build_topic", "create_topic", "remove_topic", "on_timer"] {
+        let call = format!("dispatch::{export}::<Service, BRoute>(");
+        assert!(code.contains(&call), "{export} hands the route to its handlers: {code}");
+    }
+    assert!(!code.contains("export_http!"), "no REST API, no wasi:http export: {code}");
 }
 
 #[test]
-fn an_http_declaration_selects_the_http_world_and_emits_the_glue() {
+fn aliases_that_would_generate_the_same_names_are_refused() {
+    let fixture = Fixture::new(
+        "same-names",
+        &format!(
+            "{SERVICE}#[route(\"bars\")]\npub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"candles\")]\npub type BarWs = WsRouter<BarsSubscriptionRequest, Bar>;\n"
+        ),
+    );
+    let error = fixture.error();
+    assert!(
+        error.contains("`BarWs` and `BarWsRouter` (route `bars`) would both generate `BarWsRoute` and `BarWsTopic`"),
+        "{error}"
+    );
+    assert!(error.contains("--> src/ws.rs:5:"), "{error}");
+}
+
+#[test]
+fn an_http_declaration_exports_the_rest_glue_in_one_line() {
     let fixture = Fixture::new(
         "http",
         &format!(
@@ -284,8 +308,9 @@ fn an_http_declaration_selects_the_http_world_and_emits_the_glue() {
     );
     let files = generate(&fixture.component()).unwrap();
     let names: Vec<_> = files.iter().map(|file| file.path.display().to_string()).collect();
-    assert_eq!(names, ["src/ws_generated/mod.rs", "src/ws_generated/bars.rs", "src/ws_generated/http.rs"]);
-    assert!(files[0].contents.contains(r#"world : "ws-route-service-http""#), "{}", files[0].contents);
-    assert!(files[0].contents.contains("mod http;"));
-    assert!(files[2].contents.contains("<crate::ws::Http as HttpService>::handle(request)"));
+    assert_eq!(names, ["src/ws_generated/mod.rs"]);
+    let code = &files[0].contents;
+    assert_eq!(code.matches("topicwire_guest::export_http!(crate::ws::Http);").count(), 1, "{code}");
+    // topicwire-guest's export brings wasi:http along; the component's own bindings keep the base world.
+    assert!(code.contains(r#"world : "ws-route-service","#), "{code}");
 }

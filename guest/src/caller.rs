@@ -1,8 +1,9 @@
 //! Who is asking: the identity the host verified before a request reached
 //! the component, so a module decides who may see what.
 //!
-//! On WebSocket routes the generated `authorize_<route>(caller, &request)`
-//! hooks receive it for every subscribe; on the REST API
+//! On WebSocket routes each route's
+//! [`WsRouteService::authorize`](crate::WsRouteService::authorize) hook
+//! receives it for every subscribe; on the REST API
 //! [`Request::caller`](crate::http::Request::caller) reads it from the
 //! reserved headers the host sets (it removes any the client sent).
 

@@ -22,7 +22,7 @@ impl ServiceError {
         Self::InvalidRequest(reason.into())
     }
 
-    /// A caller refused by an `authorize_<route>` hook, e.g.
+    /// A caller refused by a route's `authorize` hook, e.g.
     /// `forbidden("account `A2` is not one of yours")`.
     pub fn forbidden(reason: impl Into<String>) -> Self {
         Self::Forbidden(reason.into())

@@ -1,4 +1,5 @@
-//! Topics: `route + ":" + canonical JSON of the validated request`.
+//! Topics: `route + ":" + canonical JSON of the validated request`, and
+//! [`WsTopic`], the typed topic of every route.
 //!
 //! Building a topic deserialises the request into the route's typed model and
 //! serialises it back canonically, so equivalent requests (other key order,
@@ -6,9 +7,12 @@
 
 use crate::canonical::to_canonical_json;
 use crate::error::ServiceError;
+use crate::host::Host;
+use crate::router::WsRoute;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
+use std::fmt;
 
 /// The route part of a topic: everything before the first `:`.
 pub fn route_of(topic: &str) -> &str {
@@ -40,44 +44,53 @@ pub fn parse_topic<T: DeserializeOwned>(route: &str, topic: &str) -> Result<T, S
     parse_request(request)
 }
 
-/// A canonical topic of one route with its typed request, which is parsed at
-/// most once and only when asked for: the generated `<Route>WsTopic` types
-/// wrap it. Timer ticks hand a service the topic the host holds, one this
-/// component accepted in `create-topic`, so a tick costs no parse unless the
-/// service reads the request.
-#[derive(Debug)]
-pub struct TypedTopic<T> {
+/// A topic of route `R`: its canonical topic string and its typed request,
+/// which is parsed at most once and only when asked for. Generated code
+/// names one per route (`pub type BarWsTopic = WsTopic<BarWsRoute>;`).
+///
+/// Timer ticks hand a service the topic the host holds, one this component
+/// accepted in `create-topic`, so a tick costs no parse unless the service
+/// reads the request, and publishing costs one serialisation of the data.
+pub struct WsTopic<R: WsRoute> {
     topic: String,
-    request: OnceCell<T>,
+    request: OnceCell<R::Request>,
 }
 
-impl<T: Serialize + DeserializeOwned> TypedTopic<T> {
-    /// The topic of `request` on `route`.
-    pub fn new(route: &str, request: T) -> Result<Self, ServiceError> {
-        let topic = build_topic(route, &request)?;
+impl<R: WsRoute> WsTopic<R> {
+    /// The route name: the prefix of the topic and of message types.
+    pub const ROUTE: &'static str = R::NAME;
+
+    /// The topic of `request`: the route name, `:`, and the request as canonical JSON.
+    pub fn new(request: R::Request) -> Result<Self, ServiceError> {
+        let topic = build_topic(R::NAME, &request)?;
         Ok(Self { topic, request: OnceCell::from(request) })
     }
 
-    /// Validates `topic` as a topic of `route` and parses its request.
-    pub fn parse(route: &str, topic: &str) -> Result<Self, ServiceError> {
-        let request: T = parse_topic(route, topic)?;
+    /// Validates a subscription request given as JSON text and builds its topic.
+    pub fn from_request_json(json: &str) -> Result<Self, ServiceError> {
+        Self::new(parse_request(json)?)
+    }
+
+    /// Validates `topic` as a topic of this route and parses its request.
+    pub fn parse(topic: &str) -> Result<Self, ServiceError> {
+        let request = parse_topic::<R::Request>(R::NAME, topic)?;
         Ok(Self { topic: topic.to_owned(), request: OnceCell::from(request) })
     }
 
     /// A topic this component accepted before (`create-topic` parsed it);
     /// its request is parsed on first use.
-    pub fn accepted(topic: String) -> Self {
+    pub(crate) fn accepted(topic: String) -> Self {
         Self { topic, request: OnceCell::new() }
     }
 
-    /// The typed request of this topic of `route`.
+    /// The validated subscription request.
     ///
     /// # Panics
     ///
-    /// If the topic came from [`TypedTopic::accepted`] and does not parse: the
-    /// host handed back a topic this component never accepted.
-    pub fn request(&self, route: &str) -> &T {
-        self.request.get_or_init(|| match parse_topic(route, &self.topic) {
+    /// If the host handed back (to `remove-topic` or `on-timer`) a topic this
+    /// component never accepted and it does not parse: a host fault.
+    pub fn request(&self) -> &R::Request {
+        self.request.get_or_init(|| match parse_topic(R::NAME, &self.topic) {
             Ok(request) => request,
             Err(err) => panic!("the host handed back a topic this component never accepted: {err}"),
         })
@@ -91,6 +104,34 @@ impl<T: Serialize + DeserializeOwned> TypedTopic<T> {
     /// The canonical topic string, by value.
     pub fn into_string(self) -> String {
         self.topic
+    }
+
+    /// Publishes `data` to every subscriber of this topic.
+    pub fn update(&self, data: &R::Data) {
+        <R::Host as Host>::topic_update(&self.topic, &to_json(data));
+    }
+
+    /// Publishes data that is already JSON text to every subscriber of this
+    /// topic. The host drops (and counts) data that is not valid JSON.
+    pub fn update_json(&self, data: &str) {
+        <R::Host as Host>::topic_update(&self.topic, data);
+    }
+
+    /// Asks the host to call the route's `on_timer` for this topic every
+    /// `period_ms` milliseconds; setting it again replaces the period.
+    pub fn set_timer(&self, period_ms: u32) {
+        <R::Host as Host>::set_timer(&self.topic, period_ms);
+    }
+
+    /// Stops this topic's timer.
+    pub fn clear_timer(&self) {
+        <R::Host as Host>::clear_timer(&self.topic);
+    }
+}
+
+impl<R: WsRoute> fmt::Debug for WsTopic<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WsTopic").field(&self.topic).finish()
     }
 }
 
@@ -122,15 +163,7 @@ fn describe(err: &serde_path_to_error::Error<serde_json::Error>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
-
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    struct Bars {
-        symbol: String,
-        resolution: String,
-        #[serde(default)]
-        extended: bool,
-    }
+    use crate::testing::{Bars, BarsRoute, Candle, calls};
 
     #[test]
     fn equivalent_requests_give_one_topic() {
@@ -153,19 +186,43 @@ mod tests {
 
     #[test]
     fn typed_topics_parse_their_request_once_and_only_when_asked() {
-        let built = TypedTopic::new("bars", Bars { symbol: "MSFT".into(), resolution: "5".into(), extended: false });
+        let built = WsTopic::<BarsRoute>::new(Bars { symbol: "MSFT".into(), resolution: "5".into(), extended: false });
         let built = built.unwrap();
-        let accepted = TypedTopic::<Bars>::accepted(built.as_str().to_owned());
+        let accepted = WsTopic::<BarsRoute>::accepted(built.as_str().to_owned());
         assert!(accepted.request.get().is_none());
-        assert_eq!(accepted.request("bars"), built.request("bars"));
+        assert_eq!(accepted.request(), built.request());
         assert!(accepted.request.get().is_some());
-        assert!(TypedTopic::<Bars>::parse("bars", r#"bars:{"symbol":1}"#).is_err());
+        assert!(WsTopic::<BarsRoute>::parse(r#"bars:{"symbol":1}"#).is_err());
+        assert!(WsTopic::<BarsRoute>::parse(r#"quotes:{"symbol":"A","resolution":"1"}"#).is_err());
+        let json = WsTopic::<BarsRoute>::from_request_json(r#"{"resolution":"5","symbol":"MSFT"}"#).unwrap();
+        assert_eq!(json.into_string(), built.as_str());
+        assert_eq!(WsTopic::<BarsRoute>::ROUTE, "bars");
     }
 
     #[test]
     #[should_panic(expected = "never accepted")]
     fn an_accepted_topic_that_does_not_parse_is_a_host_fault() {
-        TypedTopic::<Bars>::accepted("bars:{}".to_owned()).request("bars");
+        WsTopic::<BarsRoute>::accepted("bars:{}".to_owned()).request();
+    }
+
+    #[test]
+    fn typed_topics_reach_the_host_of_their_route() {
+        let topic = WsTopic::<BarsRoute>::new(Bars { symbol: "A".into(), resolution: "1".into(), extended: false });
+        let topic = topic.unwrap();
+        topic.set_timer(200);
+        topic.update(&Candle { close: 1.5 });
+        topic.update_json("{}");
+        topic.clear_timer();
+        let name = r#"bars:{"extended":false,"resolution":"1","symbol":"A"}"#;
+        assert_eq!(
+            calls(),
+            [
+                format!("set-timer {name} 200"),
+                format!(r#"topic-update {name} {{"close":1.5}}"#),
+                format!("topic-update {name} {{}}"),
+                format!("clear-timer {name}"),
+            ]
+        );
     }
 
     #[test]

@@ -11,11 +11,25 @@
 use crate::ledger::{self, Store, StoreError};
 use crate::models::{AccountRequest, BrokerConnection};
 use crate::trading::{Account, Event, OrderIds};
-use crate::ws_generated::{EquityWsTopic, ExecutionWsTopic, OrderWsTopic, PositionWsTopic};
+use crate::ws_generated::{EquityWsRoute, ExecutionWsRoute, OrderWsRoute, PositionWsRoute};
 use market_sim::Market;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
+use topicwire_guest::{WsRoute, WsTopic};
+
+/// Sends `data` to the account's topic of route `R`, if it is one of the `live` ones.
+fn send<R: WsRoute<Request = AccountRequest>>(
+    live: Option<&BTreeSet<String>>,
+    request: &AccountRequest,
+    data: &R::Data,
+) {
+    if let Ok(topic) = WsTopic::<R>::new(request.clone())
+        && live.is_some_and(|topics| topics.contains(topic.as_str()))
+    {
+        topic.update(data);
+    }
+}
 
 /// How often equity is re-sent while nothing fills.
 const EQUITY_REFRESH_MS: i64 = 1_000;
@@ -171,37 +185,14 @@ impl State {
     pub fn publish(&mut self, id: &str, events: Vec<Event>) {
         let request = AccountRequest { account_id: id.to_owned() };
         let live = self.live.get(id);
-        let is_live = |topic: &str| live.is_some_and(|topics| topics.contains(topic));
         for event in events {
             match event {
-                Event::Order(order) => {
-                    if let Ok(topic) = OrderWsTopic::new(request.clone())
-                        && is_live(topic.as_str())
-                    {
-                        topic.update(&order);
-                    }
-                }
-                Event::Execution(execution) => {
-                    if let Ok(topic) = ExecutionWsTopic::new(request.clone())
-                        && is_live(topic.as_str())
-                    {
-                        topic.update(&execution);
-                    }
-                }
-                Event::Position(position) => {
-                    if let Ok(topic) = PositionWsTopic::new(request.clone())
-                        && is_live(topic.as_str())
-                    {
-                        topic.update(&position);
-                    }
-                }
+                Event::Order(order) => send::<OrderWsRoute>(live, &request, &order),
+                Event::Execution(execution) => send::<ExecutionWsRoute>(live, &request, &execution),
+                Event::Position(position) => send::<PositionWsRoute>(live, &request, &position),
                 Event::Equity(equity) => {
                     self.last_equity.insert(id.to_owned(), now_ms());
-                    if let Ok(topic) = EquityWsTopic::new(request.clone())
-                        && is_live(topic.as_str())
-                    {
-                        topic.update(&equity);
-                    }
+                    send::<EquityWsRoute>(live, &request, &equity);
                 }
             }
         }

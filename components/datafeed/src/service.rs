@@ -7,7 +7,7 @@
 use crate::bars::BarBuilder;
 use crate::quotes::{quote, symbols_of};
 use crate::settings;
-use crate::ws_generated::{BarWsTopic, QuoteWsTopic, ServiceError, WsRouteService};
+use crate::ws_generated::{BarWsRoute, BarWsTopic, QuoteWsRoute, QuoteWsTopic, ServiceError, WsRouteService};
 use market_sim::Market;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -64,8 +64,8 @@ impl Datafeed {
     }
 }
 
-impl WsRouteService for Datafeed {
-    fn create_bars(topic: &BarWsTopic) -> Result<(), ServiceError> {
+impl WsRouteService<BarWsRoute> for Datafeed {
+    fn create(topic: &BarWsTopic) -> Result<(), ServiceError> {
         let request = topic.request();
         let period = request.resolution.period_ms();
         STATE.with_borrow_mut(|state| {
@@ -83,15 +83,17 @@ impl WsRouteService for Datafeed {
         })
     }
 
-    fn remove_bars(topic: &BarWsTopic) {
+    fn remove(topic: &BarWsTopic) {
         STATE.with_borrow_mut(|state| state.bars.remove(topic.as_str()));
     }
 
-    fn on_timer_bars(topic: &BarWsTopic) {
+    fn on_timer(topic: &BarWsTopic) {
         STATE.with_borrow_mut(|state| Self::publish_bar(state, topic));
     }
+}
 
-    fn create_quotes(topic: &QuoteWsTopic) -> Result<(), ServiceError> {
+impl WsRouteService<QuoteWsRoute> for Datafeed {
+    fn create(topic: &QuoteWsTopic) -> Result<(), ServiceError> {
         STATE.with_borrow_mut(|state| {
             let symbols = symbols_of(topic.request(), &state.market)?;
             state.quotes.insert(topic.as_str().to_owned(), (symbols, None));
@@ -101,11 +103,11 @@ impl WsRouteService for Datafeed {
         })
     }
 
-    fn remove_quotes(topic: &QuoteWsTopic) {
+    fn remove(topic: &QuoteWsTopic) {
         STATE.with_borrow_mut(|state| state.quotes.remove(topic.as_str()));
     }
 
-    fn on_timer_quotes(topic: &QuoteWsTopic) {
+    fn on_timer(topic: &QuoteWsTopic) {
         STATE.with_borrow_mut(|state| Self::publish_quotes(state, topic));
     }
 }
