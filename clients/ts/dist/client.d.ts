@@ -4,6 +4,7 @@ import type { TokenProvider } from "./refresh.js";
 import type { Unsubscribe } from "./events.js";
 import { Route } from "./route.js";
 import type { RequestShape } from "./shape.js";
+import type { RouteOptions } from "./subscription.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { type TopicsEvents, type Warn } from "./topics.js";
 /** Options of a module client. */
@@ -40,8 +41,8 @@ export declare class ModuleClient {
     on<K extends keyof ClientEvents>(event: K, handler: (payload: ClientEvents[K]) => void): Unsubscribe;
     /** Opens the connection now rather than on the first subscribe. */
     connect(): void;
-    /** A route of this module; generated clients call it once per route with what its schema tells. */
-    route<Request = unknown, Update = unknown>(name: string, shape?: RequestShape): Route<Request, Update>;
+    /** A route of this module; generated clients call it once per route with what its schema and declaration tell. */
+    route<Request = unknown, Update = unknown>(name: string, shape?: RequestShape, options?: RouteOptions): Route<Request, Update>;
     /** Closes the connection and forgets every listener; pending subscribes reject. A later subscribe reconnects. */
     close(): void;
 }

@@ -6,7 +6,7 @@ import { Route } from "./route.js";
 import { Topics } from "./topics.js";
 import { moduleSocketUrl } from "./url.js";
 /** The events `Topics` emits; the others are the connection's. */
-const TOPICS_EVENTS = new Set(["dropped", "subscription"]);
+const TOPICS_EVENTS = new Set(["dropped", "subscription", "recovered", "lost", "duplicate", "gap"]);
 /** A module's client: connects on the first subscribe, reconnects until `close()`. */
 export class ModuleClient {
     module;
@@ -43,9 +43,9 @@ export class ModuleClient {
     connect() {
         this.connection.open();
     }
-    /** A route of this module; generated clients call it once per route with what its schema tells. */
-    route(name, shape) {
-        return new Route(this.topics, name, shape);
+    /** A route of this module; generated clients call it once per route with what its schema and declaration tell. */
+    route(name, shape, options) {
+        return new Route(this.topics, name, shape, options);
     }
     /** Closes the connection and forgets every listener; pending subscribes reject. A later subscribe reconnects. */
     close() {

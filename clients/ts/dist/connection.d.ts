@@ -1,6 +1,6 @@
 import { type BackoffOptions } from "./backoff.js";
 import { Emitter } from "./events.js";
-import { type CloseKind, type ServerMessage, type StatusPayload } from "./protocol.js";
+import { type CloseKind, type Position, type ServerMessage, type StatusPayload } from "./protocol.js";
 import { type TokenProvider } from "./refresh.js";
 import { type WebSocketConstructor } from "./socket.js";
 /** `connecting` covers the wait before a reconnect too; `disconnected` means the client gave up or was closed. */
@@ -73,7 +73,7 @@ export declare class Connection extends Emitter<ConnectionEvents> {
      * Sends `<route>.<op>` with `request` when connected; `onReply` gets its
      * reply. Returns false (and sends nothing) when not connected.
      */
-    request(route: string, op: "subscribe" | "unsubscribe", request: unknown, onReply: ReplyHandler): boolean;
+    request(route: string, op: "subscribe" | "unsubscribe", request: unknown, onReply: ReplyHandler, since?: Position): boolean;
     /** Sends `frame` if the socket is open. */
     private send;
     private attemptConnect;

@@ -56,8 +56,8 @@ export class Connection extends Emitter {
      * Sends `<route>.<op>` with `request` when connected; `onReply` gets its
      * reply. Returns false (and sends nothing) when not connected.
      */
-    request(route, op, request, onReply) {
-        if (this.stateValue !== "connected" || !this.send(requestFrame(route, op, request)))
+    request(route, op, request, onReply, since) {
+        if (this.stateValue !== "connected" || !this.send(requestFrame(route, op, request, since)))
             return false;
         this.pending.push({ route, op, onReply });
         return true;

@@ -1,8 +1,20 @@
-/** `status`/`message` of every reply; `topic` on subscribe/unsubscribe successes and dropped topics. */
+/** Where a topic's sequence stands: the offset of its last update, in the sequence `epoch` names. */
+export interface Position {
+    readonly epoch: string;
+    readonly offset: number;
+}
+/**
+ * `status`/`message` of every reply; `topic` on subscribe/unsubscribe
+ * successes and dropped topics; on a subscribe's success the `position` the
+ * updates that follow continue from (the first is `offset + 1`), and
+ * `recovered` when the subscribe asked to recover.
+ */
 export interface StatusPayload {
     readonly status: "ok" | "error";
     readonly message: string;
     readonly topic?: string;
+    readonly position?: Position;
+    readonly recovered?: boolean;
 }
 /** A server frame, classified. */
 export type ServerMessage = {
@@ -15,6 +27,7 @@ export type ServerMessage = {
     readonly route: string;
     readonly topic: string;
     readonly data: unknown;
+    readonly position?: Position;
 } | {
     readonly kind: "dropped";
     readonly topic: string;
@@ -26,8 +39,8 @@ export type ServerMessage = {
     readonly kind: "auth-refresh";
     readonly payload: StatusPayload;
 };
-/** `{"type":"<route>.<op>","payload":request}`. */
-export declare function requestFrame(route: string, op: "subscribe" | "unsubscribe", request: unknown): string;
+/** `{"type":"<route>.<op>","payload":request}`, with `"since"` to recover from a position. */
+export declare function requestFrame(route: string, op: "subscribe" | "unsubscribe", request: unknown, since?: Position): string;
 /** `{"type":"auth.refresh","payload":{"token":...}}`. */
 export declare function refreshFrame(token: string): string;
 /** Classifies one text frame; undefined for a frame this client does not understand. */

@@ -1,9 +1,9 @@
 // The Topicwire wire protocol as the client sees it: the frames it sends, the
 // frames it reads (classified once, here, so the rest of the client never
 // inspects raw JSON), and what each close code means for reconnecting.
-/** `{"type":"<route>.<op>","payload":request}`. */
-export function requestFrame(route, op, request) {
-    return JSON.stringify({ type: `${route}.${op}`, payload: request });
+/** `{"type":"<route>.<op>","payload":request}`, with `"since"` to recover from a position. */
+export function requestFrame(route, op, request, since) {
+    return JSON.stringify({ type: `${route}.${op}`, payload: request, ...(since === undefined ? {} : { since }) });
 }
 /** `{"type":"auth.refresh","payload":{"token":...}}`. */
 export function refreshFrame(token) {
@@ -32,7 +32,8 @@ export function parseServerMessage(text) {
         return { kind: "auth-refresh", payload: statusOf(payload) };
     const update = /^(.+)\.update$/.exec(type);
     if (update !== null && typeof payload.topic === "string") {
-        return { kind: "update", route: update[1], topic: payload.topic, data: payload.payload };
+        const position = positionOf(payload);
+        return { kind: "update", route: update[1], topic: payload.topic, data: payload.payload, ...(position ? { position } : {}) };
     }
     const reply = /^(.+)\.(subscribe|unsubscribe)\.response$/.exec(type);
     if (reply !== null) {
@@ -41,11 +42,19 @@ export function parseServerMessage(text) {
     return undefined;
 }
 function statusOf(payload) {
+    const position = positionOf(payload);
     return {
         status: payload.status === "ok" ? "ok" : "error",
         message: String(payload.message ?? ""),
         ...(typeof payload.topic === "string" ? { topic: payload.topic } : {}),
+        ...(position ? { position } : {}),
+        ...(typeof payload.recovered === "boolean" ? { recovered: payload.recovered } : {}),
     };
+}
+/** The `epoch`/`offset` a payload carries, if it carries both. */
+function positionOf(payload) {
+    const { epoch, offset } = payload;
+    return typeof epoch === "string" && Number.isSafeInteger(offset) ? { epoch, offset: offset } : undefined;
 }
 /** Classifies a close code. */
 export function classifyClose(code) {

@@ -1,5 +1,5 @@
 import { type RequestShape } from "./shape.js";
-import type { SubscriptionState } from "./subscription.js";
+import type { RouteOptions, SubscriptionState } from "./subscription.js";
 import type { Topics } from "./topics.js";
 /** One route of a module, typed by its request and update. */
 export declare class Route<Request, Update> {
@@ -7,9 +7,13 @@ export declare class Route<Request, Update> {
     /** The route's name, e.g. `bars`. */
     readonly name: string;
     private readonly shape?;
+    /** How the route delivers and keeps its updates. */
+    readonly options: RouteOptions;
     constructor(topics: Topics, 
     /** The route's name, e.g. `bars`. */
-    name: string, shape?: RequestShape | undefined);
+    name: string, shape?: RequestShape | undefined, 
+    /** How the route delivers and keeps its updates. */
+    options?: RouteOptions);
     /**
      * Calls `onUpdate` with every update of `request`'s topic until
      * `unsubscribe(listenerId)`. Listeners of one topic share one server

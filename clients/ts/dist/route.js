@@ -8,12 +8,16 @@ export class Route {
     topics;
     name;
     shape;
+    options;
     constructor(topics, 
     /** The route's name, e.g. `bars`. */
-    name, shape) {
+    name, shape, 
+    /** How the route delivers and keeps its updates. */
+    options = {}) {
         this.topics = topics;
         this.name = name;
         this.shape = shape;
+        this.options = options;
     }
     /**
      * Calls `onUpdate` with every update of `request`'s topic until
@@ -24,7 +28,8 @@ export class Route {
      */
     subscribe(listenerId, request, onUpdate) {
         const normalized = normalizeRequest(request, this.shape);
-        return this.topics.add(this.name, listenerId, topicOf(this.name, normalized), normalized, onUpdate);
+        const listener = onUpdate;
+        return this.topics.add(this.name, listenerId, topicOf(this.name, normalized), normalized, listener, this.options);
     }
     /** Removes the listener; the topic's last listener unsubscribes on the server. */
     unsubscribe(listenerId) {

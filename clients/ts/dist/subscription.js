@@ -1,7 +1,10 @@
 // One server subscription (one topic) shared by every local listener of it:
 // its state machine (unsubscribed → subscribing → subscribed, back to
-// subscribing while the connection is down), its listeners, and the promises
-// of those waiting for it to be subscribed.
+// subscribing while the connection is down), its listeners, the promises
+// of those waiting for it to be subscribed, and its position: the last
+// update seen, which a re-subscribe of a recoverable route sends back so the
+// server replays exactly what was missed. An update already seen is dropped;
+// a hole on a reliable route is not passed on but filled from the server.
 import { reportListenerError } from "./events.js";
 import { TopicwireError } from "./errors.js";
 /** A topic this client is (or is becoming) subscribed to. */
@@ -11,22 +14,30 @@ export class Subscription {
     route;
     topic;
     request;
+    options;
     stateValue = "unsubscribed";
     /** listener id → callback. */
     listeners = new Map();
     waiters = [];
     /** The topic as the server names it; the client's own until the server answers. */
     serverTopic;
+    /** The last update seen (or where the server said updates continue from). */
+    position;
+    /** Set while a subscribe that asked to recover awaits its answer. */
+    recovering = false;
+    /** Set while a hole is being filled: frames are dropped until the server replays. */
+    refilling = false;
     constructor(connection, hooks, route, 
     /** The topic computed client-side. */
     topic, 
     /** The request sent, already normalized. */
-    request) {
+    request, options = {}) {
         this.connection = connection;
         this.hooks = hooks;
         this.route = route;
         this.topic = topic;
         this.request = request;
+        this.options = options;
         this.serverTopic = topic;
     }
     get state() {
@@ -41,18 +52,47 @@ export class Subscription {
             this.send();
         return promise;
     }
-    /** Sends the subscribe now if connected, else when the connection opens (see topics.ts). */
+    /**
+     * Sends the subscribe now if connected, else when the connection opens (see
+     * topics.ts); on a recoverable route that has seen a position, asks to
+     * recover from it.
+     */
     send() {
         this.setState("subscribing");
-        this.connection.request(this.route, "subscribe", this.request, (reply) => this.answered(reply));
+        const since = this.options.recoverable ? this.position : undefined;
+        this.recovering = since !== undefined;
+        this.connection.request(this.route, "subscribe", this.request, (reply) => this.answered(reply), since);
     }
     /** The connection dropped: the server forgot this subscription; it is re-sent on reconnect. */
     interrupted() {
         if (this.stateValue === "subscribed")
             this.setState("subscribing");
     }
-    /** Hands an update to every listener; one that throws does not starve the others. */
-    deliver(data) {
+    /**
+     * Hands an update to every listener (one that throws does not starve the
+     * others), unless it was seen already, or comes after a hole on a reliable
+     * route (then the hole is filled first: the server replays from the last
+     * update seen).
+     */
+    deliver(data, position) {
+        if (this.refilling || this.stateValue === "unsubscribed")
+            return;
+        const last = this.position;
+        if (position !== undefined && last !== undefined && position.epoch === last.epoch) {
+            if (position.offset <= last.offset)
+                return this.hooks.duplicate(this, position);
+            if (position.offset > last.offset + 1) {
+                this.hooks.gap(this, last, position);
+                if (this.options.reliable && this.options.recoverable)
+                    return this.refill();
+            }
+        }
+        else if (position !== undefined && last !== undefined && this.options.reliable) {
+            // A new sequence under a live subscription: what came between is unknown.
+            this.hooks.recovery(this, false);
+        }
+        if (position !== undefined)
+            this.position = position;
         for (const listener of [...this.listeners.values()]) {
             try {
                 listener(data, this.serverTopic);
@@ -92,6 +132,12 @@ export class Subscription {
                 waiter.reject(error);
         }
     }
+    /** Fills a hole on a live connection: unsubscribes and subscribes again from the last update seen. */
+    refill() {
+        this.refilling = true;
+        this.connection.request(this.route, "unsubscribe", this.request, () => { });
+        this.send();
+    }
     answered(reply) {
         // No reply: the connection was lost and the subscribe will be re-sent.
         // Unsubscribed meanwhile: the listeners left and an unsubscribe followed it.
@@ -102,7 +148,13 @@ export class Subscription {
             return this.hooks.refused(this);
         }
         this.serverTopic = reply.topic ?? this.topic;
+        const recovering = this.recovering;
+        this.recovering = this.refilling = false;
+        if (reply.position !== undefined)
+            this.position = reply.position;
         this.setState("subscribed");
+        if (recovering)
+            this.hooks.recovery(this, reply.recovered === true);
         const waiters = this.waiters;
         this.waiters = [];
         for (const waiter of waiters)

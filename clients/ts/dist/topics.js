@@ -27,7 +27,7 @@ export class Topics extends Emitter {
         connection.on("message", (message) => {
             const subscription = this.byTopic.get(message.topic);
             if (message.kind === "update")
-                subscription?.deliver(message.data);
+                subscription?.deliver(message.data, message.position);
             else if (subscription !== undefined)
                 this.drop(subscription, message.message);
         });
@@ -36,7 +36,7 @@ export class Topics extends Emitter {
      * Adds (or moves) listener `listenerId` of `route` to `topic`, subscribing
      * on the server if it is the topic's first listener. Resolves once subscribed.
      */
-    add(route, listenerId, topic, request, onUpdate) {
+    add(route, listenerId, topic, request, onUpdate, options = {}) {
         const current = this.listenersOf(route).get(listenerId);
         if (current !== undefined && current !== this.byTopic.get(topic)) {
             // The listener moves to another topic; its old one may be left empty.
@@ -44,7 +44,7 @@ export class Topics extends Emitter {
         }
         let subscription = this.byTopic.get(topic);
         if (subscription === undefined) {
-            subscription = new Subscription(this.connection, this, route, topic, request);
+            subscription = new Subscription(this.connection, this, route, topic, request, options);
             this.byTopic.set(topic, subscription);
         }
         subscription.listeners.set(listenerId, onUpdate);
@@ -102,6 +102,16 @@ export class Topics extends Emitter {
     }
     changed(subscription) {
         this.emit("subscription", { route: subscription.route, topic: subscription.serverTopic, state: subscription.state });
+    }
+    recovery(subscription, recovered) {
+        const event = { route: subscription.route, topic: subscription.serverTopic, position: subscription.position };
+        this.emit(recovered ? "recovered" : "lost", event);
+    }
+    duplicate(subscription, position) {
+        this.emit("duplicate", { route: subscription.route, topic: subscription.serverTopic, position });
+    }
+    gap(subscription, after, got) {
+        this.emit("gap", { route: subscription.route, topic: subscription.serverTopic, after, got });
     }
     drop(subscription, message) {
         const listenerIds = [...subscription.listeners.keys()];

@@ -262,9 +262,9 @@ export class BrokerClient extends topicwire.ModuleClient {
 
   constructor(options: topicwire.ClientOptions) {
     super("broker", options);
-    this.orders = this.route("orders", {"fields":["accountId"]});
-    this.positions = this.route("positions", {"fields":["accountId"]});
-    this.executions = this.route("executions", {"fields":["accountId"]});
+    this.orders = this.route("orders", {"fields":["accountId"]}, {"reliable":true,"recoverable":true});
+    this.positions = this.route("positions", {"fields":["accountId"]}, {"reliable":true,"recoverable":true});
+    this.executions = this.route("executions", {"fields":["accountId"]}, {"reliable":true,"recoverable":true});
     this.equity = this.route("equity", {"fields":["accountId"]});
     this.brokerConnection = this.route("broker-connection", {"fields":["accountId"]});
   }

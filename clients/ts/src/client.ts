@@ -8,6 +8,7 @@ import type { TokenProvider } from "./refresh.js";
 import type { Unsubscribe } from "./events.js";
 import { Route } from "./route.js";
 import type { RequestShape } from "./shape.js";
+import type { RouteOptions } from "./subscription.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { Topics, type TopicsEvents, type Warn } from "./topics.js";
 import { moduleSocketUrl } from "./url.js";
@@ -29,7 +30,7 @@ export interface ClientOptions {
 }
 
 /** The events `Topics` emits; the others are the connection's. */
-const TOPICS_EVENTS: ReadonlySet<string> = new Set<keyof TopicsEvents>(["dropped", "subscription"]);
+const TOPICS_EVENTS: ReadonlySet<string> = new Set<keyof TopicsEvents>(["dropped", "subscription", "recovered", "lost", "duplicate", "gap"]);
 
 /** Every event of a client. */
 export type ClientEvents = ConnectionEvents & TopicsEvents;
@@ -75,9 +76,9 @@ export class ModuleClient {
     this.connection.open();
   }
 
-  /** A route of this module; generated clients call it once per route with what its schema tells. */
-  route<Request = unknown, Update = unknown>(name: string, shape?: RequestShape): Route<Request, Update> {
-    return new Route<Request, Update>(this.topics, name, shape);
+  /** A route of this module; generated clients call it once per route with what its schema and declaration tell. */
+  route<Request = unknown, Update = unknown>(name: string, shape?: RequestShape, options?: RouteOptions): Route<Request, Update> {
+    return new Route<Request, Update>(this.topics, name, shape, options);
   }
 
   /** Closes the connection and forgets every listener; pending subscribes reject. A later subscribe reconnects. */

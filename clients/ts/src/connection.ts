@@ -6,7 +6,7 @@
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
 import { describeError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { classifyClose, parseServerMessage, requestFrame, type CloseKind, type ServerMessage, type StatusPayload } from "./protocol.js";
+import { classifyClose, parseServerMessage, requestFrame, type CloseKind, type Position, type ServerMessage, type StatusPayload } from "./protocol.js";
 import { TokenRefresher, type TokenProvider } from "./refresh.js";
 import {
   OPEN,
@@ -114,8 +114,8 @@ export class Connection extends Emitter<ConnectionEvents> {
    * Sends `<route>.<op>` with `request` when connected; `onReply` gets its
    * reply. Returns false (and sends nothing) when not connected.
    */
-  request(route: string, op: "subscribe" | "unsubscribe", request: unknown, onReply: ReplyHandler): boolean {
-    if (this.stateValue !== "connected" || !this.send(requestFrame(route, op, request))) return false;
+  request(route: string, op: "subscribe" | "unsubscribe", request: unknown, onReply: ReplyHandler, since?: Position): boolean {
+    if (this.stateValue !== "connected" || !this.send(requestFrame(route, op, request, since))) return false;
     this.pending.push({ route, op, onReply });
     return true;
   }

@@ -2,24 +2,37 @@
 // frames it reads (classified once, here, so the rest of the client never
 // inspects raw JSON), and what each close code means for reconnecting.
 
-/** `status`/`message` of every reply; `topic` on subscribe/unsubscribe successes and dropped topics. */
+/** Where a topic's sequence stands: the offset of its last update, in the sequence `epoch` names. */
+export interface Position {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/**
+ * `status`/`message` of every reply; `topic` on subscribe/unsubscribe
+ * successes and dropped topics; on a subscribe's success the `position` the
+ * updates that follow continue from (the first is `offset + 1`), and
+ * `recovered` when the subscribe asked to recover.
+ */
 export interface StatusPayload {
   readonly status: "ok" | "error";
   readonly message: string;
   readonly topic?: string;
+  readonly position?: Position;
+  readonly recovered?: boolean;
 }
 
 /** A server frame, classified. */
 export type ServerMessage =
   | { readonly kind: "reply"; readonly route: string; readonly op: "subscribe" | "unsubscribe"; readonly payload: StatusPayload }
-  | { readonly kind: "update"; readonly route: string; readonly topic: string; readonly data: unknown }
+  | { readonly kind: "update"; readonly route: string; readonly topic: string; readonly data: unknown; readonly position?: Position }
   | { readonly kind: "dropped"; readonly topic: string; readonly message: string }
   | { readonly kind: "error"; readonly message: string }
   | { readonly kind: "auth-refresh"; readonly payload: StatusPayload };
 
-/** `{"type":"<route>.<op>","payload":request}`. */
-export function requestFrame(route: string, op: "subscribe" | "unsubscribe", request: unknown): string {
-  return JSON.stringify({ type: `${route}.${op}`, payload: request });
+/** `{"type":"<route>.<op>","payload":request}`, with `"since"` to recover from a position. */
+export function requestFrame(route: string, op: "subscribe" | "unsubscribe", request: unknown, since?: Position): string {
+  return JSON.stringify({ type: `${route}.${op}`, payload: request, ...(since === undefined ? {} : { since }) });
 }
 
 /** `{"type":"auth.refresh","payload":{"token":...}}`. */
@@ -47,7 +60,8 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
   if (type === "auth.refresh.response") return { kind: "auth-refresh", payload: statusOf(payload) };
   const update = /^(.+)\.update$/.exec(type);
   if (update !== null && typeof payload.topic === "string") {
-    return { kind: "update", route: update[1]!, topic: payload.topic, data: payload.payload };
+    const position = positionOf(payload);
+    return { kind: "update", route: update[1]!, topic: payload.topic, data: payload.payload, ...(position ? { position } : {}) };
   }
   const reply = /^(.+)\.(subscribe|unsubscribe)\.response$/.exec(type);
   if (reply !== null) {
@@ -57,11 +71,20 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
 }
 
 function statusOf(payload: Record<string, unknown>): StatusPayload {
+  const position = positionOf(payload);
   return {
     status: payload.status === "ok" ? "ok" : "error",
     message: String(payload.message ?? ""),
     ...(typeof payload.topic === "string" ? { topic: payload.topic } : {}),
+    ...(position ? { position } : {}),
+    ...(typeof payload.recovered === "boolean" ? { recovered: payload.recovered } : {}),
   };
+}
+
+/** The `epoch`/`offset` a payload carries, if it carries both. */
+function positionOf(payload: Record<string, unknown>): Position | undefined {
+  const { epoch, offset } = payload;
+  return typeof epoch === "string" && Number.isSafeInteger(offset) ? { epoch, offset: offset as number } : undefined;
 }
 
 /** Why a connection closed, from its close code. */

@@ -4,7 +4,7 @@
 
 import { topicOf } from "./canonical.js";
 import { normalizeRequest, type RequestShape } from "./shape.js";
-import type { SubscriptionState } from "./subscription.js";
+import type { RouteOptions, SubscriptionState } from "./subscription.js";
 import type { Topics } from "./topics.js";
 
 /** One route of a module, typed by its request and update. */
@@ -14,6 +14,8 @@ export class Route<Request, Update> {
     /** The route's name, e.g. `bars`. */
     readonly name: string,
     private readonly shape?: RequestShape,
+    /** How the route delivers and keeps its updates. */
+    readonly options: RouteOptions = {},
   ) {}
 
   /**
@@ -25,7 +27,8 @@ export class Route<Request, Update> {
    */
   subscribe(listenerId: string, request: Request, onUpdate: (update: Update, topic: string) => void): Promise<void> {
     const normalized = normalizeRequest(request, this.shape);
-    return this.topics.add(this.name, listenerId, topicOf(this.name, normalized), normalized, onUpdate as (data: unknown, topic: string) => void);
+    const listener = onUpdate as (data: unknown, topic: string) => void;
+    return this.topics.add(this.name, listenerId, topicOf(this.name, normalized), normalized, listener, this.options);
   }
 
   /** Removes the listener; the topic's last listener unsubscribes on the server. */

@@ -1,12 +1,15 @@
 // One server subscription (one topic) shared by every local listener of it:
 // its state machine (unsubscribed → subscribing → subscribed, back to
-// subscribing while the connection is down), its listeners, and the promises
-// of those waiting for it to be subscribed.
+// subscribing while the connection is down), its listeners, the promises
+// of those waiting for it to be subscribed, and its position: the last
+// update seen, which a re-subscribe of a recoverable route sends back so the
+// server replays exactly what was missed. An update already seen is dropped;
+// a hole on a reliable route is not passed on but filled from the server.
 
 import type { Connection } from "./connection.js";
 import { reportListenerError } from "./events.js";
 import { TopicwireError } from "./errors.js";
-import type { StatusPayload } from "./protocol.js";
+import type { Position, StatusPayload } from "./protocol.js";
 
 /** A subscription's state. */
 export type SubscriptionState = "unsubscribed" | "subscribing" | "subscribed";
@@ -19,6 +22,14 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
+/** How a route delivers and keeps its updates, as the module declares (generated clients pass it). */
+export interface RouteOptions {
+  /** Never conflated: every update matters, so a hole is filled, never passed on. */
+  readonly reliable?: boolean;
+  /** The route keeps a history: after a reconnect the subscription recovers what it missed. */
+  readonly recoverable?: boolean;
+}
+
 /** What the subscription tells its owner (see topics.ts). */
 export interface SubscriptionHooks {
   /** The server accepted it and named its topic. */
@@ -27,6 +38,12 @@ export interface SubscriptionHooks {
   refused(subscription: Subscription): void;
   /** Its state changed. */
   changed(subscription: Subscription): void;
+  /** A re-subscribe got every missed update back (`true`), or could not: updates were lost (`false`). */
+  recovery(subscription: Subscription, recovered: boolean): void;
+  /** An update already seen arrived again; it was dropped. */
+  duplicate(subscription: Subscription, position: Position): void;
+  /** Updates after `after` were skipped (`got` arrived); on a reliable route it was not passed on. */
+  gap(subscription: Subscription, after: Position, got: Position): void;
 }
 
 /** A topic this client is (or is becoming) subscribed to. */
@@ -37,6 +54,12 @@ export class Subscription {
   private waiters: Waiter[] = [];
   /** The topic as the server names it; the client's own until the server answers. */
   serverTopic: string;
+  /** The last update seen (or where the server said updates continue from). */
+  position: Position | undefined;
+  /** Set while a subscribe that asked to recover awaits its answer. */
+  private recovering = false;
+  /** Set while a hole is being filled: frames are dropped until the server replays. */
+  private refilling = false;
 
   constructor(
     private readonly connection: Connection,
@@ -46,6 +69,7 @@ export class Subscription {
     readonly topic: string,
     /** The request sent, already normalized. */
     readonly request: unknown,
+    readonly options: RouteOptions = {},
   ) {
     this.serverTopic = topic;
   }
@@ -62,10 +86,16 @@ export class Subscription {
     return promise;
   }
 
-  /** Sends the subscribe now if connected, else when the connection opens (see topics.ts). */
+  /**
+   * Sends the subscribe now if connected, else when the connection opens (see
+   * topics.ts); on a recoverable route that has seen a position, asks to
+   * recover from it.
+   */
   send(): void {
     this.setState("subscribing");
-    this.connection.request(this.route, "subscribe", this.request, (reply) => this.answered(reply));
+    const since = this.options.recoverable ? this.position : undefined;
+    this.recovering = since !== undefined;
+    this.connection.request(this.route, "subscribe", this.request, (reply) => this.answered(reply), since);
   }
 
   /** The connection dropped: the server forgot this subscription; it is re-sent on reconnect. */
@@ -73,8 +103,26 @@ export class Subscription {
     if (this.stateValue === "subscribed") this.setState("subscribing");
   }
 
-  /** Hands an update to every listener; one that throws does not starve the others. */
-  deliver(data: unknown): void {
+  /**
+   * Hands an update to every listener (one that throws does not starve the
+   * others), unless it was seen already, or comes after a hole on a reliable
+   * route (then the hole is filled first: the server replays from the last
+   * update seen).
+   */
+  deliver(data: unknown, position?: Position): void {
+    if (this.refilling || this.stateValue === "unsubscribed") return;
+    const last = this.position;
+    if (position !== undefined && last !== undefined && position.epoch === last.epoch) {
+      if (position.offset <= last.offset) return this.hooks.duplicate(this, position);
+      if (position.offset > last.offset + 1) {
+        this.hooks.gap(this, last, position);
+        if (this.options.reliable && this.options.recoverable) return this.refill();
+      }
+    } else if (position !== undefined && last !== undefined && this.options.reliable) {
+      // A new sequence under a live subscription: what came between is unknown.
+      this.hooks.recovery(this, false);
+    }
+    if (position !== undefined) this.position = position;
     for (const listener of [...this.listeners.values()]) {
       try {
         listener(data, this.serverTopic);
@@ -110,6 +158,13 @@ export class Subscription {
     }
   }
 
+  /** Fills a hole on a live connection: unsubscribes and subscribes again from the last update seen. */
+  private refill(): void {
+    this.refilling = true;
+    this.connection.request(this.route, "unsubscribe", this.request, () => {});
+    this.send();
+  }
+
   private answered(reply: StatusPayload | undefined): void {
     // No reply: the connection was lost and the subscribe will be re-sent.
     // Unsubscribed meanwhile: the listeners left and an unsubscribe followed it.
@@ -119,7 +174,11 @@ export class Subscription {
       return this.hooks.refused(this);
     }
     this.serverTopic = reply.topic ?? this.topic;
+    const recovering = this.recovering;
+    this.recovering = this.refilling = false;
+    if (reply.position !== undefined) this.position = reply.position;
     this.setState("subscribed");
+    if (recovering) this.hooks.recovery(this, reply.recovered === true);
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.resolve();

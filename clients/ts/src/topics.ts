@@ -6,7 +6,8 @@
 import type { Connection } from "./connection.js";
 import { Emitter } from "./events.js";
 import { TopicwireError } from "./errors.js";
-import { Subscription, type SubscriptionHooks, type SubscriptionState, type UpdateListener } from "./subscription.js";
+import type { Position } from "./protocol.js";
+import { Subscription, type RouteOptions, type SubscriptionHooks, type SubscriptionState, type UpdateListener } from "./subscription.js";
 
 /** Events about subscriptions. */
 export interface TopicsEvents {
@@ -14,6 +15,14 @@ export interface TopicsEvents {
   subscription: { readonly route: string; readonly topic: string; readonly state: SubscriptionState };
   /** The server dropped a topic (module quarantined, route gone); its listeners were removed. */
   dropped: { readonly route: string; readonly topic: string; readonly message: string; readonly listenerIds: readonly string[] };
+  /** After a reconnect, a subscription got every update it missed back, in order: nothing to re-read. */
+  recovered: { readonly route: string; readonly topic: string; readonly position: Position | undefined };
+  /** A subscription could not get the updates it missed back (too old, the server restarted, …): re-read the state (e.g. over REST). */
+  lost: { readonly route: string; readonly topic: string; readonly position: Position | undefined };
+  /** An update seen already arrived again and was dropped. */
+  duplicate: { readonly route: string; readonly topic: string; readonly position: Position };
+  /** Updates were skipped: after `after`, `got` arrived (on a reliable route the hole is filled from the server, not passed on). */
+  gap: { readonly route: string; readonly topic: string; readonly after: Position; readonly got: Position };
 }
 
 /** Reports what the app should know but need not act on (e.g. a topic computed differently from the server's). */
@@ -38,7 +47,7 @@ export class Topics extends Emitter<TopicsEvents> implements SubscriptionHooks {
     });
     connection.on("message", (message) => {
       const subscription = this.byTopic.get(message.topic);
-      if (message.kind === "update") subscription?.deliver(message.data);
+      if (message.kind === "update") subscription?.deliver(message.data, message.position);
       else if (subscription !== undefined) this.drop(subscription, message.message);
     });
   }
@@ -47,7 +56,7 @@ export class Topics extends Emitter<TopicsEvents> implements SubscriptionHooks {
    * Adds (or moves) listener `listenerId` of `route` to `topic`, subscribing
    * on the server if it is the topic's first listener. Resolves once subscribed.
    */
-  add(route: string, listenerId: string, topic: string, request: unknown, onUpdate: UpdateListener): Promise<void> {
+  add(route: string, listenerId: string, topic: string, request: unknown, onUpdate: UpdateListener, options: RouteOptions = {}): Promise<void> {
     const current = this.listenersOf(route).get(listenerId);
     if (current !== undefined && current !== this.byTopic.get(topic)) {
       // The listener moves to another topic; its old one may be left empty.
@@ -55,7 +64,7 @@ export class Topics extends Emitter<TopicsEvents> implements SubscriptionHooks {
     }
     let subscription = this.byTopic.get(topic);
     if (subscription === undefined) {
-      subscription = new Subscription(this.connection, this, route, topic, request);
+      subscription = new Subscription(this.connection, this, route, topic, request, options);
       this.byTopic.set(topic, subscription);
     }
     subscription.listeners.set(listenerId, onUpdate);
@@ -115,6 +124,19 @@ export class Topics extends Emitter<TopicsEvents> implements SubscriptionHooks {
 
   changed(subscription: Subscription): void {
     this.emit("subscription", { route: subscription.route, topic: subscription.serverTopic, state: subscription.state });
+  }
+
+  recovery(subscription: Subscription, recovered: boolean): void {
+    const event = { route: subscription.route, topic: subscription.serverTopic, position: subscription.position };
+    this.emit(recovered ? "recovered" : "lost", event);
+  }
+
+  duplicate(subscription: Subscription, position: Position): void {
+    this.emit("duplicate", { route: subscription.route, topic: subscription.serverTopic, position });
+  }
+
+  gap(subscription: Subscription, after: Position, got: Position): void {
+    this.emit("gap", { route: subscription.route, topic: subscription.serverTopic, after, got });
   }
 
   private drop(subscription: Subscription, message: string): void {

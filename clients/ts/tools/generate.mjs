@@ -172,6 +172,14 @@ async function renderModule({ module, routes }) {
   return `${HEADER(module)}\nimport * as topicwire from "@topicwire/client";\n\n${types}\n${renderClass(module, typed)}`;
 }
 
+/** What the client must know of a route's delivery: reliable (holes are filled) and recoverable (it keeps a history). */
+function routeOptions(route) {
+  const options = {};
+  if (route.delivery === "reliable") options.reliable = true;
+  if (route.history?.size > 0 && route.history?.ttl_secs > 0) options.recoverable = true;
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
 function renderClass(module, typed) {
   const className = `${pascal(module)}Client`;
   const fields = typed
@@ -183,8 +191,10 @@ function renderClass(module, typed) {
   const assignments = typed
     .map(({ route }) => {
       const shape = requestShape(route.request_schema);
-      const args = [JSON.stringify(route.name), ...(shape ? [JSON.stringify(shape)] : [])].join(", ");
-      return `    this.${property(route.name)} = this.route(${args});`;
+      const options = routeOptions(route);
+      const args = [JSON.stringify(route.name), shape ? JSON.stringify(shape) : "undefined", ...(options ? [JSON.stringify(options)] : [])];
+      while (args.at(-1) === "undefined") args.pop();
+      return `    this.${property(route.name)} = this.route(${args.join(", ")});`;
     })
     .join("\n");
   return `/** Client of module \`${module}\`: one WebSocket to \`/api/v1/${module}/ws\`, one typed route per route. */
