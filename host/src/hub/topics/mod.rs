@@ -335,6 +335,11 @@ impl TopicTable {
         } else if offset <= entry.position.offset && entry.last.is_some() {
             // Already delivered (a catch-up racing the live frame).
             return 0;
+        } else if offset != entry.position.offset + 1 && entry.last.is_some() {
+            // A hole in what reached this node: what it keeps must stay
+            // contiguous, so a recovery across the hole is refused, never partial.
+            tracing::warn!(topic, after = entry.position.offset, got = offset, "a mirrored topic skipped updates");
+            entry.history = History::new(entry.policy.history, self.budget.clone());
         }
         entry.position.offset = offset;
         if entry.policy.history.keeps() {

@@ -222,6 +222,13 @@ async fn a_mirror_delivers_only_whole_update_frames_of_its_topic_and_takes_their
     assert_eq!(table.deliver_frame("t", unnumbered), 0, "without a position");
     assert_eq!(table.deliver_frame("t", messages::update_frame(&prefix, "{}", 8, "e1")), 1);
     assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 2);
+    let (joiner, _c) = peer(2).await;
+    assert!(table.join("t", &joiner, Some(&Position { epoch: "e1".into(), offset: 7 }), 10));
+    assert_eq!(table.recoveries().recovered, 1, "a mirror recovers from what it kept");
+    assert_eq!(table.deliver_frame("t", messages::update_frame(&prefix, "{}", 11, "e1")), 2, "after a hole");
+    let (late, _c) = peer(3).await;
+    assert!(table.join("t", &late, Some(&Position { epoch: "e1".into(), offset: 8 }), 10));
+    assert_eq!(table.recoveries().not_recovered, 1, "never across the hole");
 }
 
 #[tokio::test]
