@@ -426,6 +426,16 @@ impl TopicTable {
         }
     }
 
+    /// Starts every topic's sequence afresh (a new epoch, an empty history):
+    /// this node took the lead and cannot know what the last leader
+    /// numbered after the frames that reached it.
+    pub fn restart_sequences(&mut self) {
+        for entry in self.topics.values_mut() {
+            entry.position = Position::fresh();
+            entry.history = History::new(entry.policy.history, self.budget.clone());
+        }
+    }
+
     /// Applies each route's policy (a new version may change it); a topic
     /// whose history settings change starts its history afresh.
     pub fn set_policy(&mut self, policy: impl Fn(&str) -> TopicPolicy) {

@@ -33,7 +33,8 @@ impl Actor {
             self.remote.keep_mirrors(&[]);
             // A fresh instance: whatever the guest kept in memory may be stale,
             // since another leader may have changed the module's state meanwhile.
-            let topics = std::mem::take(&mut instance.state().topics);
+            let mut topics = std::mem::take(&mut instance.state().topics);
+            topics.restart_sequences();
             match self.blueprint.instantiate().await {
                 Ok(fresh) => self.instance = Some(fresh),
                 Err(error) => return self.quarantine(topics, &format!("{error:#}")),

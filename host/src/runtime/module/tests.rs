@@ -154,8 +154,13 @@ async fn a_follower_mirrors_the_leaders_topic_and_forwards_rest() {
     let request = axum::http::Request::get("/orders").body(http_body_util::Full::new(Bytes::new())).unwrap();
     let outcome = module.http(request).await;
     assert!(matches!(outcome, Ok(HttpOutcome::Unusable(ref why)) if why == "answered by the leader"), "{outcome:?}");
+    assert_eq!(module.live().await.topics[0].epoch, "e1", "a mirror takes the leader's positions");
+    fake.inbox().lead(true).await;
+    a_while().await;
+    let taken = module.live().await.topics;
+    assert!(taken[0].epoch != "e1" && taken[0].offset > 0, "a new leader numbers a new sequence: {taken:?}");
     subscribe(&module, &peer, Op::Unsubscribe).await;
-    assert_eq!(fake.calls().last().map(String::as_str), Some(format!("unmirror {TOPIC}").as_str()));
+    assert!(fake.calls().contains(&"leading true".to_owned()));
 }
 
 #[tokio::test(start_paused = true)]
