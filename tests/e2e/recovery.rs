@@ -85,6 +85,30 @@ async fn a_client_cut_off_recovers_exactly_the_orders_placed_while_it_was_away()
     let live = place(&host).await;
     let (ids, offsets) = orders(&mut back, 1).await;
     assert_eq!((ids, offsets), (vec![live], vec![54]));
+
+    // What operators see of it.
+    let broker = host.module("broker").await.unwrap();
+    assert_eq!(broker["recoveries"], json!({"recovered": 1, "not_recovered": 0, "replayed": 50}));
+    let orders_route = broker["routes"].as_array().unwrap().iter().find(|route| route["name"] == "orders").unwrap();
+    assert_eq!(orders_route["history"], json!({"size": 1000, "ttl_secs": 300}));
+    let topic = &broker["topics"][0];
+    assert_eq!((&topic["offset"], &topic["history"]), (&json!(54), &json!(54)));
+    let metrics = host.get("/metrics").await.1;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("topicwire_module_recoveries_total{module=\"broker\",outcome=\"recovered\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("topicwire_module_replayed_total{module=\"broker\"} 50\n"), "{metrics}");
+    assert!(metrics.contains("topicwire_history_bytes "), "{metrics}");
+    let (_, doc) = host.get("/api/v1/broker/ws/asyncapi.json").await;
+    let messages = &doc["components"]["messages"];
+    assert_eq!(messages["orders.update"]["x-topicwire-history"], json!({"size": 1000, "ttl_secs": 300}));
+    assert!(messages["orders.subscribe"]["payload"]["properties"]["since"].is_object());
+    assert_eq!(
+        messages["orders.update"]["payload"]["properties"]["payload"]["required"],
+        json!(["topic", "payload", "offset", "epoch"])
+    );
     host.stop().await;
 }
 

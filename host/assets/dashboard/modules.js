@@ -56,6 +56,8 @@ export function mountModules({ setApiState }) {
       el("td", { class: "num" }, formatCount(topic.subscribers)),
       el("td", { class: "num" }, formatCount(topic.updates)),
       el("td", { class: "num" }, rateText(rate)),
+      el("td", { class: "num mono", title: `epoch ${topic.epoch}` }, formatCount(topic.offset)),
+      el("td", { class: "num" }, formatCount(topic.history)),
     );
   }
 
@@ -86,6 +88,7 @@ export function mountModules({ setApiState }) {
         stat("updates/s", rateText(published)),
         stat("reloads", formatCount(module.reloads)),
         stat("restarts", formatCount(module.restarts), module.restarts > 0 ? "warn" : ""),
+        module.recoveries ? stat("recoveries", `${formatCount(module.recoveries.recovered)} ok · ${formatCount(module.recoveries.not_recovered)} lost`) : undefined,
         module.serves_http ? stat("REST", "yes") : undefined,
       ),
       el("div", { class: "routes" }, ...(module.routes ?? []).map((route) => el("span", { class: "chip", title: route.description }, route.name))),
@@ -99,7 +102,7 @@ export function mountModules({ setApiState }) {
     const topicRows = sorted.flatMap((module) => (module.topics ?? []).map((topic) => topicRow(module.module, topic, now)));
     const cards = sorted.map((module) => moduleCard(module, now));
     document.getElementById("modules").replaceChildren(...(cards.length > 0 ? cards : [el("div", { class: "empty-note" }, "no modules loaded")]));
-    fillRows(document.querySelector("#topics tbody"), topicRows, hiddenTopics ? "topics hidden: set an admin token" : "no live topics", 5);
+    fillRows(document.querySelector("#topics tbody"), topicRows, hiddenTopics ? "topics hidden: set an admin token" : "no live topics", 7);
     document.getElementById("failed").replaceChildren(
       ...failed.map((entry) => el("div", {}, `${entry.module} failed to load (${entry.file}): ${entry.last_error?.message ?? "unknown error"}`)),
     );

@@ -158,6 +158,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
         http_connections: state.limits.max_http_connections.max(1) - state.http_connections.available_permits(),
         failed_loads: state.registry.failed().len(),
         auth_refusals: state.auth_refusals.load(Ordering::Relaxed),
+        history_bytes: state.registry.history().used(),
+        history_dropped: state.registry.history().dropped(),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
@@ -177,6 +179,7 @@ async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serd
         }
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
+        entry["recoveries"] = serde_json::to_value(live.recoveries).unwrap_or_default();
         entry["storage"] = serde_json::to_value(storage).unwrap_or_default();
         modules.push(entry);
     }

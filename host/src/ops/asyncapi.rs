@@ -7,8 +7,11 @@
 //! `components/schemas` and their `$ref`s are rewritten to point there.
 //!
 //! The route's delivery policy is on its `.update` message and operation as
-//! the extension `x-topicwire-delivery` (`conflate` or `reliable`) and in the
-//! message's description, in words.
+//! the extension `x-topicwire-delivery` (`conflate` or `reliable`), its
+//! history as `x-topicwire-history` (`{size, ttl_secs}`), both in the
+//! message's description in words. Updates and subscribe responses carry
+//! the topic's position (`offset`, `epoch`); a subscribe may carry `since`
+//! to recover from one (see the README's "Positions and recovery").
 
 use crate::runtime::module::{Delivery, ModuleStatus, RouteInfo};
 use serde_json::{Map, Value, json};
@@ -43,9 +46,12 @@ fn document(title: &str, version: &str, statuses: &[ModuleStatus]) -> Value {
                     "summary": route.description,
                 });
                 if name == update {
-                    message["description"] = delivery_text(route.delivery).into();
+                    message["description"] =
+                        format!("{} {}", delivery_text(route.delivery), history_text(route)).into();
                     message[DELIVERY_EXTENSION] = json!(route.delivery);
                     operation[DELIVERY_EXTENSION] = json!(route.delivery);
+                    message[HISTORY_EXTENSION] = json!(route.history);
+                    operation[HISTORY_EXTENSION] = json!(route.history);
                 }
                 messages.insert(name.clone(), message);
                 operations.insert(format!("{channel}/{name}"), operation);
@@ -67,6 +73,21 @@ fn document(title: &str, version: &str, statuses: &[ModuleStatus]) -> Value {
 /// The specification extension carrying a route's delivery policy.
 pub const DELIVERY_EXTENSION: &str = "x-topicwire-delivery";
 
+/// The specification extension carrying a route's history.
+pub const HISTORY_EXTENSION: &str = "x-topicwire-history";
+
+/// What a route keeps for recovery, in words.
+fn history_text(route: &RouteInfo) -> String {
+    if route.history.size == 0 || route.history.ttl_secs == 0 {
+        return "History: none; updates are still numbered, so a client sees what it skipped.".into();
+    }
+    format!(
+        "History: the last {} updates of each topic, for {} s: a subscribe with `since` (the last position seen) \
+         gets exactly the missed updates (`recovered: true`) or none (`recovered: false`: re-read the state).",
+        route.history.size, route.history.ttl_secs
+    )
+}
+
 /// What a route's delivery policy means for a client, in words.
 fn delivery_text(delivery: Delivery) -> &'static str {
     match delivery {
@@ -76,8 +97,8 @@ fn delivery_text(delivery: Delivery) -> &'static str {
         }
         Delivery::Reliable => {
             "Delivery: reliable. Updates are never conflated and keep their order across the route's topics; a \
-             client whose queue cannot take one is closed with 1008 \"slow consumer\" (reconnect and re-read the \
-             state)."
+             client whose queue cannot take one is closed with 1008 \"slow consumer\" (reconnect with the last \
+             position seen to recover)."
         }
     }
 }
@@ -89,6 +110,8 @@ fn route_messages(route: &RouteInfo, schemas: &mut Map<String, Value>) -> Vec<(S
     let request = hoist(&route.request_schema, schemas);
     let data = hoist(&route.data_schema, schemas);
     let envelope = |kind: String, payload: Value| json!({"type": "object", "required": ["type", "payload"], "properties": {"type": {"const": kind}, "payload": payload}});
+    let epoch = json!({"type": "string", "pattern": "^[0-9a-z]{1,32}$", "description": "The topic's sequence."});
+    let offset = json!({"type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64});
     let response = json!({
         "type": "object",
         "required": ["status", "message"],
@@ -96,15 +119,26 @@ fn route_messages(route: &RouteInfo, schemas: &mut Map<String, Value>) -> Vec<(S
             "status": {"enum": ["ok", "error"]},
             "message": {"type": "string"},
             "topic": {"type": "string"},
+            "epoch": epoch,
+            "offset": {"type": "integer", "minimum": 0, "description": "Updates that follow continue from here: the first is offset + 1."},
+            "recovered": {"type": "boolean", "description": "When the subscribe gave `since`: whether every missed update follows."},
         },
     });
     let update = json!({
         "type": "object",
-        "required": ["topic", "payload"],
-        "properties": {"topic": {"type": "string"}, "payload": data},
+        "required": ["topic", "payload", "offset", "epoch"],
+        "properties": {"topic": {"type": "string"}, "payload": data, "offset": offset, "epoch": epoch},
+    });
+    let mut subscribe = envelope(format!("{name}.subscribe"), request.clone());
+    subscribe["properties"]["since"] = json!({
+        "type": "object",
+        "description": "The last position seen, to recover from (routes with a history only).",
+        "required": ["epoch", "offset"],
+        "additionalProperties": false,
+        "properties": {"epoch": epoch, "offset": offset},
     });
     vec![
-        (format!("{name}.subscribe"), "receive", envelope(format!("{name}.subscribe"), request.clone())),
+        (format!("{name}.subscribe"), "receive", subscribe),
         (format!("{name}.unsubscribe"), "receive", envelope(format!("{name}.unsubscribe"), request)),
         (
             format!("{name}.subscribe.response"),

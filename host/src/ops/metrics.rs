@@ -16,6 +16,10 @@ pub struct HostGauges {
     pub failed_loads: usize,
     /// Requests refused by authentication (401).
     pub auth_refusals: u64,
+    /// Bytes every topic's history holds (`max_history_bytes` bounds it).
+    pub history_bytes: usize,
+    /// History entries dropped to stay within a bound (count, age or bytes).
+    pub history_dropped: u64,
 }
 
 /// The exposition text.
@@ -105,6 +109,43 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
         "topicwire_module_refused_total",
         "Updates and timers refused from the current instance.",
         &refused,
+    );
+    gauge(
+        &mut out,
+        "topicwire_history_bytes",
+        "Bytes the topics' histories hold, all modules.",
+        &one(host.history_bytes as f64),
+    );
+    counter(
+        &mut out,
+        "topicwire_history_dropped_total",
+        "History entries dropped to stay within a bound (count, age or max_history_bytes).",
+        &one(host.history_dropped as f64),
+    );
+    gauge(
+        &mut out,
+        "topicwire_module_history_updates",
+        "Updates the module's topics keep for recovery.",
+        &per_module(&|m| m.live.topics.iter().map(|topic| topic.history).sum::<usize>() as f64),
+    );
+    let mut recoveries = Vec::new();
+    for m in modules {
+        let r = &m.live.recoveries;
+        for (outcome, count) in [("recovered", r.recovered), ("not_recovered", r.not_recovered)] {
+            recoveries.push((format!("{{module=\"{}\",outcome=\"{outcome}\"}}", m.status.module), count as f64));
+        }
+    }
+    counter(
+        &mut out,
+        "topicwire_module_recoveries_total",
+        "Subscribes that asked to recover, by outcome.",
+        &recoveries,
+    );
+    counter(
+        &mut out,
+        "topicwire_module_replayed_total",
+        "Updates sent again by recoveries.",
+        &per_module(&|m| m.live.recoveries.replayed as f64),
     );
     storage(&mut out, modules);
     out
