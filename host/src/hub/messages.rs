@@ -42,12 +42,13 @@ pub fn ok_response(route: &str, op: Op, message: &str, topic: &str) -> Bytes {
 /// `{"type":"<route>.subscribe.response","payload":{"status":"ok","message":"Subscribed","topic":...,
 /// "epoch":...,"offset":N}}`, with `"recovered"` when the client asked to
 /// recover. `position` is where the updates that follow continue from: the
-/// first of them is `offset + 1`.
+/// first of them is `offset + 1`; one not known yet is left out.
 pub fn subscribed(route: &str, topic: &str, position: &Position, recovered: Option<bool>) -> Bytes {
+    let known = position.is_known();
     let status = Status {
         topic: Some(topic),
-        epoch: Some(&position.epoch),
-        offset: Some(position.offset),
+        epoch: known.then_some(&*position.epoch),
+        offset: known.then_some(position.offset),
         recovered,
         ..Status::ok("Subscribed")
     };
@@ -193,5 +194,7 @@ mod tests {
         );
         let plain = parsed(subscribed("orders", "orders:{}", &position, None));
         assert!(plain["payload"].get("recovered").is_none());
+        let unknown = parsed(subscribed("orders", "orders:{}", &Position::unknown(), None));
+        assert!(unknown["payload"].get("epoch").is_none() && unknown["payload"].get("offset").is_none());
     }
 }

@@ -33,6 +33,17 @@ impl Position {
     pub fn fresh() -> Self {
         Self { epoch: fresh_epoch(), offset: 0 }
     }
+
+    /// A position not known yet (a follower's mirror before the leader's first frame):
+    /// its epoch is empty, which no client's position can match.
+    pub fn unknown() -> Self {
+        Self { epoch: "".into(), offset: 0 }
+    }
+
+    /// Whether it is known.
+    pub fn is_known(&self) -> bool {
+        !self.epoch.is_empty()
+    }
 }
 
 /// A new epoch, unlike any other of this process and (with a random

@@ -229,6 +229,10 @@ impl TopicTable {
     /// cluster): nothing is created, frames come through [`deliver_frame`](Self::deliver_frame).
     pub fn mirror(&mut self, topic: &str, route: &str, policy: TopicPolicy, peer: Peer) {
         self.insert(topic, route, policy, Some(peer), None);
+        if let Some(entry) = self.topics.get_mut(topic) {
+            // Unknown until the leader's first frame: a client is told no position rather than a made-up one.
+            entry.position = Position::unknown();
+        }
     }
 
     fn insert(
