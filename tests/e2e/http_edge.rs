@@ -208,3 +208,28 @@ async fn websockets_per_address_are_capped() {
     assert!(again.is_some(), "a slot is free again once a connection closes");
     host.stop().await;
 }
+
+#[tokio::test]
+async fn ticks_posted_to_the_probe_reach_their_subscribers_and_it_ticks_on_no_timer_of_its_own() {
+    let host = Host::start_with(&[("probe", PROBE_WASM)], "[modules.probe]\nTICK_MS = 0\n").await;
+    let mut client = host.client("probe").await;
+    client.subscribe("ticks", json!({"stream": "a"})).await;
+    client.subscribe("ticks", json!({"stream": "b"})).await;
+    let ticks = json!([
+        {"stream": "b", "tick": {"version": 1, "seq": 7, "sent_us": 42}},
+        {"stream": "a", "tick": {"version": 1, "seq": 8, "sent_us": 43}},
+    ]);
+    let (status, answer) = http_request(host.addr, "POST", "/api/v1/probe/publish", &[JSON], &ticks.to_string()).await;
+    assert_eq!((status, answer["published"].as_u64()), (200, Some(2)), "{answer}");
+    let first = client.next_update("ticks").await;
+    assert_eq!((first["topic"].as_str(), &first["payload"]["seq"]), (Some(r#"ticks:{"stream":"b"}"#), &json!(7)));
+    let second = client.next_update("ticks").await;
+    assert_eq!(
+        (second["topic"].as_str(), &second["payload"]["sent_us"]),
+        (Some(r#"ticks:{"stream":"a"}"#), &json!(43))
+    );
+    assert!(client.quiet_for(Duration::from_millis(200)).await.is_empty(), "no ticks of its own");
+    let (status, answer) = http_request(host.addr, "POST", "/api/v1/probe/publish", &[JSON], "{\"stream\":1}").await;
+    assert_eq!(status, 400, "{answer}");
+    host.stop().await;
+}
