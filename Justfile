@@ -111,12 +111,27 @@ client-ts: build-components
     {{bin}}/topicwire client-ts components/*.wasm --out clients/ts/generated
     cd clients/ts && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build
 
-# Benchmarks: release server pinned to core 0, load generator to core 1, against the floor server; writes BENCHMARKS.md (+ .json).
-# A full run also compares global allocators (host features mimalloc, jemalloc); `just bench --quick` is a smoke run without them.
+# The peer server the benchmarks compare with, built from crates.io into a folder of the bench's own.
+sockudo_version := "5.2.0"
+
+# Benchmarks: release server pinned to core 0, load generator to core 1, against the floor server and Sockudo; writes BENCHMARKS.md (+ .json).
+# A full run also compares global allocators (host features mimalloc, jemalloc) and builds Sockudo once (about 11 minutes on two cores,
+# then cached in target/bench-peers/); `just bench --quick` is a smoke run without them (with Sockudo if it is built).
 bench *args:
     #!/usr/bin/env bash
     set -euo pipefail
     release="${CARGO_TARGET_DIR:-target}/release"
+    sockudo="${CARGO_TARGET_DIR:-target}/bench-peers/sockudo-{{sockudo_version}}"
+    if [[ ! -x "$sockudo/bin/sockudo" && " {{args}} " != *" --quick "* ]]; then
+        if ! command -v protoc >/dev/null; then
+            echo "apt-get install protobuf-compiler (Sockudo's build needs protoc)"
+            apt-get update -qq && apt-get install -y -qq protobuf-compiler
+        fi
+        echo "cargo install sockudo --version {{sockudo_version}} --locked --root $sockudo (once: about 11 minutes)"
+        cargo install --quiet sockudo --version "{{sockudo_version}}" --locked --root "$sockudo"
+    fi
+    peers=()
+    if [[ -x "$sockudo/bin/sockudo" ]]; then peers+=(--sockudo "$sockudo/bin/sockudo"); fi
     allocators=()
     if [[ " {{args}} " != *" --quick "* ]]; then
         for allocator in mimalloc jemalloc; do
@@ -129,8 +144,8 @@ bench *args:
     fi
     echo "cargo build --release -p topicwire -p topicwire-bench"
     cargo build --quiet --release -p topicwire -p topicwire-bench
-    echo "taskset -c 1 $release/topicwire-bench --server $release/topicwire --server-core 0 --report BENCHMARKS.md ${allocators[*]} {{args}}"
-    taskset -c 1 "$release/topicwire-bench" --server "$release/topicwire" --server-core 0 --report BENCHMARKS.md "${allocators[@]}" {{args}}
+    echo "taskset -c 1 $release/topicwire-bench --server $release/topicwire --server-core 0 --report BENCHMARKS.md ${peers[*]} ${allocators[*]} {{args}}"
+    taskset -c 1 "$release/topicwire-bench" --server "$release/topicwire" --server-core 0 --report BENCHMARKS.md "${peers[@]}" "${allocators[@]}" {{args}}
 
 # Time a fresh clone's `./dev run` (to its first served subscription) and `./dev test`; records both in BENCHMARKS.md (+ .json). Compiles everything from nothing: about a quarter of an hour, on a quiet machine.
 bench-first-run:

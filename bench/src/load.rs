@@ -1,5 +1,6 @@
 //! The load generator: WebSocket connections that subscribe, then count
-//! `ticks.update` frames and their latency during a measuring window.
+//! `ticks.update` frames (or, speaking the Pusher protocol to a peer
+//! server, `tick` events) and their latency during a measuring window.
 //!
 //! It is built to cost little per message: frames are recognised by prefix
 //! and only `sent_us` is parsed (no JSON tree); each connection keeps its own
@@ -10,6 +11,7 @@
 //! (`bind` before `connect`): one address has only ~28 000 ephemeral ports,
 //! and closed connections hold theirs for a minute.
 
+use crate::pusher;
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -35,6 +37,51 @@ pub(crate) enum Buffers {
     Streaming,
     /// 4 KiB each way: for tens of thousands of mostly idle connections.
     Lean,
+}
+
+/// The protocol the connections speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// Topicwire's: `ticks.subscribe` to a module's `ticks` streams.
+    Topicwire,
+    /// Pusher's (Sockudo): `pusher:subscribe` to a channel per stream.
+    Pusher,
+}
+
+/// A frame as the counting loop sees it.
+enum Seen {
+    Update,
+    Subscribed,
+    Refused,
+    Ping,
+    Ignored,
+    Unexpected,
+}
+
+impl Protocol {
+    fn subscribe_message(self, stream: &str) -> Message {
+        match self {
+            Self::Topicwire => subscribe_message(stream),
+            Self::Pusher => Message::text(pusher::subscribe_message(stream)),
+        }
+    }
+
+    fn classify(self, text: &str) -> Seen {
+        match self {
+            Self::Topicwire if text.starts_with(r#"{"type":"ticks.update""#) => Seen::Update,
+            Self::Topicwire if text.starts_with(r#"{"type":"ticks.subscribe.response""#) => {
+                if text.contains(r#""status":"ok""#) { Seen::Subscribed } else { Seen::Refused }
+            }
+            Self::Topicwire => Seen::Unexpected,
+            Self::Pusher => match pusher::frame(text) {
+                pusher::Frame::Event => Seen::Update,
+                pusher::Frame::Subscribed => Seen::Subscribed,
+                pusher::Frame::Refused => Seen::Refused,
+                pusher::Frame::Ping => Seen::Ping,
+                pusher::Frame::Other => Seen::Ignored,
+            },
+        }
+    }
 }
 
 const WARMING: u8 = 0;
@@ -70,12 +117,24 @@ impl Load {
         subscriptions: Vec<Vec<String>>,
         buffers: Buffers,
     ) -> Result<Self> {
+        Self::start_speaking(addr, Protocol::Topicwire, &format!("/api/v1/{module}/ws"), subscriptions, buffers).await
+    }
+
+    /// [`Load::start`] in `protocol`, at `path`: connection `i` subscribes
+    /// to the streams (Pusher: channels) `subscriptions[i]`.
+    pub(crate) async fn start_speaking(
+        addr: SocketAddr,
+        protocol: Protocol,
+        path: &str,
+        subscriptions: Vec<Vec<String>>,
+        buffers: Buffers,
+    ) -> Result<Self> {
         let phase = Arc::new(AtomicU8::new(WARMING));
         let (stop, stopped) = watch::channel(false);
         let (ready, mut readies) = mpsc::channel(subscriptions.len().max(1));
         // Bounded concurrent handshakes, so connecting thousands does not look like a flood.
         let handshakes = Arc::new(Semaphore::new(256));
-        let path: Arc<str> = format!("/api/v1/{module}/ws").into();
+        let path: Arc<str> = path.into();
         let count = subscriptions.len();
         let tasks = subscriptions
             .into_iter()
@@ -83,6 +142,7 @@ impl Load {
             .map(|(index, streams)| {
                 let connection = Connection {
                     addr,
+                    protocol,
                     path: path.clone(),
                     index,
                     buffers,
@@ -126,6 +186,7 @@ impl Load {
 
 struct Connection {
     addr: SocketAddr,
+    protocol: Protocol,
     path: Arc<str>,
     /// Its place among the load's connections, which picks its source address.
     index: usize,
@@ -147,7 +208,7 @@ impl Connection {
             return tally;
         };
         for stream in &self.streams {
-            if socket.send(subscribe_message(stream)).await.is_err() {
+            if socket.send(self.protocol.subscribe_message(stream)).await.is_err() {
                 tally.errors += 1;
             }
         }
@@ -170,24 +231,32 @@ impl Connection {
                 }
                 Some(Ok(_)) => continue,
             };
-            if text.starts_with(r#"{"type":"ticks.update""#) {
-                if self.phase.load(Ordering::Relaxed) == MEASURING {
-                    tally.delivered += 1;
-                    if let Some(sent) = sent_us(&text) {
-                        tally.latencies_us.push(now_us().saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+            match self.protocol.classify(&text) {
+                Seen::Update => {
+                    if self.phase.load(Ordering::Relaxed) == MEASURING {
+                        tally.delivered += 1;
+                        if let Some(sent) = sent_us(&text) {
+                            tally.latencies_us.push(now_us().saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                        }
                     }
                 }
-            } else if text.starts_with(r#"{"type":"ticks.subscribe.response""#) {
-                if !text.contains(r#""status":"ok""#) {
-                    tally.errors += 1;
+                seen @ (Seen::Subscribed | Seen::Refused) => {
+                    if matches!(seen, Seen::Refused) {
+                        tally.errors += 1;
+                    }
+                    pending = pending.saturating_sub(1);
+                    if pending == 0 && !signalled {
+                        let _ = ready.send(()).await;
+                        signalled = true;
+                    }
                 }
-                pending = pending.saturating_sub(1);
-                if pending == 0 && !signalled {
-                    let _ = ready.send(()).await;
-                    signalled = true;
+                Seen::Ping => {
+                    if socket.send(Message::text(pusher::PONG)).await.is_err() {
+                        tally.errors += 1;
+                    }
                 }
-            } else {
-                tally.errors += 1;
+                Seen::Ignored => {}
+                Seen::Unexpected => tally.errors += 1,
             }
         }
         if !signalled {
@@ -237,10 +306,13 @@ fn source_address(index: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, 1 + (index % usize::from(SOURCE_ADDRESSES)) as u8)
 }
 
+/// The send time in a frame: `"sent_us":N`, or `\"sent_us\":N` inside
+/// Pusher's data string.
 fn sent_us(text: &str) -> Option<u64> {
-    let start = text.find(r#""sent_us":"#)? + r#""sent_us":"#.len();
-    let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
-    text[start..start + digits].parse().ok()
+    let start = text.find("sent_us")? + "sent_us".len();
+    let number = text[start..].trim_start_matches(['\\', '"', ':']);
+    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+    number[..digits].parse().ok()
 }
 
 /// Wall-clock microseconds since the epoch: the clock the probe stamps ticks with.
@@ -265,6 +337,9 @@ mod tests {
     fn reads_the_send_time_without_parsing_json() {
         let frame = r#"{"type":"ticks.update","payload":{"topic":"t","payload":{"version":1,"seq":3,"sent_us":1732240000123456}}}"#;
         assert_eq!(sent_us(frame), Some(1_732_240_000_123_456));
+        let pusher =
+            r#"{"event":"tick","channel":"s0","data":"{\"version\":1,\"seq\":3,\"sent_us\":1732240000123456}"}"#;
+        assert_eq!(sent_us(pusher), Some(1_732_240_000_123_456));
         assert_eq!(sent_us("{}"), None);
     }
 

@@ -6,7 +6,10 @@
 //! load generator on another (`just bench` pins it), so their CPU does not
 //! mix; the server's CPU time is read from `/proc/<pid>/stat`. The same
 //! binary is the floor server the fan-out rows are divided by
-//! (`floor-server`), and times a fresh clone's first run (`first-run`).
+//! (`floor-server`), the publisher that feeds a server from outside over
+//! HTTP (`publisher`), and times a fresh clone's first run (`first-run`).
+//! The fan-out scenarios run `--repeats` times, in rounds (every fan-out
+//! scenario once per round), and are reported by their medians.
 //!
 //! # Layout
 //!
@@ -14,6 +17,10 @@
 //! - [`load`]: the load generator: connections, counting, latency.
 //! - [`server`]: spawning, pinning and measuring the server process.
 //! - [`floor`]: the floor server: one thread, one write per subscriber.
+//! - [`sockudo`]: the peer server, Sockudo, as the scenarios configure it.
+//! - [`pusher`]: the Pusher protocol the load generator and publisher speak to it.
+//! - [`publisher`]: the publisher process: a layout's ticks over HTTP.
+//! - [`http`]: a minimal kept-alive HTTP/1.1 client.
 //! - [`limits`]: the harness's own open-files limit and CPUs.
 //! - [`first_run`]: a fresh clone's `./dev run` and `./dev test`, timed.
 //! - [`results`]: `BENCHMARKS.json`, read, merged and written.
@@ -21,12 +28,16 @@
 
 mod first_run;
 mod floor;
+mod http;
 mod limits;
 mod load;
+mod publisher;
+mod pusher;
 mod report;
 mod results;
 mod scenarios;
 mod server;
+mod sockudo;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -48,6 +59,8 @@ struct Cli {
 enum Command {
     /// Serve the floor baseline (the fan-out scenarios start it).
     FloorServer(floor::FloorArgs),
+    /// Publish a layout's ticks to a server over HTTP until standard input closes (the peer scenarios start it).
+    Publisher(publisher::PublisherArgs),
     /// Time a fresh clone's `./dev run` and `./dev test`, and record them in the report.
     FirstRun(first_run::FirstRunArgs),
     /// Render the report again from its results (`BENCHMARKS.json` beside it), e.g. after
@@ -81,6 +94,12 @@ struct BenchArgs {
     /// `mimalloc=target/release/topicwire-mimalloc`.
     #[arg(long = "allocator", value_name = "NAME=PATH")]
     allocators: Vec<scenarios::Variant>,
+    /// The Sockudo binary (`just bench` builds it) to compare with; without it its rows are not run.
+    #[arg(long)]
+    sockudo: Option<PathBuf>,
+    /// Runs of each fan-out scenario, in interleaved rounds (default: 3, 1 with --quick).
+    #[arg(long)]
+    repeats: Option<usize>,
 }
 
 /// Open files the scale scenarios would like (50 000 connections and spares).
@@ -91,6 +110,7 @@ fn main() -> Result<()> {
     match cli.command {
         // One thread, no async runtime: the floor is the plainest server.
         Some(Command::FloorServer(args)) => floor::serve(&args),
+        Some(Command::Publisher(args)) => publisher::run(&args),
         Some(Command::FirstRun(args)) => tokio::runtime::Runtime::new()?.block_on(first_run::run(&args)),
         Some(Command::Render { report }) => results::write(&report, &results::read(&report.with_extension("json"))?),
         None => tokio::runtime::Runtime::new()?.block_on(bench(cli.bench)),
@@ -105,7 +125,10 @@ async fn bench(args: BenchArgs) -> Result<()> {
         all_cpus: limits::online_cpus()?,
         open_files,
         quick: args.quick,
+        // Absolute: Sockudo runs in a folder of its own.
+        sockudo: args.sockudo.as_deref().map(std::path::absolute).transpose()?,
     };
+    let repeats = args.repeats.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let run = json!({
         "scenario": "run",
         "quick": args.quick,
@@ -114,13 +137,28 @@ async fn bench(args: BenchArgs) -> Result<()> {
         "all_cpus": settings.all_cpus,
         "open_files": open_files,
         "commit": commit(),
+        "repeats": repeats,
+        "sockudo": settings.sockudo.as_deref().and_then(sockudo::version),
     });
     println!("{run}");
     let mut results = vec![run];
-    for scenario in scenarios::all(args.quick, args.allocators) {
-        if args.only.as_ref().is_some_and(|only| !scenario.name().contains(only.as_str())) {
-            continue;
+    let (fanouts, others): (Vec<_>, Vec<_>) = scenarios::all(args.quick, args.allocators, args.sockudo.is_some())
+        .into_iter()
+        .filter(|scenario| args.only.as_ref().is_none_or(|only| scenario.name().contains(only.as_str())))
+        .partition(scenarios::Scenario::is_fanout);
+    // Round after round, so each server's runs are spread over the run's
+    // drift and each ratio can be taken against the run of the same round.
+    let mut runs = vec![Vec::new(); fanouts.len()];
+    for round in 0..repeats {
+        for (scenario, runs) in fanouts.iter().zip(&mut runs) {
+            let mut result = scenario.run(&settings).await?;
+            result["round"] = round.into();
+            println!("{result}");
+            runs.push(result);
         }
+    }
+    results.extend(runs.into_iter().map(results::merge_runs));
+    for scenario in others {
         let result = scenario.run(&settings).await?;
         println!("{result}");
         results.push(result);

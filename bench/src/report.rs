@@ -13,6 +13,10 @@ use std::fmt::Write;
 /// goes: prose kept beside the code, so a new run keeps it.
 const FINDINGS: &str = include_str!("../findings.md");
 
+/// What differs between Topicwire and the peer, Sockudo, and how to read
+/// their rows: prose kept beside the code.
+const PEER: &str = include_str!("../peer.md");
+
 /// How the design would scale beyond this machine's cores: prose kept beside the code.
 const SCALING_BEYOND: &str = include_str!("../scaling.md");
 
@@ -64,6 +68,7 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     intro(&mut out, find(results, "run"));
     against_the_floor(&mut out, results);
     findings(&mut out);
+    against_sockudo(&mut out, results);
     fanout_rows(&mut out, results);
     wasm_cost(&mut out, results);
     many_cores(&mut out, results);
@@ -96,6 +101,16 @@ fn intro(out: &mut String, run: Option<&Value>) {
         run.map_or("–".to_owned(), |run| text(&run["all_cpus"])),
         run.map_or("–".to_owned(), |run| text(&run["commit"])),
     );
+    let repeats = run.and_then(|run| run["repeats"].as_u64()).unwrap_or(1);
+    if repeats > 1 {
+        let _ = writeln!(
+            out,
+            "Each fan-out scenario ran {repeats} times, in rounds (every fan-out scenario once per round, so each \
+             server's runs are spread over the machine's drift): a row shows the median of its runs, and a ratio the \
+             median of the ratios taken round by round (each run against the run of its round), with their range \
+             in brackets (lowest–highest).\n"
+        );
+    }
     if quick {
         out.push_str("**A smoke run** (`--quick`): small sizes and 2-second windows; not for comparison.\n\n");
     }
@@ -117,29 +132,83 @@ fn against_the_floor(out: &mut String, results: &[Value]) {
          |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let is_floor = |result: &&Value| result["producer"].as_str().is_some_and(|producer| producer.starts_with("floor"));
-    for result in fanouts(results).filter(|result| !is_floor(result)) {
+    for result in fanouts(results).filter(|result| !is_floor(result) && result["producer"] != "sockudo") {
         let name = name(result);
         let Some(floor) = find(results, &format!("{}-floor", base(name))) else { continue };
-        let cpu = ratio(result["server_cpu_us_per_msg"].as_f64(), floor["server_cpu_us_per_msg"].as_f64());
-        let p99 = ratio(result["p99_ms"].as_f64(), floor["p99_ms"].as_f64());
-        let delivered = ratio(result["delivered_per_s"].as_f64(), floor["delivered_per_s"].as_f64());
-        let spread = find(results, &format!("{}-floor-spread", base(name)));
-        let spread_cpu = spread.map_or(Value::Null, |spread| spread["server_cpu_us_per_msg"].clone());
-        let spread_ratio = ratio(result["server_cpu_us_per_msg"].as_f64(), spread_cpu.as_f64());
+        let cpu = spread(ratios(result, floor, "server_cpu_us_per_msg"));
+        let p99 = spread(ratios(result, floor, "p99_ms"));
+        let delivered = spread(ratios(result, floor, "delivered_per_s"));
+        let floor_spread = find(results, &format!("{}-floor-spread", base(name)));
+        let spread_cpu = floor_spread.map_or(Value::Null, |spread| spread["server_cpu_us_per_msg"].clone());
+        let spread_ratio = floor_spread.and_then(|floor| spread(ratios(result, floor, "server_cpu_us_per_msg")));
         let _ = writeln!(
             out,
             "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             result["server_cpu_us_per_msg"],
             floor["server_cpu_us_per_msg"],
-            shown(cpu),
+            shown_spread(cpu.as_ref()),
             result["p99_ms"],
             floor["p99_ms"],
-            shown(p99),
-            shown(delivered),
-            verdict(name, cpu, p99, delivered),
+            shown_spread(p99.as_ref()),
+            shown_spread(delivered.as_ref()),
+            verdict(name, median_of(&cpu), median_of(&p99), median_of(&delivered)),
             text(&spread_cpu),
-            shown(spread_ratio),
+            shown_spread(spread_ratio.as_ref()),
         );
+    }
+}
+
+fn against_sockudo(out: &mut String, results: &[Value]) {
+    let peers: Vec<&Value> = fanouts(results).filter(|result| result["producer"] == "sockudo").collect();
+    if peers.is_empty() {
+        return;
+    }
+    let version = find(results, "run").map_or("–".to_owned(), |run| text(&run["sockudo"]));
+    let _ = writeln!(
+        out,
+        "\n## Against Sockudo\n\n\
+         [Sockudo](https://crates.io/crates/sockudo) {version} (Pusher protocol, Rust, axum and tokio; built by \
+         `just bench` with `cargo install --locked`), on the same layouts, pinned to the same core, with the same \
+         load generator (speaking the Pusher protocol to it: `pusher:subscribe` to a channel per topic) and windows. \
+         A publisher process (`topicwire-bench publisher`, on the load generator's core, its CPU counted apart) \
+         drives each topic at the layout's rate through Sockudo's HTTP events API, signed as Pusher requires \
+         (`batch_events` for the ticks due together, `events` for a lone one); the same publisher drives \
+         Topicwire's probe through its REST API (`POST /api/v1/bench/publish`, the `-rest` rows), and the plain \
+         rows are Topicwire as in the rest of this report, its ticks made inside the server by the probe's \
+         timers. Ratios are Topicwire ÷ Sockudo.\n\n\
+         | scenario | server | fed by | delivered/s | p99 ms | server CPU µs/msg | publisher CPU µs/msg | errors | ÷ Sockudo CPU/msg | ÷ Sockudo p99 | ÷ Sockudo delivered/s |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for peer in peers {
+        let layout = base(name(peer));
+        for result in
+            [Some(peer), find(results, &format!("{layout}-rest")), find(results, layout)].into_iter().flatten()
+        {
+            let (server, fed, compared) = match result["producer"].as_str() {
+                Some("sockudo") => ("Sockudo", "publisher, Pusher HTTP API", false),
+                Some("rest") => ("Topicwire", "publisher, probe's REST API", true),
+                _ => ("Topicwire", "the probe's timers, inside", true),
+            };
+            let versus = |field: &str| {
+                if compared { shown_spread(spread(ratios(result, peer, field)).as_ref()) } else { String::new() }
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {server} | {fed} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                name(result),
+                result["delivered_per_s"],
+                result["p99_ms"],
+                result["server_cpu_us_per_msg"],
+                text(&result["publisher_cpu_us_per_msg"]),
+                result["errors"],
+                versus("server_cpu_us_per_msg"),
+                versus("p99_ms"),
+                versus("delivered_per_s"),
+            );
+        }
+    }
+    if !PEER.trim().is_empty() {
+        let _ = writeln!(out, "\n{}", PEER.trim_end());
     }
 }
 
@@ -168,14 +237,14 @@ fn findings(out: &mut String) {
 fn fanout_rows(out: &mut String, results: &[Value]) {
     out.push_str(
         "\n## Fan-out\n\n\
-         | scenario | server CPUs | conns | topics | rate/topic | delivered/s | expected/s | p50 ms | p90 ms | p99 ms | max ms | server CPU % | CPU µs/msg | load generator CPU % | errors | disconnects |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         | scenario | server CPUs | conns | topics | rate/topic | delivered/s | expected/s | p50 ms | p90 ms | p99 ms | max ms | server CPU % | CPU µs/msg | load generator CPU % | publisher CPU % | errors | disconnects |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for result in fanouts(results) {
         let rate = 1000.0 / result["tick_ms"].as_f64().unwrap_or(1.0) * result["burst"].as_f64().unwrap_or(1.0);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {rate}/s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {rate}/s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             name(result),
             text(&result["server_cpus"]),
             result["conns"],
@@ -189,6 +258,7 @@ fn fanout_rows(out: &mut String, results: &[Value]) {
             result["server_cpu_pct"],
             result["server_cpu_us_per_msg"],
             text(&result["load_cpu_pct"]),
+            text(&result["publisher_cpu_pct"]),
             result["errors"],
             result["disconnects"],
         );
@@ -207,11 +277,8 @@ fn wasm_cost(out: &mut String, results: &[Value]) {
         let name = name(result);
         let Some(native) = find(results, &format!("{name}-native")) else { continue };
         let (component_cpu, native_cpu) = (&result["server_cpu_us_per_msg"], &native["server_cpu_us_per_msg"]);
-        let _ = writeln!(
-            out,
-            "| {name} | {component_cpu} | {native_cpu} | {} |",
-            shown(ratio(component_cpu.as_f64(), native_cpu.as_f64()))
-        );
+        let cpu = spread(ratios(result, native, "server_cpu_us_per_msg"));
+        let _ = writeln!(out, "| {name} | {component_cpu} | {native_cpu} | {} |", shown_spread(cpu.as_ref()));
     }
 }
 
@@ -609,6 +676,48 @@ fn ratio(value: Option<f64>, reference: Option<f64>) -> Option<f64> {
     }
 }
 
+/// The ratios of `field` of `result` to `reference`, round by round when
+/// both kept their runs (each against the run of its round), else the one
+/// of their values.
+fn ratios(result: &Value, reference: &Value, field: &str) -> Vec<f64> {
+    match (result["runs"].as_array(), reference["runs"].as_array()) {
+        (Some(runs), Some(references)) if runs.len() == references.len() && runs.len() > 1 => runs
+            .iter()
+            .zip(references)
+            .filter_map(|(run, reference)| ratio(run[field].as_f64(), reference[field].as_f64()))
+            .collect(),
+        _ => ratio(result[field].as_f64(), reference[field].as_f64()).into_iter().collect(),
+    }
+}
+
+/// The median and range of some ratios.
+struct Spread {
+    median: f64,
+    lowest: f64,
+    highest: f64,
+    count: usize,
+}
+
+fn spread(values: Vec<f64>) -> Option<Spread> {
+    let median = crate::results::median(&values)?;
+    let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(Spread { median, lowest, highest, count: values.len() })
+}
+
+fn median_of(spread: &Option<Spread>) -> Option<f64> {
+    spread.as_ref().map(|spread| spread.median)
+}
+
+/// `1.23`, or `1.23 (1.10–1.31)` over several rounds.
+fn shown_spread(spread: Option<&Spread>) -> String {
+    match spread {
+        None => "n/a".to_owned(),
+        Some(Spread { median, count: 1, .. }) => format!("{median:.2}"),
+        Some(Spread { median, lowest, highest, .. }) => format!("{median:.2} ({lowest:.2}–{highest:.2})"),
+    }
+}
+
 fn shown(ratio: Option<f64>) -> String {
     ratio.map_or("n/a".to_owned(), |ratio| format!("{ratio:.2}"))
 }
@@ -663,6 +772,41 @@ mod tests {
         assert!(report.contains("pinned to CPU 0 with `taskset`, the load generator (`bench/`) on CPU 1"));
         assert!(report.contains("Not measured yet: `just bench-first-run`"));
         assert!(report.contains(FINDINGS.trim_end()), "the findings follow the ratios");
+    }
+
+    #[test]
+    fn sockudo_rows_divide_topicwire_by_the_peer_round_by_round() {
+        let runs = |mut result: Value, cpus: &[f64]| {
+            result["runs"] = cpus
+                .iter()
+                .map(|cpu| json!({"server_cpu_us_per_msg": cpu, "p99_ms": 2.0, "delivered_per_s": 10000.0}))
+                .collect();
+            result
+        };
+        let mut sockudo = runs(fanout("s1-sockudo", "sockudo", 12.0, 2.0, 10000.0), &[12.0, 10.0, 16.0]);
+        sockudo["publisher_cpu_us_per_msg"] = json!(3.5);
+        let results = [
+            json!({"scenario": "run", "repeats": 3, "sockudo": "5.2.0"}),
+            runs(fanout("s1", "component", 9.0, 2.0, 10000.0), &[9.0, 10.0, 8.0]),
+            sockudo,
+            runs(fanout("s1-rest", "rest", 12.0, 2.0, 10000.0), &[12.0, 12.0, 12.0]),
+            runs(fanout("s1-floor", "floor", 6.0, 2.0, 10000.0), &[6.0, 5.0, 8.0]),
+        ];
+        let report = markdown(&results);
+        assert!(report.contains("Each fan-out scenario ran 3 times, in rounds"));
+        assert!(report.contains("## Against Sockudo"));
+        assert!(report.contains("Sockudo](https://crates.io/crates/sockudo) 5.2.0"));
+        assert!(report.contains(
+            "| s1-sockudo | Sockudo | publisher, Pusher HTTP API | 10000.0 | 2.0 | 12.0 | 3.5 | 0 |  |  |  |"
+        ));
+        assert!(report.contains(
+            "| s1 | Topicwire | the probe's timers, inside | 10000.0 | 2.0 | 9.0 | – | 0 | 0.75 (0.50–1.00) | 1.00 (1.00–1.00) | 1.00 (1.00–1.00) |"
+        ));
+        assert!(report.contains("| s1-rest | Topicwire | publisher, probe's REST API |"));
+        assert!(report.contains("| s1 | 9.0 | 6.0 | 1.50 (1.00–2.00) |"), "against the floor, round by round");
+        let floor = &report[..report.find("## Against Sockudo").unwrap()];
+        assert!(!floor.contains("| s1-sockudo |"), "Sockudo is not Topicwire");
+        assert!(report.contains(PEER.trim_end()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The server under test as a child process — `topicwire serve`, or this
-//! binary's floor server — on a free loopback port, optionally pinned to CPUs
+//! The server under test as a child process — `topicwire serve`, this
+//! binary's floor server, or the peer Sockudo — on a free loopback port, optionally pinned to CPUs
 //! (`taskset`), with its CPU time and memory read from /proc.
 
 use anyhow::{Context, Result, bail};
@@ -17,6 +17,9 @@ pub(crate) enum Launch<'a> {
     Topicwire { binary: &'a Path, components: &'a TempDir, cache: &'a Path, config: &'a str, native: bool },
     /// The floor server (`topicwire-bench floor-server`) ticking like the probe.
     Floor { tick_ms: u64, burst: u64, spread: bool },
+    /// Sockudo, run in `folder` (it reads `config/` there) with an empty
+    /// environment (it reads many variables), configured by [`crate::sockudo::config`].
+    Sockudo { binary: &'a Path, folder: &'a TempDir, max_connections: usize, queue_frames: usize },
 }
 
 /// A running server process, killed on drop.
@@ -56,6 +59,11 @@ impl Server {
                     .collect();
                 (std::env::current_exe()?, args)
             }
+            Launch::Sockudo { binary, folder, max_connections, queue_frames } => {
+                let config_file = folder.path().join("sockudo.toml");
+                std::fs::write(&config_file, crate::sockudo::config(addr.port(), *max_connections, *queue_frames))?;
+                (binary.to_path_buf(), vec!["--config".into(), config_file.into()])
+            }
         };
         let mut command = match cpus {
             Some(cpus) if Path::new("/usr/bin/taskset").exists() => {
@@ -65,6 +73,9 @@ impl Server {
             }
             _ => Command::new(&program),
         };
+        if let Launch::Sockudo { folder, .. } = &launch {
+            command.env_clear().current_dir(folder.path());
+        }
         command.args(args).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
         let started = Instant::now();
         let child = command.spawn().with_context(|| format!("cannot start {}", program.display()))?;

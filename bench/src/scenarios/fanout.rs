@@ -1,18 +1,23 @@
 //! Fan-out scenarios: connections subscribed to ticking topics, counted and
 //! timed by the load generator during a window, with the server's CPU time.
 //!
-//! The same layout runs against three producers — the probe component, the
+//! The same layout runs against several producers — the probe component, the
 //! host's built-in native producer, and the floor server — so each Topicwire
 //! row can be divided by the floor's and the native one's; and on one server
-//! core or on every core (shared with the load generator).
+//! core or on every core (shared with the load generator). Against the peer,
+//! Sockudo, a publisher process feeds the topics from outside over HTTP
+//! ([`crate::publisher`]), and feeds Topicwire's probe the same way (`-rest`)
+//! for a comparison on the same footing.
 
 use super::{ServerConfig, Settings, Windows, probe_folder, round3};
 use crate::limits::{Moved, cpu_count, own_cpus};
-use crate::load::{Buffers, Load, Tally, quantile_ms};
+use crate::load::{Buffers, Load, Protocol, Tally, quantile_ms};
+use crate::publisher::{Publisher, Target};
+use crate::pusher;
 use crate::server::{Launch, Server, process_cpu};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use topicwire_tests::{PROBE_WASM, TempDir};
 
 /// What publishes the ticks.
@@ -26,6 +31,10 @@ pub(crate) enum Producer {
     Floor,
     /// The floor server ticking each topic at the host's phase for it.
     FloorSpread,
+    /// Sockudo, fed by the publisher through its HTTP events API.
+    Sockudo,
+    /// The probe component without timers, fed by the publisher through its REST API.
+    Rest,
 }
 
 /// Where the server and the load generator run.
@@ -40,13 +49,13 @@ pub(crate) enum Cores {
 /// Who subscribes to what, and how fast topics tick.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Layout {
-    conns: usize,
+    pub(crate) conns: usize,
     /// Streams each connection subscribes to.
-    streams_per_conn: usize,
+    pub(crate) streams_per_conn: usize,
     /// Shared: connection `i` subscribes to streams `i % topics ..`; `None`: every stream is its own.
-    shared_topics: Option<usize>,
-    tick_ms: u64,
-    burst: u64,
+    pub(crate) shared_topics: Option<usize>,
+    pub(crate) tick_ms: u64,
+    pub(crate) burst: u64,
     /// The server's per-connection queue: small where the load saturates it
     /// and every frame is a connection's own (memory stays bounded).
     queue_frames: usize,
@@ -63,7 +72,16 @@ impl Layout {
         Self { conns, streams_per_conn: streams, shared_topics: None, tick_ms, burst: 1, queue_frames: 1024 }
     }
 
-    fn subscriptions(&self) -> Vec<Vec<String>> {
+    /// The layout of [`Layout::shared`] (`shared_topics`) or [`Layout::own`] (none), by its parts.
+    pub(crate) fn new(conns: usize, streams: usize, shared_topics: Option<usize>, tick_ms: u64, burst: u64) -> Self {
+        match shared_topics {
+            Some(topics) => Self { streams_per_conn: streams, ..Self::shared(conns, topics, tick_ms, burst) },
+            None => Self { burst, ..Self::own(conns, streams, tick_ms) },
+        }
+    }
+
+    /// The streams each connection subscribes to.
+    pub(crate) fn subscriptions(&self) -> Vec<Vec<String>> {
         (0..self.conns)
             .map(|conn| {
                 (0..self.streams_per_conn)
@@ -105,6 +123,10 @@ impl Fanout {
             (Producer::Component, Cores::All) => format!("{base}-all-cores"),
             (Producer::Native, Cores::All) => format!("{base}-native-all-cores"),
             (Producer::Floor, Cores::All) => format!("{base}-floor-all-cores"),
+            (Producer::Sockudo, Cores::Pinned) => format!("{base}-sockudo"),
+            (Producer::Sockudo, Cores::All) => format!("{base}-sockudo-all-cores"),
+            (Producer::Rest, Cores::Pinned) => format!("{base}-rest"),
+            (Producer::Rest, Cores::All) => format!("{base}-rest-all-cores"),
         };
         Self { name, producer, cores, layout, windows }
     }
@@ -137,14 +159,23 @@ impl Fanout {
         let layout = &self.layout;
         let components = probe_folder(PROBE_WASM)?;
         let cache = TempDir::new("bench-cache");
-        let config =
-            ServerConfig { queue_frames: layout.queue_frames, ..ServerConfig::new(layout.tick_ms, layout.burst) };
+        // Fed over REST, the probe sets no timers of its own.
+        let tick_ms = if self.producer == Producer::Rest { 0 } else { layout.tick_ms };
+        let config = ServerConfig { queue_frames: layout.queue_frames, ..ServerConfig::new(tick_ms, layout.burst) };
+        let max_connections = config.max_connections;
         let config = config.toml();
+        let sockudo_folder = TempDir::new("bench-sockudo");
         let launch = match self.producer {
             Producer::Floor | Producer::FloorSpread => Launch::Floor {
                 tick_ms: layout.tick_ms,
                 burst: layout.burst,
                 spread: self.producer == Producer::FloorSpread,
+            },
+            Producer::Sockudo => Launch::Sockudo {
+                binary: settings.sockudo.as_deref().context("no Sockudo binary (--sockudo)")?,
+                folder: &sockudo_folder,
+                max_connections,
+                queue_frames: layout.queue_frames,
             },
             producer => Launch::Topicwire {
                 binary: &settings.server,
@@ -157,16 +188,38 @@ impl Fanout {
         let server = Server::start(launch, server_cpus.as_deref()).await?;
         let subscriptions = layout.subscriptions();
         let total_subscriptions: usize = subscriptions.iter().map(Vec::len).sum();
-        let module = if self.producer == Producer::Native { "native" } else { "bench" };
-        let load = Load::start(server.addr, module, subscriptions, Buffers::Streaming).await?;
+        let load = match self.producer {
+            Producer::Sockudo => {
+                Load::start_speaking(
+                    server.addr,
+                    Protocol::Pusher,
+                    &pusher::ws_path(),
+                    subscriptions,
+                    Buffers::Streaming,
+                )
+                .await?
+            }
+            Producer::Native => Load::start(server.addr, "native", subscriptions, Buffers::Streaming).await?,
+            _ => Load::start(server.addr, "bench", subscriptions, Buffers::Streaming).await?,
+        };
+        // Fed from outside once every subscription is in place (a topic is live only then).
+        let publisher = match self.producer {
+            Producer::Sockudo => Some(Publisher::start(Target::Sockudo, server.addr, layout)?),
+            Producer::Rest => Some(Publisher::start(Target::Topicwire, server.addr, layout)?),
+            _ => None,
+        };
+        let publisher_cpu = || publisher.as_ref().map_or(Duration::ZERO, Publisher::cpu);
         tokio::time::sleep(self.windows.warmup).await;
         let (server_before, load_before) = (server.cpu(), process_cpu("/proc/self/stat"));
+        let publisher_before = publisher_cpu();
         let started = Instant::now();
         load.measure();
         tokio::time::sleep(self.windows.window).await;
         let seconds = started.elapsed().as_secs_f64();
         let server_cpu = server.cpu().saturating_sub(server_before).as_secs_f64();
         let load_cpu = process_cpu("/proc/self/stat").saturating_sub(load_before).as_secs_f64();
+        let publisher_cpu = publisher_cpu().saturating_sub(publisher_before).as_secs_f64();
+        let published = publisher.map(Publisher::finish).transpose()?;
         let Tally { delivered, mut latencies_us, errors, disconnects } = load.finish().await;
         latencies_us.sort_unstable();
         let expected = layout.offered_per_s();
@@ -175,8 +228,10 @@ impl Fanout {
             Producer::Native => "native",
             Producer::Floor => "floor",
             Producer::FloorSpread => "floor-spread",
+            Producer::Sockudo => "sockudo",
+            Producer::Rest => "rest",
         };
-        Ok(json!({
+        let mut result = json!({
             "scenario": self.name,
             "producer": producer,
             "server_cpus": server_cpus,
@@ -199,7 +254,13 @@ impl Fanout {
             "load_cpu_pct": round3(load_cpu / seconds * 100.0),
             "errors": errors,
             "disconnects": disconnects,
-        }))
+        });
+        if let Some(published) = published {
+            result["publisher_cpu_pct"] = json!(round3(publisher_cpu / seconds * 100.0));
+            result["publisher_cpu_us_per_msg"] = json!(round3(publisher_cpu * 1e6 / (delivered.max(1) as f64)));
+            result["publisher"] = published;
+        }
+        Ok(result)
     }
 }
 

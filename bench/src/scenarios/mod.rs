@@ -4,7 +4,9 @@
 //! ticks per timer), or the built-in native producer as module `native`;
 //! the state scenario serves the `ledger` fixture and the broker, keeping
 //! their state in a data folder of its own; the cluster scenario serves the
-//! probe from three nodes on one NATS server.
+//! probe from three nodes on one NATS server. The peer, Sockudo, serves
+//! the layouts of s1, s2, s2b and s5 fed by a publisher from outside, and so
+//! does Topicwire's probe (`-rest`).
 
 mod allocators;
 mod cluster;
@@ -15,9 +17,10 @@ mod state;
 mod storm;
 
 pub(crate) use allocators::Variant;
+pub(crate) use fanout::Layout;
 
 use anyhow::{Context, Result};
-use fanout::{Cores, Fanout, Layout, Producer};
+use fanout::{Cores, Fanout, Producer};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) open_files: u64,
     /// A smoke run: small sizes, short windows.
     pub(crate) quick: bool,
+    /// The Sockudo binary the peer rows run, when built.
+    pub(crate) sockudo: Option<PathBuf>,
 }
 
 /// One scenario.
@@ -81,8 +86,8 @@ fn idle_conns(quick: bool) -> usize {
 }
 
 /// Every scenario, sized for a full or a quick run; `variants` are compared
-/// on allocator-sensitive measures when given.
-pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
+/// on allocator-sensitive measures when given; Sockudo's rows when `sockudo`.
+pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Scenario> {
     let windows = Windows::new(quick);
     let mut scenarios = Vec::new();
     for (name, layout) in layouts(quick) {
@@ -96,7 +101,16 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
             ],
             _ => &[(Producer::Component, Cores::Pinned), (Producer::Native, Cores::Pinned)],
         };
-        for &(producer, cores) in variants.iter().chain(&[(Producer::Floor, Cores::Pinned)]) {
+        // Against the peer, each fed from outside.
+        let peers: &[(Producer, Cores)] = match name {
+            "s1" | "s2" | "s2b" | "s5" if sockudo => {
+                &[(Producer::Sockudo, Cores::Pinned), (Producer::Rest, Cores::Pinned)]
+            }
+            "s1" | "s2" | "s2b" | "s5" => &[(Producer::Rest, Cores::Pinned)],
+            _ => &[],
+        };
+        let (first, rest) = variants.split_at(1);
+        for &(producer, cores) in first.iter().chain(peers).chain(rest).chain(&[(Producer::Floor, Cores::Pinned)]) {
             scenarios.push(Scenario::Fanout(Fanout::new(name, producer, cores, layout, windows)));
         }
     }
@@ -114,6 +128,11 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>) -> Vec<Scenario> {
 }
 
 impl Scenario {
+    /// Whether it is a fan-out run (repeated, its rounds interleaved).
+    pub(crate) fn is_fanout(&self) -> bool {
+        matches!(self, Self::Fanout(_))
+    }
+
     /// The scenario's name, as in the results.
     pub(crate) fn name(&self) -> &str {
         match self {

@@ -15,15 +15,13 @@
 //!   (one module instance serves them in turn).
 
 use super::{Settings, round3};
+use crate::http::Http;
 use crate::load::quantile_ms;
 use crate::server::{Launch, Server};
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, ensure};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use topicwire_tests::{BROKER_WASM, LEDGER_WASM, TempDir};
 
 /// Bytes of each value the REST puts store (a JSON string, as the host takes only JSON bodies).
@@ -36,8 +34,6 @@ const ORDERS_PER_ACCOUNT: usize = 100;
 const CLIENTS: usize = 8;
 /// Requests of each kind sent before the measured ones.
 const WARMUP: usize = 20;
-/// How long one request may take.
-const REQUEST_LIMIT: Duration = Duration::from_secs(30);
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 /// The sizes of the state scenario.
@@ -238,75 +234,4 @@ fn round1(value: f64) -> f64 {
 
 fn micros(elapsed: Duration) -> u32 {
     elapsed.as_micros().min(u128::from(u32::MAX)) as u32
-}
-
-/// One kept-alive HTTP/1.1 connection, a request at a time; answers with a
-/// body must carry a `Content-Length` (the host's do).
-struct Http {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-impl Http {
-    async fn connect(addr: SocketAddr) -> Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self { stream: BufReader::new(stream), host: addr.to_string() })
-    }
-
-    /// Sends a request and reads its answer: status and body.
-    async fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<(u16, Vec<u8>)> {
-        tokio::time::timeout(REQUEST_LIMIT, self.exchange(method, path, headers, body))
-            .await
-            .with_context(|| format!("{method} {path}: no answer within {REQUEST_LIMIT:?}"))?
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<(u16, Vec<u8>)> {
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        let mut bytes = request.into_bytes();
-        bytes.extend_from_slice(body);
-        self.stream.get_mut().write_all(&bytes).await?;
-
-        let (mut status, mut length) = (None, None);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if self.stream.read_line(&mut line).await? == 0 {
-                bail!("the server closed the connection");
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if status.is_none() {
-                status = line.split_whitespace().nth(1).and_then(|code| code.parse::<u16>().ok());
-            } else if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-        let status = status.context("an answer without a status line")?;
-        // A 204 carries no body, and so no length.
-        let length = if status == 204 { 0 } else { length.context("an answer without a Content-Length")? };
-        let mut reply = vec![0; length];
-        self.stream.read_exact(&mut reply).await?;
-        Ok((status, reply))
-    }
 }
