@@ -13,17 +13,21 @@ const HOST_BINARY: &str = env!("CARGO_BIN_EXE_topicwire-under-test");
 const BARS: &str = r#"{"symbol":"AAPL","resolution":"1"}"#;
 
 /// A node named `name` of the cluster on `nats`, serving the datafeed and the broker.
-async fn node(nats: &NatsServer, name: &str) -> HostProcess {
+pub(super) async fn node(nats: &NatsServer, name: &str) -> HostProcess {
+    node_on(&nats.url(), name).await
+}
+
+/// A node named `name` of the cluster whose NATS server is at `nats_url`.
+pub(super) async fn node_on(nats_url: &str, name: &str) -> HostProcess {
     let dirs = HostDirs::with(&[("datafeed", DATAFEED_WASM), ("broker", BROKER_WASM)]);
     let config = format!(
-        "[cluster]\nnats_url = \"{}\"\nnode_name = \"{name}\"\n[modules.datafeed]\nTICK_MS = 50\n[modules.broker]\nTICK_MS = 50\n",
-        nats.url()
+        "[cluster]\nnats_url = \"{nats_url}\"\nnode_name = \"{name}\"\n[modules.datafeed]\nTICK_MS = 50\n[modules.broker]\nTICK_MS = 50\n"
     );
     HostProcess::start(HOST_BINARY, dirs, &config).await
 }
 
 /// `module`'s entry in the node's `/api/v1/modules`, once it serves the module.
-async fn module_entry(node: &HostProcess, module: &str) -> Option<Value> {
+pub(super) async fn module_entry(node: &HostProcess, module: &str) -> Option<Value> {
     let (_, modules) = http_get(node.addr, "/api/v1/modules").await;
     modules["modules"].as_array()?.iter().find(|entry| entry["module"] == module).cloned()
 }
@@ -34,7 +38,7 @@ async fn role(node: &HostProcess, module: &str) -> Option<String> {
 }
 
 /// Waits until exactly one of `nodes` leads `module`; its index.
-async fn leader(nodes: &[&HostProcess], module: &str) -> usize {
+pub(super) async fn leader(nodes: &[&HostProcess], module: &str) -> usize {
     let started = Instant::now();
     loop {
         let mut leaders = Vec::new();
@@ -51,7 +55,7 @@ async fn leader(nodes: &[&HostProcess], module: &str) -> usize {
     }
 }
 
-fn ws_url(node: &HostProcess, module: &str) -> String {
+pub(super) fn ws_url(node: &HostProcess, module: &str) -> String {
     format!("ws://{}/api/v1/{module}/ws", node.addr)
 }
 

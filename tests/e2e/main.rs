@@ -10,6 +10,7 @@ mod broker;
 mod broker_access;
 mod broker_state;
 mod cluster;
+mod cluster_recovery;
 mod delivery;
 mod faults;
 mod hot_reload;

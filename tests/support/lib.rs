@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test support: a failed unwrap is a failed test")]
 
 pub mod nats;
+pub mod proxy;
 pub mod raw;
 pub mod shared_cache;
 pub mod tokens;

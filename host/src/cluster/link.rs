@@ -21,9 +21,11 @@
 //!   (bounded by NATS's payload limit and `call_deadline_ms`) and answers
 //!   with what comes back.
 
+use crate::cluster::history::HistoryStream;
 use crate::cluster::interest::{Change, NodeInterest};
 use crate::cluster::{Cluster, LEASE_TTL, envelope, token, topic_token};
-use crate::hub::topics::Outlet;
+use crate::hub::position::Position;
+use crate::hub::topics::{Continuation, Durable, Outlet, StreamOutlet};
 use crate::limits::Limits;
 use crate::runtime::instance::{HttpOutcome, HttpRequest};
 use crate::runtime::module::{ModuleInbox, Unavailable};
@@ -45,6 +47,10 @@ use tokio_util::sync::CancellationToken;
 const FORWARDING_MARGIN: Duration = Duration::from_secs(2);
 /// Frames a leader may have waiting for NATS (see [`Outlet`]).
 const OUTLET_FRAMES: usize = 8192;
+/// Updates a leader may have waiting to be stored (see [`StreamOutlet`]).
+const STREAM_UPDATES: usize = 65_536;
+/// Between attempts to store an update while JetStream cannot.
+const STORE_RETRY: Duration = Duration::from_millis(200);
 /// How long a follower waits for the leader's latest frame of a topic.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often a follower announces its interest (well within [`crate::cluster::interest::INTEREST_TTL`]).
@@ -78,6 +84,10 @@ pub struct ModuleLink {
     /// The follower's set of topics changed: announce it now.
     changed: Notify,
     outlet: Outlet,
+    /// Where the leader's updates of routes with a history are stored first.
+    stream: StreamOutlet,
+    /// The module's stream of stored updates, opened on first use.
+    history: tokio::sync::OnceCell<HistoryStream>,
     /// How long a forwarded REST request may take.
     http_timeout: Duration,
     stop: CancellationToken,
@@ -87,6 +97,7 @@ impl ModuleLink {
     /// Starts the link of `module`, telling its actor through `inbox`.
     pub fn start(cluster: Arc<Cluster>, module: &str, inbox: ModuleInbox, limits: &Limits) -> Arc<Self> {
         let (outlet, frames) = mpsc::channel(OUTLET_FRAMES);
+        let (stream, durable) = mpsc::channel(STREAM_UPDATES);
         let link = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             prefix: format!("topicwire.m.{}", token(module)),
@@ -99,6 +110,8 @@ impl ModuleLink {
             watched: Mutex::default(),
             changed: Notify::new(),
             outlet,
+            stream,
+            history: tokio::sync::OnceCell::new(),
             http_timeout: Duration::from_millis(limits.call_deadline_ms) + FORWARDING_MARGIN,
             stop: CancellationToken::new(),
         });
@@ -106,6 +119,7 @@ impl ModuleLink {
         tokio::spawn(link.clone().announce());
         tokio::spawn(link.clone().hear_interest());
         tokio::spawn(link.clone().publish(frames));
+        tokio::spawn(link.clone().store_durable(durable));
         tokio::spawn(link.clone().serve_http());
         tokio::spawn(link.clone().serve_latest());
         link
@@ -366,6 +380,67 @@ impl ModuleLink {
         }
     }
 
+    /// The module's stream of stored updates.
+    async fn history(&self) -> anyhow::Result<&HistoryStream> {
+        let jetstream = self.cluster.jetstream().clone();
+        self.history.get_or_try_init(|| HistoryStream::open(jetstream, &self.prefix, &self.key)).await
+    }
+
+    /// Stores the leader's updates in order, each before anyone sees it:
+    /// then publishes it to the other nodes and hands it back to the actor
+    /// for this node's subscribers. An update JetStream cannot take is tried
+    /// again until it does (what follows waits), or the link stops.
+    async fn store_durable(self: Arc<Self>, mut items: mpsc::Receiver<Durable>) {
+        loop {
+            let item = tokio::select! {
+                () = self.stop.cancelled() => return,
+                next = items.recv() => match next { Some(next) => next, None => return },
+            };
+            match item {
+                Durable::Frame(topic, frame) => {
+                    if !self.store_until_stored(&topic, frame.clone()).await {
+                        return;
+                    }
+                    let subject = format!("{}.u.{}", self.prefix, topic_token(&topic));
+                    let _ = self.cluster.client.publish(subject, frame.clone()).await;
+                    self.inbox.durable(topic, frame).await;
+                }
+                Durable::Removed(topic) => {
+                    if !self.store_until_stored(&topic, Bytes::new()).await {
+                        return;
+                    }
+                }
+                Durable::Barrier(stored) => {
+                    let _ = stored.send(());
+                }
+            }
+        }
+    }
+
+    /// Stores `frame` of `topic`, trying again until JetStream takes it; false if the link stopped first.
+    async fn store_until_stored(&self, topic: &str, frame: Bytes) -> bool {
+        let mut attempts = 0u64;
+        loop {
+            let stored = match self.history().await {
+                Ok(history) => history.store(topic, frame.clone()).await,
+                Err(error) => Err(error),
+            };
+            match stored {
+                Ok(()) => return true,
+                Err(error) => {
+                    attempts += 1;
+                    if attempts.is_power_of_two() {
+                        tracing::warn!(module = self.key, topic, attempts, "cannot store an update yet: {error:#}");
+                    }
+                }
+            }
+            tokio::select! {
+                () = self.stop.cancelled() => return false,
+                () = tokio::time::sleep(STORE_RETRY) => {}
+            }
+        }
+    }
+
     /// Answers REST requests other nodes forward to this one.
     async fn serve_http(self: Arc<Self>) {
         let subject = format!("{}.http.{}", self.prefix, token(self.cluster.node()));
@@ -456,6 +531,33 @@ impl Remote for ModuleLink {
 
     fn outlet(&self) -> Option<Outlet> {
         Some(self.outlet.clone())
+    }
+
+    fn stream(&self) -> Option<StreamOutlet> {
+        Some(self.stream.clone())
+    }
+
+    fn continuation(&self, topic: &str, after: Option<Position>) -> RemoteFuture<'_, Option<Continuation>> {
+        let topic = topic.to_owned();
+        Box::pin(async move {
+            let read = match self.history().await {
+                Ok(history) => history.continuation(&topic, after).await,
+                Err(error) => Err(error),
+            };
+            read.unwrap_or_else(|error| {
+                tracing::warn!(module = self.key, topic, "cannot read a topic's stored updates: {error:#}");
+                None
+            })
+        })
+    }
+
+    fn fill(&self, topic: &str, after: Position) {
+        let Some(link) = self.me.upgrade() else { return };
+        let topic = topic.to_owned();
+        tokio::spawn(async move {
+            let missed = link.continuation(&topic, Some(after)).await.map(|stored| stored.missed).unwrap_or_default();
+            link.inbox.filled(topic, missed).await;
+        });
     }
 
     fn forward(&self, request: HttpRequest) -> RemoteFuture<'_, Result<HttpOutcome, Unavailable>> {

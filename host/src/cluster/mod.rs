@@ -6,6 +6,7 @@
 //!   its followers announce, the frames its leader publishes, and REST
 //!   requests forwarded to the leader.
 //! - [`interest`]: which topics other nodes want, counted per node.
+//! - [`history`]: a module's stored updates (a JetStream stream), before anyone sees them.
 //! - [`envelope`]: a REST request, or what became of it, as one NATS message.
 //! - [`deploy`]: components put into a JetStream object store, taken by every node.
 //! - [`state`]: module state in JetStream KV (the state backend of a cluster).
@@ -21,6 +22,7 @@
 pub mod config;
 pub mod deploy;
 pub mod envelope;
+pub mod history;
 pub mod interest;
 pub mod link;
 pub mod state;

@@ -100,6 +100,7 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
             ("invalid_json", r.invalid_json),
             ("rate_limited", r.rate_limited),
             ("timers", r.timers),
+            ("not_stored", r.not_stored),
         ] {
             refused.push((format!("{{module=\"{}\",reason=\"{reason}\"}}", m.status.module), count as f64));
         }

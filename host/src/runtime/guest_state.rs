@@ -30,6 +30,8 @@ pub struct Refusals {
     pub rate_limited: u64,
     /// `set-timer` calls refused (topic not live, or `max_timers` reached).
     pub timers: u64,
+    /// Updates of routes with a history the cluster could not store (see [`crate::hub::topics`]).
+    pub not_stored: u64,
 }
 
 /// Everything a component instance's store holds.

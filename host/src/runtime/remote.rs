@@ -6,12 +6,17 @@
 //!
 //! - Outward, one [`Remote`] per module: whether this node leads the module,
 //!   mirroring the topics a follower's clients want, the leader's frames for
-//!   other nodes ([`Outlet`]), REST requests forwarded to the leader.
+//!   other nodes ([`Outlet`]), the leader's updates of routes with a history
+//!   to store before anyone sees them ([`StreamOutlet`]), where a topic's
+//!   stored sequence stands (for a node taking it over) and the stored
+//!   updates a mirror missed, REST requests forwarded to the leader.
 //! - Inward, the module's [`ModuleInbox`]: this node took or lost the lead,
 //!   which topics other nodes want (counted per node on the other side of
-//!   the seam), a frame of a mirrored topic, a REST request forwarded here.
+//!   the seam), a frame of a mirrored topic, an update now stored, the
+//!   updates that fill a mirror's hole, a REST request forwarded here.
 
-use crate::hub::topics::Outlet;
+use crate::hub::position::Position;
+use crate::hub::topics::{Continuation, Outlet, StreamOutlet};
 use crate::limits::Limits;
 use crate::runtime::instance::{HttpOutcome, HttpRequest};
 use crate::runtime::module::{ModuleInbox, Unavailable};
@@ -57,6 +62,19 @@ pub trait Remote: Send + Sync {
     /// Where the leader's frames of topics other nodes want go.
     fn outlet(&self) -> Option<Outlet>;
 
+    /// Where the leader's updates of routes with a history are stored
+    /// before delivery; each comes back through [`ModuleInbox::durable`].
+    fn stream(&self) -> Option<StreamOutlet>;
+
+    /// Where `topic`'s stored sequence stands, and the stored updates after
+    /// `after` (the position this node's subscribers saw); `None` when
+    /// nothing of it is stored or its sequence ended (it was removed).
+    fn continuation(&self, topic: &str, after: Option<Position>) -> RemoteFuture<'_, Option<Continuation>>;
+
+    /// Fetches the stored updates of mirror `topic` after `after`, for
+    /// [`ModuleInbox::filled`].
+    fn fill(&self, topic: &str, after: Position);
+
     /// Has the leader answer a REST request.
     fn forward(&self, request: HttpRequest) -> RemoteFuture<'_, Result<HttpOutcome, Unavailable>>;
 
@@ -97,6 +115,16 @@ impl Remote for Alone {
     fn outlet(&self) -> Option<Outlet> {
         None
     }
+
+    fn stream(&self) -> Option<StreamOutlet> {
+        None
+    }
+
+    fn continuation(&self, _topic: &str, _after: Option<Position>) -> RemoteFuture<'_, Option<Continuation>> {
+        Box::pin(async { None })
+    }
+
+    fn fill(&self, _topic: &str, _after: Position) {}
 
     fn forward(&self, _request: HttpRequest) -> RemoteFuture<'_, Result<HttpOutcome, Unavailable>> {
         // Never asked: a single node leads, so it answers its own requests.

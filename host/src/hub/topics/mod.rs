@@ -24,19 +24,23 @@
 //! are held and leave together, in one `writev` (see [`crate::hub::outbox`]);
 //! a topic whose writes are split over the cores is written at once.
 
+mod durable;
 mod join;
 mod linger;
+mod mirror;
 #[cfg(test)]
 mod tests;
 
+pub use durable::{Continuation, Durable, StreamOutlet};
 pub use join::Recoveries;
+pub use mirror::Mirrored;
 
 use crate::hub::fanout;
 use crate::hub::history::{History, HistoryBudget, HistoryPolicy};
 use crate::hub::messages;
 use crate::hub::outbox::Batch;
 use crate::hub::peer::{ConnId, Peer};
-use crate::hub::position::{self, Position};
+use crate::hub::position::Position;
 use bytes::Bytes;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -72,8 +76,12 @@ struct Topic {
     /// its first update is dropped if it repeats the last one delivered, so
     /// a handover never shows subscribers the same update twice.
     resuming: bool,
-    /// Where its sequence stands.
+    /// Where its sequence stands: the last update its subscribers were given.
     position: Position,
+    /// The last offset given out: ahead of `position` while updates wait to be stored (see [`durable`]).
+    assigned: u64,
+    /// A mirror filling a hole: the leader's frames that came meanwhile (see [`mirror`]).
+    filling: Option<Vec<Bytes>>,
     /// Its recent frames.
     history: History,
     /// Updates delivered to it.
@@ -109,6 +117,8 @@ pub enum Rejected {
     TooLarge,
     /// The data is not valid JSON.
     InvalidJson,
+    /// The cluster cannot store the route's updates now (see [`durable`]).
+    NotStored,
 }
 
 /// A live topic as `/api/v1/modules` shows it.
@@ -146,6 +156,10 @@ pub struct TopicTable {
     lingering: BTreeSet<(Instant, Arc<str>)>,
     /// Subscribes that asked to recover, by outcome.
     recoveries: Recoveries,
+    /// While leading in a cluster: where updates of routes with a history are made durable.
+    stream: Option<StreamOutlet>,
+    /// Updates were handed to `stream` since the last [`barrier`](Self::barrier).
+    unstored: bool,
 }
 
 impl Default for TopicTable {
@@ -167,6 +181,8 @@ impl TopicTable {
             budget,
             lingering: BTreeSet::new(),
             recoveries: Recoveries::default(),
+            stream: None,
+            unstored: false,
         }
     }
 
@@ -258,6 +274,8 @@ impl TopicTable {
                 last: None,
                 resuming: false,
                 position: Position::fresh(),
+                assigned: 0,
+                filling: None,
                 history: History::new(policy.history, self.budget.clone()),
                 updates: 0,
                 remote: false,
@@ -305,54 +323,6 @@ impl TopicTable {
     /// newcomer should start from); `None` for reliable routes.
     pub fn latest(&self, topic: &str) -> Option<Bytes> {
         self.topics.get(topic).filter(|entry| !entry.policy.reliable).and_then(|entry| entry.last.clone())
-    }
-
-    /// A follower's first frame of mirror `topic`, fetched from the leader:
-    /// delivered unless a live frame came first (it would be newer).
-    pub fn catch_up_frame(&mut self, topic: &str, frame: Bytes) {
-        if self.topics.get(topic).is_some_and(|entry| entry.last.is_none()) {
-            self.deliver_frame(topic, frame);
-        }
-    }
-
-    /// Delivers `frame`, an update framed by the module's leader on another
-    /// node, to the local subscribers of mirror `topic`, as is; the mirror
-    /// takes the leader's position from it and keeps it in its history.
-    /// Anything but one whole update frame of this very topic, with its
-    /// position, is dropped: what arrives over NATS is written to sockets as is.
-    pub fn deliver_frame(&mut self, topic: &str, frame: Bytes) -> usize {
-        let Some(entry) = self.topics.get_mut(topic) else { return 0 };
-        let update = crate::hub::frame::single_text_payload(&frame)
-            .filter(|text| text.starts_with(&entry.update_prefix))
-            .and_then(position::of_update);
-        let Some((offset, epoch)) = update else {
-            tracing::warn!(
-                topic,
-                bytes = frame.len(),
-                "dropping a frame from the cluster that is not an update of its topic"
-            );
-            return 0;
-        };
-        if *entry.position.epoch != *epoch {
-            entry.position.epoch = epoch.into();
-            entry.history = History::new(entry.policy.history, self.budget.clone());
-        } else if offset <= entry.position.offset && entry.last.is_some() {
-            // Already delivered (a catch-up racing the live frame).
-            return 0;
-        } else if offset != entry.position.offset + 1 && entry.last.is_some() {
-            // A hole in what reached this node: what it keeps must stay
-            // contiguous, so a recovery across the hole is refused, never partial.
-            tracing::warn!(topic, after = entry.position.offset, got = offset, "a mirrored topic skipped updates");
-            entry.history = History::new(entry.policy.history, self.budget.clone());
-        }
-        entry.position.offset = offset;
-        if entry.policy.history.keeps() {
-            entry.history.push(offset, frame.clone(), Instant::now());
-        }
-        entry.updates += 1;
-        let delivered = deliver(&entry.name, entry.policy.reliable, &entry.subscribers, &frame, None);
-        entry.last = Some(frame);
-        delivered
     }
 
     /// `create-topic` failed: forgets the topic and what it published.
@@ -430,16 +400,6 @@ impl TopicTable {
         }
     }
 
-    /// Starts every topic's sequence afresh (a new epoch, an empty history):
-    /// this node took the lead and cannot know what the last leader
-    /// numbered after the frames that reached it.
-    pub fn restart_sequences(&mut self) {
-        for entry in self.topics.values_mut() {
-            entry.position = Position::fresh();
-            entry.history = History::new(entry.policy.history, self.budget.clone());
-        }
-    }
-
     /// Applies each route's policy (a new version may change it); a topic
     /// whose history settings change starts its history afresh.
     pub fn set_policy(&mut self, policy: impl Fn(&str) -> TopicPolicy) {
@@ -493,7 +453,21 @@ impl TopicTable {
         {
             return Ok(0);
         }
+        if self.stream.is_some() && entry.policy.history.keeps() {
+            // Stored first, delivered once stored (see `durable`).
+            let offset = entry.assigned.max(entry.position.offset) + 1;
+            let frame = messages::update_frame(&entry.update_prefix, data, offset, &entry.position.epoch);
+            let name = entry.name.clone();
+            if !self.store(&name, frame) {
+                return Err(Rejected::NotStored);
+            }
+            if let Some(entry) = self.topics.get_mut(topic) {
+                entry.assigned = offset;
+            }
+            return Ok(0);
+        }
         entry.position.offset += 1;
+        entry.assigned = entry.position.offset;
         let frame = messages::update_frame(&entry.update_prefix, data, entry.position.offset, &entry.position.epoch);
         if entry.policy.history.keeps() {
             entry.history.push(entry.position.offset, frame.clone(), Instant::now());

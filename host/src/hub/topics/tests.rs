@@ -206,29 +206,97 @@ async fn a_mirror_delivers_only_whole_update_frames_of_its_topic_and_takes_their
     let mut table = TopicTable::default();
     let (a, mut client) = peer(1).await;
     table.mirror("t", "r", KEPT, a);
+    assert_eq!(table.position("t").map(|position| position.is_known()), Some(false), "unknown until a frame");
     let prefix = messages::update_prefix("r", "t");
     let update = messages::update_frame(&prefix, "{}", 7, "e1");
-    assert_eq!(table.deliver_frame("t", update.clone()), 1);
+    assert_eq!(table.deliver_frame("t", update.clone()), Mirrored::Delivered(1));
     assert_eq!(table.position("t"), Some(Position { epoch: "e1".into(), offset: 7 }));
-    assert_eq!(table.deliver_frame("t", update.clone()), 0, "already delivered");
+    assert_eq!(table.deliver_frame("t", update.clone()), Mirrored::Dropped, "already delivered");
     let other = messages::update_frame(&messages::update_prefix("r", "u"), "{}", 8, "e1");
-    assert_eq!(table.deliver_frame("t", other), 0, "another topic's");
+    assert_eq!(table.deliver_frame("t", other), Mirrored::Dropped, "another topic's");
     let mut two = update.to_vec();
     two.extend_from_slice(&update);
-    assert_eq!(table.deliver_frame("t", Bytes::from(two)), 0, "two frames in one");
-    assert_eq!(table.deliver_frame("t", crate::hub::frame::close(1000, "bye")), 0, "a close frame");
-    assert_eq!(table.deliver_frame("t", update.slice(..update.len() - 1)), 0, "cut short");
+    assert_eq!(table.deliver_frame("t", Bytes::from(two)), Mirrored::Dropped, "two frames in one");
+    assert_eq!(table.deliver_frame("t", crate::hub::frame::close(1000, "bye")), Mirrored::Dropped, "a close frame");
+    assert_eq!(table.deliver_frame("t", update.slice(..update.len() - 1)), Mirrored::Dropped, "cut short");
     let unnumbered = crate::hub::frame::text(&[prefix.as_bytes(), b"{}}}"]);
-    assert_eq!(table.deliver_frame("t", unnumbered), 0, "without a position");
-    assert_eq!(table.deliver_frame("t", messages::update_frame(&prefix, "{}", 8, "e1")), 1);
+    assert_eq!(table.deliver_frame("t", unnumbered), Mirrored::Dropped, "without a position");
+    assert_eq!(table.deliver_frame("t", messages::update_frame(&prefix, "{}", 8, "e1")), Mirrored::Delivered(1));
     assert_eq!(sent(&mut client, Duration::from_millis(200)).await.len(), 2);
     let (joiner, _c) = peer(2).await;
     assert!(table.join("t", &joiner, Some(&Position { epoch: "e1".into(), offset: 7 }), 10));
     assert_eq!(table.recoveries().recovered, 1, "a mirror recovers from what it kept");
-    assert_eq!(table.deliver_frame("t", messages::update_frame(&prefix, "{}", 11, "e1")), 2, "after a hole");
+}
+
+#[tokio::test]
+async fn a_mirrors_hole_is_filled_before_what_follows_it_or_never_papered_over() {
+    let mut table = TopicTable::default();
+    let (a, mut client) = peer(1).await;
+    table.mirror("t", "r", KEPT, a);
+    let frame = |n: u64| messages::update_frame(&messages::update_prefix("r", "t"), &n.to_string(), n, "e1");
+    table.deliver_frame("t", frame(1));
+    let hole = table.deliver_frame("t", frame(4));
+    assert_eq!(hole, Mirrored::Hole { after: Position { epoch: "e1".into(), offset: 1 } });
+    assert_eq!(table.deliver_frame("t", frame(5)), Mirrored::Waiting);
+    table.fill("t", vec![frame(2), frame(3)]);
+    let frames = parsed(&sent(&mut client, Duration::from_millis(200)).await);
+    assert_eq!(offsets(&frames), [1, 2, 3, 4, 5], "in order, none missing");
+    let (joiner, _c) = peer(2).await;
+    assert!(table.join("t", &joiner, Some(&Position { epoch: "e1".into(), offset: 1 }), 10));
+    assert_eq!(table.recoveries().recovered, 1, "the history is whole");
+
+    assert!(matches!(table.deliver_frame("t", frame(9)), Mirrored::Hole { .. }));
+    table.fill("t", Vec::new());
+    assert_eq!(
+        offsets(&parsed(&sent(&mut client, Duration::from_millis(200)).await)),
+        [9],
+        "delivered once the fill failed"
+    );
     let (late, _c) = peer(3).await;
-    assert!(table.join("t", &late, Some(&Position { epoch: "e1".into(), offset: 8 }), 10));
+    assert!(table.join("t", &late, Some(&Position { epoch: "e1".into(), offset: 5 }), 10));
     assert_eq!(table.recoveries().not_recovered, 1, "never across the hole");
+}
+
+#[tokio::test]
+async fn while_durable_an_update_reaches_nobody_before_it_is_stored() {
+    let mut table = TopicTable::default();
+    let (a, mut client) = peer(1).await;
+    live(&mut table, "kept", KEPT, &a);
+    live(&mut table, "plain", CONFLATE, &a);
+    let (stream, mut stored) = tokio::sync::mpsc::channel(16);
+    table.set_stream(Some(stream));
+    assert_eq!(table.publish("kept", "1", MAX), Ok(0), "held until stored");
+    assert_eq!(table.publish("kept", "2", MAX), Ok(0));
+    assert_eq!(table.publish("plain", "3", MAX), Ok(1), "a route without history is not stored");
+    let barrier = table.barrier().expect("updates wait to be stored");
+    assert!(table.barrier().is_none(), "nothing more since");
+    let mut frames = Vec::new();
+    while let Ok(item) = stored.try_recv() {
+        match item {
+            Durable::Frame(topic, frame) => frames.push((topic, frame)),
+            Durable::Barrier(done) => done.send(()).unwrap(),
+            Durable::Removed(_) => panic!("nothing was removed"),
+        }
+    }
+    barrier.await.unwrap();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(
+        offsets(&parsed(&sent(&mut client, Duration::from_millis(100)).await)),
+        [1],
+        "only the plain update so far"
+    );
+    for (topic, frame) in frames {
+        assert_eq!(table.deliver_durable(&topic, frame), 1);
+    }
+    assert_eq!(offsets(&parsed(&sent(&mut client, Duration::from_millis(200)).await)), [1, 2]);
+    assert_eq!(table.position("kept").map(|position| position.offset), Some(2));
+
+    let epoch = table.position("kept").unwrap().epoch;
+    let taken = Position { epoch: epoch.clone(), offset: 9 };
+    table.continue_sequence("kept", Continuation { position: taken.clone(), missed: Vec::new() });
+    assert_eq!(table.position("kept"), Some(taken), "the sequence goes on from what is stored");
+    table.restart_sequence("kept");
+    assert_ne!(table.position("kept").unwrap().epoch, epoch);
 }
 
 #[tokio::test]

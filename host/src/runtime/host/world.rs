@@ -32,6 +32,10 @@ impl WsRouteServiceImports for GuestState {
                 self.refusals.invalid_json += 1;
                 self.refuse(self.refusals.invalid_json, "data is not valid JSON", &topic);
             }
+            Err(Rejected::NotStored) => {
+                self.refusals.not_stored += 1;
+                self.refuse(self.refusals.not_stored, "the cluster cannot store the route's updates now", &topic);
+            }
         }
     }
 

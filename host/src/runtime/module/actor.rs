@@ -8,7 +8,7 @@
 //! return.
 
 use super::routes::Routes;
-use super::{Command, LastError, ModuleState, ModuleStatus, Version, now_ms};
+use super::{Answer, Command, LastError, ModuleState, ModuleStatus, Version, now_ms};
 use crate::limits::Limits;
 use crate::runtime::instance::{Blueprint, HttpOutcome, Instance};
 use crate::runtime::remote::Remote;
@@ -117,17 +117,20 @@ impl Actor {
             Command::Http { request, reply } => {
                 let deadline = Duration::from_millis(self.limits.call_deadline_ms);
                 let max_body = self.limits.max_http_response_bytes;
-                let outcome = match self
-                    .guarded(async |instance| instance.handle_http(request, deadline, max_body).await)
-                    .await
-                {
-                    Ok(outcome) => outcome,
+                let handled = self
+                    .guarded(async |instance| {
+                        let outcome = instance.handle_http(request, deadline, max_body).await;
+                        outcome.map(|outcome| (outcome, instance.state().topics.barrier()))
+                    })
+                    .await;
+                let (outcome, stored) = match handled {
+                    Ok(handled) => handled,
                     Err(Fault::Quarantined) => {
-                        HttpOutcome::Unavailable("the module is quarantined after repeated crashes".into())
+                        (HttpOutcome::Unavailable("the module is quarantined after repeated crashes".into()), None)
                     }
-                    Err(Fault::Trapped) => HttpOutcome::Unavailable("the module failed; try again".into()),
+                    Err(Fault::Trapped) => (HttpOutcome::Unavailable("the module failed; try again".into()), None),
                 };
-                let _ = reply.send(outcome);
+                let _ = reply.send(Answer { outcome, stored });
             }
             Command::ReloadFailed { message } => {
                 tracing::error!(module = &*self.name, "reload failed, the previous version keeps serving: {message}");
@@ -142,6 +145,8 @@ impl Actor {
             Command::Lead { leading } => self.lead(leading).await,
             Command::RemoteInterest { wanted, unwanted } => self.remote_interest(wanted, unwanted).await,
             Command::Frame { topic, frame } => self.mirror_frame(&topic, frame, false),
+            Command::Durable { topic, frame } => self.deliver_durable(&topic, frame),
+            Command::Filled { topic, frames } => self.filled(&topic, frames),
             Command::CatchUp { topic, frame } => self.mirror_frame(&topic, frame, true),
             Command::Latest { topic, reply } => {
                 let _ = reply.send(self.latest(&topic));

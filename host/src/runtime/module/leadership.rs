@@ -3,13 +3,18 @@
 //! and fires timers: on a follower a subscribe is still checked by the
 //! component, then the topic is a mirror fed with the leader's frames. The
 //! leader also keeps the topics other nodes want, and hands their frames to
-//! the [`Outlet`] once.
+//! the [`Outlet`] once; its updates of routes with a history are stored
+//! before anyone sees them ([`StreamOutlet`]), so a node that takes the lead
+//! continues their sequences from what is stored, and a follower fills a
+//! hole in what reached it from there.
 
 use super::actor::{Actor, Fault};
 use super::routes::route_of_topic;
-use crate::hub::topics::Outlet;
+use crate::hub::position::Position;
+use crate::hub::topics::{Continuation, Mirrored, Outlet, StreamOutlet, TopicTable};
 use crate::runtime::instance::describe;
 use bytes::Bytes;
+use std::sync::Arc;
 
 impl Actor {
     /// This node took or lost the module's lead. Taking it, a fresh instance
@@ -23,18 +28,19 @@ impl Actor {
         }
         self.leading = leading;
         self.status.send_modify(|status| status.cluster_role = Some(if leading { "leader" } else { "follower" }));
-        let outlet = self.outlet();
+        let (outlet, stream) = (self.outlet(), self.stream());
         let Some(instance) = self.instance.as_mut() else {
             // Quarantined: it serves (and gets its outlet) once retried.
             return self.remote.set_leading(leading);
         };
         instance.state().topics.set_outlet(outlet);
+        instance.state().topics.set_stream(stream);
         if leading {
             self.remote.keep_mirrors(&[]);
             // A fresh instance: whatever the guest kept in memory may be stale,
             // since another leader may have changed the module's state meanwhile.
             let mut topics = std::mem::take(&mut instance.state().topics);
-            topics.restart_sequences();
+            self.take_over_sequences(&mut topics).await;
             match self.blueprint.instantiate().await {
                 Ok(fresh) => self.instance = Some(fresh),
                 Err(error) => return self.quarantine(topics, &format!("{error:#}")),
@@ -62,6 +68,53 @@ impl Actor {
     /// Where the topics' frames for other nodes go while this node leads.
     pub(super) fn outlet(&self) -> Option<Outlet> {
         self.remote.outlet().filter(|_| self.leading)
+    }
+
+    /// Where updates of routes with a history are stored while this node leads.
+    pub(super) fn stream(&self) -> Option<StreamOutlet> {
+        self.remote.stream().filter(|_| self.leading)
+    }
+
+    /// This node takes over `topics` (its mirrors): a topic of a route with a
+    /// history goes on from its stored sequence, its subscribers first given
+    /// what is stored and they missed; any other starts a new sequence, since
+    /// this node cannot know what the last leader numbered after the frames
+    /// that reached it.
+    async fn take_over_sequences(&mut self, topics: &mut TopicTable) {
+        for topic in topics.topics() {
+            let route = topics.route_of(&topic).unwrap_or_default().to_owned();
+            let continuation = match topics.is_durable() && self.routes.keeps_history(&route) {
+                true => self.remote.continuation(&topic, topics.position(&topic).filter(Position::is_known)).await,
+                false => None,
+            };
+            match continuation {
+                Some(continuation) => topics.continue_sequence(&topic, continuation),
+                None => topics.restart_sequence(&topic),
+            }
+        }
+    }
+
+    /// A new topic of route `route` on the leader: its stored sequence, if it
+    /// has one that did not end (the topic was live when the last leader stopped).
+    pub(super) async fn stored_sequence(&mut self, topic: &str, route: &str, durable: bool) -> Option<Continuation> {
+        if !durable || !self.routes.keeps_history(route) {
+            return None;
+        }
+        self.remote.continuation(topic, None).await
+    }
+
+    /// An update this node leads, stored by the cluster: its subscribers get it now.
+    pub(super) fn deliver_durable(&mut self, topic: &Arc<str>, frame: Bytes) {
+        if let Some(instance) = self.instance.as_mut() {
+            instance.state().topics.deliver_durable(topic, frame);
+        }
+    }
+
+    /// The stored updates that fill a mirror's hole.
+    pub(super) fn filled(&mut self, topic: &str, frames: Vec<Bytes>) {
+        if let Some(instance) = self.instance.as_mut() {
+            instance.state().topics.fill(topic, frames);
+        }
     }
 
     /// Other nodes want `wanted` and no longer want `unwanted`: the leader
@@ -95,7 +148,14 @@ impl Actor {
         if topic.len() > limits.max_topic_bytes || !serves || table.len() >= limits.max_topics {
             return;
         }
+        let durable = table.is_durable();
+        let stored = self.stored_sequence(topic, route, durable).await;
+        let Some(instance) = self.instance.as_mut() else { return };
+        let table = &mut instance.state().topics;
         table.begin_create_remote(topic, route, policy);
+        if let Some(stored) = stored {
+            table.continue_sequence(topic, stored);
+        }
         let created = self
             .guarded(async |instance| {
                 let created = instance.create_topic(topic).await;
@@ -132,8 +192,8 @@ impl Actor {
         let table = &mut instance.state().topics;
         if catching_up {
             table.catch_up_frame(topic, frame);
-        } else {
-            table.deliver_frame(topic, frame);
+        } else if let Mirrored::Hole { after } = table.deliver_frame(topic, frame) {
+            self.remote.fill(topic, after);
         }
     }
 

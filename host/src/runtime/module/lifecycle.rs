@@ -106,6 +106,7 @@ impl Actor {
             Ok(mut instance) => {
                 tracing::info!(module = &*self.name, "serving again after its quarantine");
                 instance.state().topics.set_outlet(self.outlet());
+                instance.state().topics.set_stream(self.stream());
                 self.instance = Some(instance);
                 self.status.send_modify(|status| {
                     status.state = ModuleState::Serving;

@@ -70,18 +70,30 @@ pub struct Request {
     pub since: Option<Position>,
 }
 
+/// What a REST request got, and, when its handling published updates the
+/// cluster stores first, the sign that they are stored.
+struct Answer {
+    outcome: HttpOutcome,
+    stored: Option<oneshot::Receiver<()>>,
+}
+
+/// How long a REST answer waits for the updates it published to be stored.
+const STORED_WITHIN: Duration = Duration::from_secs(5);
+
 /// What the actor is asked to do.
 enum Command {
     Request { request: Request, caller: Caller, peer: Peer, done: oneshot::Sender<()> },
     Disconnect { conn: ConnId },
     Live { reply: oneshot::Sender<LiveInfo> },
     Replace { version: Box<Version>, reply: oneshot::Sender<()> },
-    Http { request: HttpRequest, reply: oneshot::Sender<HttpOutcome> },
+    Http { request: HttpRequest, reply: oneshot::Sender<Answer> },
     ReloadFailed { message: String },
     Unload { done: oneshot::Sender<()> },
     Lead { leading: bool },
     RemoteInterest { wanted: Vec<String>, unwanted: Vec<String> },
     Frame { topic: String, frame: Bytes },
+    Durable { topic: Arc<str>, frame: Bytes },
+    Filled { topic: String, frames: Vec<Bytes> },
     CatchUp { topic: String, frame: Bytes },
     Latest { topic: String, reply: oneshot::Sender<Option<Bytes>> },
 }
@@ -108,6 +120,16 @@ impl ModuleInbox {
         let _ = self.0.send(Command::Frame { topic, frame }).await;
     }
 
+    /// An update this node leads, now stored by the cluster: its subscribers get it.
+    pub async fn durable(&self, topic: Arc<str>, frame: Bytes) {
+        let _ = self.0.send(Command::Durable { topic, frame }).await;
+    }
+
+    /// The stored updates that fill mirror `topic`'s hole (none if they could not be had).
+    pub async fn filled(&self, topic: String, frames: Vec<Bytes>) {
+        let _ = self.0.send(Command::Filled { topic, frames }).await;
+    }
+
     /// The latest frame of `topic` a follower's newcomers start from (see
     /// [`crate::hub::topics::TopicTable::latest`]); none unless this node leads.
     pub async fn latest(&self, topic: String) -> Option<Bytes> {
@@ -127,14 +149,23 @@ impl ModuleInbox {
     }
 }
 
-/// Queues a REST request for the actor without waiting for room.
+/// Queues a REST request for the actor without waiting for room; the
+/// answer waits until the updates its handling published are stored.
 async fn queue_http(commands: &mpsc::Sender<Command>, request: HttpRequest) -> Result<HttpOutcome, Unavailable> {
     let (reply, response) = oneshot::channel();
     match commands.try_send(Command::Http { request, reply }) {
-        Ok(()) => response.await.map_err(|_| Unavailable::Gone),
-        Err(mpsc::error::TrySendError::Full(_)) => Err(Unavailable::Busy),
-        Err(mpsc::error::TrySendError::Closed(_)) => Err(Unavailable::Gone),
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(_)) => return Err(Unavailable::Busy),
+        Err(mpsc::error::TrySendError::Closed(_)) => return Err(Unavailable::Gone),
     }
+    let Answer { outcome, stored } = response.await.map_err(|_| Unavailable::Gone)?;
+    if let Some(stored) = stored
+        && !matches!(tokio::time::timeout(STORED_WITHIN, stored).await, Ok(Ok(())))
+    {
+        let why = "the module's updates could not be stored by the cluster in time; the request may have been applied";
+        return Ok(HttpOutcome::Unavailable(why.into()));
+    }
+    Ok(outcome)
 }
 
 /// Why a module could not take a REST request.

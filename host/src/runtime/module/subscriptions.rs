@@ -105,7 +105,15 @@ impl Actor {
             self.remote.mirror(topic);
             return;
         }
+        let durable = table.is_durable();
+        let stored = self.stored_sequence(topic, route, durable).await;
+        let Some(instance) = self.instance.as_mut() else { return };
+        let table = &mut instance.state().topics;
         table.begin_create(topic, route, policy, peer.clone());
+        if let Some(stored) = stored {
+            // The topic was live when the last leader stopped: its sequence goes on.
+            table.continue_sequence(topic, stored);
+        }
         let position = table.position(topic).unwrap_or_else(Position::fresh);
         let created = self
             .guarded(async |instance| {
@@ -179,6 +187,12 @@ impl Actor {
         self.remote.unmirror(topic);
         if !self.leading {
             return Ok(());
+        }
+        if let Some(instance) = self.instance.as_mut()
+            && self.routes.keeps_history(route_of_topic(topic))
+        {
+            // Its stored sequence ends: a later topic of that name starts a new one.
+            instance.state().topics.record_removal(topic);
         }
         match self.guarded(async |instance| instance.remove_topic(topic).await).await {
             Err(Fault::Quarantined) => Ok(()),

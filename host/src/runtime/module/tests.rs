@@ -97,6 +97,22 @@ impl Remote for Fake {
         Some(self.outlet.clone())
     }
 
+    fn stream(&self) -> Option<crate::hub::topics::StreamOutlet> {
+        None
+    }
+
+    fn continuation(
+        &self,
+        _topic: &str,
+        _after: Option<crate::hub::position::Position>,
+    ) -> RemoteFuture<'_, Option<crate::hub::topics::Continuation>> {
+        Box::pin(async { None })
+    }
+
+    fn fill(&self, topic: &str, _after: crate::hub::position::Position) {
+        self.record(format!("fill {topic}"));
+    }
+
     fn forward(&self, request: HttpRequest) -> RemoteFuture<'_, Result<HttpOutcome, Unavailable>> {
         self.record(format!("forward {}", request.uri()));
         Box::pin(async { Ok(HttpOutcome::Unusable("answered by the leader".into())) })
