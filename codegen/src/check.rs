@@ -5,7 +5,10 @@
 //! - `#[route("name")] pub type XRouter = WsRouter<Request, Data>;` per route,
 //!   its `///` docs being the route's description; `#[route("name", delivery =
 //!   "reliable")]` for a route whose updates must never be conflated (the
-//!   default is `"conflate"`);
+//!   default is `"conflate"`); `history = N` and `history_ttl_secs = S` for
+//!   what its topics keep for clients that recover (both optional; neither:
+//!   the host's default for the delivery, a reliable route keeping 1000
+//!   updates for 300 s and a conflated one none; `history = 0` keeps none);
 //! - `pub type Service = path::To::Service;` naming the type that implements
 //!   `topicwire_guest::WsRouteService<R>` for every route `R`;
 //! - optionally `pub type Http = path::To::Api;` naming a type that implements
@@ -39,6 +42,25 @@ const RESERVED: &[&str] = &[
 const EXAMPLE: &str = "#[route(\"bars\")] pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;";
 const DELIVERY_HELP: &str = "write `delivery = \"conflate\"` (the default: a slow client gets the latest update per topic) or \
      `delivery = \"reliable\"` (never conflated; a client that cannot keep up is closed)";
+const OPTIONS_HELP: &str = "the options are `delivery = \"conflate\" | \"reliable\"`, `history = N` (updates kept per topic) \
+     and `history_ttl_secs = S` (how long), e.g. #[route(\"orders\", delivery = \"reliable\", history = 1000, history_ttl_secs = 300)]";
+/// The most updates a route may keep per topic and the longest, in seconds:
+/// the host's bounds (`RouteHistory::MAX_SIZE`, `MAX_TTL_SECS` in
+/// `host/src/runtime/status.rs`), checked here so a bad value is an error at
+/// its line rather than a component the host refuses to load.
+pub const MAX_HISTORY: u32 = 10_000;
+/// See [`MAX_HISTORY`].
+pub const MAX_HISTORY_TTL_SECS: u32 = 3_600;
+/// What `history = N` alone keeps its updates for, and `history_ttl_secs`
+/// alone keeps: the host's defaults for a reliable route.
+const DEFAULT_HISTORY: u32 = 1_000;
+const DEFAULT_HISTORY_TTL_SECS: u32 = 300;
+fn history_help() -> String {
+    format!(
+        "write `history = N` with N from 1 to {MAX_HISTORY} (updates kept per topic; 0 keeps none) and optionally \
+         `history_ttl_secs = S` with S from 1 to {MAX_HISTORY_TTL_SECS} (seconds they are kept; {DEFAULT_HISTORY_TTL_SECS} by default)"
+    )
+}
 
 /// A checked component: what the emitter renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +82,18 @@ pub struct Route {
     pub description: String,
     /// What a slow client gets of the route's updates.
     pub delivery: Delivery,
+    /// What its topics keep for clients that recover; `None`: the host's
+    /// default for the delivery.
+    pub history: Option<History>,
+}
+
+/// A route's declared history, `#[route("name", history = N, history_ttl_secs = S)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct History {
+    /// Updates kept per topic; 0 keeps none.
+    pub size: u32,
+    /// Seconds an update is kept.
+    pub ttl_secs: u32,
 }
 
 /// A route's delivery policy, `#[route("name", delivery = "...")]`.
@@ -72,10 +106,10 @@ pub enum Delivery {
     Reliable,
 }
 
-/// The arguments of `#[route("name", delivery = "reliable")]`.
+/// The arguments of `#[route("name", delivery = "reliable", history = 1000)]`.
 struct RouteArgs {
     name: syn::LitStr,
-    options: Vec<(syn::Ident, syn::LitStr)>,
+    options: Vec<(syn::Ident, syn::Lit)>,
 }
 
 impl syn::parse::Parse for RouteArgs {
@@ -145,17 +179,20 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             }
             continue;
         };
-        let (name, delivery) = match attr.parse_args::<RouteArgs>() {
-            Ok(args) => (Some((args.name.value(), args.name.span())), delivery(&args.options, &mut errors)),
+        let (name, options) = match attr.parse_args::<RouteArgs>() {
+            Ok(args) => (Some((args.name.value(), args.name.span())), options(&args.options, &mut errors)),
             Err(_) => {
                 errors.push(err(
                     attr.path().segments[0].ident.span(),
-                    "the route name must be one string literal, optionally followed by `delivery = \"...\"`".to_owned(),
+                    "the route name must be one string literal, optionally followed by options (`delivery = \"...\"`, \
+                     `history = N`, `history_ttl_secs = S`)"
+                        .to_owned(),
                     format!("write it as {EXAMPLE}"),
                 ));
-                (None, Delivery::default())
+                (None, Options::default())
             }
         };
+        let Options { delivery, history } = options;
         let Some((request, data)) = router_args else {
             errors.push(err(
                 alias.ty.span_start(),
@@ -197,7 +234,7 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
             ));
             continue;
         }
-        let route = Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs), delivery };
+        let route = Route { name, alias: alias.ident.to_string(), description: docs(&alias.attrs), delivery, history };
         if let Some(other) = routes.iter().find(|other| other.route_type() == route.route_type()) {
             errors.push(err(
                 alias.ident.span(),
@@ -240,24 +277,92 @@ pub fn check(sources: &Sources) -> Result<Model, Diagnostics> {
     if errors.is_empty() { Ok(Model { routes, http }) } else { Err(Diagnostics(errors)) }
 }
 
-/// The delivery policy named by a route's options; unknown options and values are errors.
-fn delivery(options: &[(syn::Ident, syn::LitStr)], errors: &mut Vec<Diagnostic>) -> Delivery {
+/// What a route's options declare.
+#[derive(Default)]
+struct Options {
+    delivery: Delivery,
+    history: Option<History>,
+}
+
+/// The delivery policy and history named by a route's options; unknown or
+/// repeated options and bad values are errors.
+fn options(options: &[(syn::Ident, syn::Lit)], errors: &mut Vec<Diagnostic>) -> Options {
     let mut delivery = Delivery::default();
+    let mut size = None;
+    let mut ttl = None;
+    let mut seen: Vec<String> = Vec::new();
     for (key, value) in options {
-        if key != "delivery" {
-            errors.push(err(key.span(), format!("unknown route option `{key}`"), DELIVERY_HELP.to_owned()));
+        let name = key.to_string();
+        if seen.contains(&name) {
+            errors.push(err(key.span(), format!("route option `{key}` is given twice"), "keep one of them".to_owned()));
             continue;
         }
-        delivery = match value.value().as_str() {
-            "conflate" => Delivery::Conflate,
-            "reliable" => Delivery::Reliable,
-            other => {
-                errors.push(err(value.span(), format!("unknown delivery `{other}`"), DELIVERY_HELP.to_owned()));
-                Delivery::default()
-            }
-        };
+        seen.push(name);
+        if key == "delivery" {
+            delivery = match value {
+                syn::Lit::Str(text) if text.value() == "conflate" => Delivery::Conflate,
+                syn::Lit::Str(text) if text.value() == "reliable" => Delivery::Reliable,
+                syn::Lit::Str(text) => {
+                    errors.push(err(
+                        value.span(),
+                        format!("unknown delivery `{}`", text.value()),
+                        DELIVERY_HELP.to_owned(),
+                    ));
+                    Delivery::default()
+                }
+                _ => {
+                    errors.push(err(value.span(), "`delivery` must be a string".to_owned(), DELIVERY_HELP.to_owned()));
+                    Delivery::default()
+                }
+            };
+        } else if key == "history" {
+            size = number(key, value, MAX_HISTORY, errors);
+        } else if key == "history_ttl_secs" {
+            ttl = number(key, value, MAX_HISTORY_TTL_SECS, errors);
+        } else {
+            errors.push(err(key.span(), format!("unknown route option `{key}`"), OPTIONS_HELP.to_owned()));
+        }
     }
-    delivery
+    let history = match (size, ttl) {
+        (None, None) => None,
+        (Some((0, _)), None) => Some(History { size: 0, ttl_secs: 0 }),
+        (Some((size, _)), None) => Some(History { size, ttl_secs: DEFAULT_HISTORY_TTL_SECS }),
+        (None, Some((ttl_secs, _))) => Some(History { size: DEFAULT_HISTORY, ttl_secs }),
+        (Some((size, span)), Some((ttl_secs, _))) if (size == 0) != (ttl_secs == 0) => {
+            errors.push(err(
+                span,
+                format!("`history = {size}` with `history_ttl_secs = {ttl_secs}` keeps nothing"),
+                format!("give both a value above 0, or write `history = 0` alone for none; {}", history_help()),
+            ));
+            None
+        }
+        (Some((size, _)), Some((ttl_secs, _))) => Some(History { size, ttl_secs }),
+    };
+    Options { delivery, history }
+}
+
+/// The value of option `key`, a whole number from 0 to `max`, with where it is.
+fn number(
+    key: &syn::Ident,
+    value: &syn::Lit,
+    max: u32,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(u32, proc_macro2::Span)> {
+    let syn::Lit::Int(int) = value else {
+        errors.push(err(value.span(), format!("`{key}` must be a whole number, without quotes"), history_help()));
+        return None;
+    };
+    match int.base10_parse::<u32>() {
+        Ok(number) if number <= max => Some((number, int.span())),
+        _ => {
+            errors.push(err(
+                int.span(),
+                format!("`{key} = {}` is out of bounds: at most {max}", int.base10_digits()),
+                history_help(),
+            ));
+            None
+        }
+    }
 }
 
 /// `Request` and `Data` of `WsRouter<Request, Data>` (any path ending in `WsRouter`).

@@ -8,11 +8,15 @@
 //! onto `topicwire_guest::wire` and `topicwire_guest::store`) and, with a REST
 //! API, the one line that exports `topicwire_guest`'s `wasi:http` glue.
 
-use crate::check::{Delivery, Model, Route};
+use crate::check::{Delivery, History, Model, Route};
 use crate::{GENERATED_DIR, GeneratedFile};
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::path::PathBuf;
+
+/// The version of the `topicwire:ws` package the generated glue is built
+/// against: `wit/world.wit`'s (older versions live, frozen, in `wit/v*/`).
+pub const WORLD_VERSION: &str = "0.2.0";
 
 /// The first line of every generated file; rustfmt leaves `@generated` files alone.
 pub const HEADER: &str =
@@ -42,12 +46,13 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
     // mapped onto it. A REST API is exported by topicwire-guest's macro, which
     // brings its own wasi:http bindings and type information, so the world
     // here is always `ws-route-service`.
+    let types = format!("topicwire:ws/types@{WORLD_VERSION}");
     let generate = quote! {
         wit_bindgen::generate!({
             world: "ws-route-service",
             path: #wit_path,
             with: {
-                "topicwire:ws/types@0.1.0": topicwire_guest::wire::types,
+                #types: topicwire_guest::wire::types,
                 "wasi:keyvalue/store@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::store,
                 "wasi:keyvalue/atomics@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::atomics,
                 "wasi:keyvalue/batch@0.2.0-draft": topicwire_guest::store::bindings::wasi::keyvalue::batch,
@@ -142,7 +147,7 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
 }
 
 /// What varies per route: its marker type with the route table's entry
-/// (name, description, delivery, model types) and its typed topic.
+/// (name, description, delivery, declared history, model types) and its typed topic.
 fn route_items(route: &Route) -> TokenStream {
     let name = route.name.as_str();
     let description = route.description.as_str();
@@ -153,6 +158,14 @@ fn route_items(route: &Route) -> TokenStream {
         Delivery::Conflate => quote! { Delivery::Conflate },
         Delivery::Reliable => quote! { Delivery::Reliable },
     };
+    // Only a declared history is written: the trait's default is none.
+    let history = route.history.map(|History { size, ttl_secs }| {
+        let (size, ttl_secs) = (Literal::u32_unsuffixed(size), Literal::u32_unsuffixed(ttl_secs));
+        quote! {
+            const HISTORY: Option<topicwire_guest::wire::History> =
+                Some(topicwire_guest::wire::History { size: #size, ttl_secs: #ttl_secs });
+        }
+    });
     let marker_doc = format!(" Route `{name}`, declared in `src/ws.rs` as `{}`.", route.alias);
     let topic_doc = format!(" A topic of route `{name}`: its canonical topic string and its typed request.");
 
@@ -164,6 +177,7 @@ fn route_items(route: &Route) -> TokenStream {
             const NAME: &'static str = #name;
             const DESCRIPTION: &'static str = #description;
             const DELIVERY: Delivery = #delivery;
+            #history
             type Request = <crate::ws::#alias as topicwire_guest::Router>::Request;
             type Data = <crate::ws::#alias as topicwire_guest::Router>::Data;
             type Host = Imports;

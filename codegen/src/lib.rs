@@ -15,8 +15,9 @@
 //!
 //! and `codegen` writes `src/ws_generated/mod.rs` with only what varies
 //! between components: a marker type per route implementing
-//! `topicwire_guest::WsRoute` (its name, description, delivery policy from
-//! `#[route("orders", delivery = "reliable")]`, request and data types) and
+//! `topicwire_guest::WsRoute` (its name, description, delivery policy and
+//! history from `#[route("orders", delivery = "reliable", history = 1000,
+//! history_ttl_secs = 300)]`, request and data types) and
 //! its typed topic (`pub type BarWsTopic = topicwire_guest::WsTopic<BarWsRoute>;`),
 //! the host's imports for those topics, the match on route names that hands
 //! each `ws-route-service` export to `topicwire_guest::dispatch`, the

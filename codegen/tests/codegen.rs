@@ -77,7 +77,7 @@ fn generated_code_matches_the_snapshot() {
              #[route(\"bars\")]\n\
              pub type BarWsRouter = WsRouter<BarsSubscriptionRequest, Bar>;\n\
              /// Connection status of one account.\n\
-             #[route(\"broker-connection\")]\n\
+             #[route(\"broker-connection\", delivery = \"reliable\", history = 50, history_ttl_secs = 60)]\n\
              pub type BrokerConnectionWsRouter = topicwire_guest::WsRouter<AccountRequest, Connection>;\n\
              {SERVICE}"
         ),
@@ -258,6 +258,62 @@ fn unknown_route_options_and_deliveries_are_refused() {
     assert!(error.contains("unknown route option `priority`"), "{error}");
     assert!(error.contains("--> src/ws.rs:4:"), "{error}");
     assert!(error.contains("help: write `delivery = \"conflate\"`"), "{error}");
+}
+
+#[test]
+fn a_route_declares_its_history() {
+    let fixture = Fixture::new(
+        "history",
+        &format!(
+            "#[route(\"a\", delivery = \"reliable\", history = 20, history_ttl_secs = 30)]\npub type A = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"b\", history = 5)]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"c\", delivery = \"reliable\", history_ttl_secs = 10)]\npub type C = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"d\", delivery = \"reliable\", history = 0)]\npub type D = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"e\", delivery = \"reliable\")]\npub type E = WsRouter<BarsSubscriptionRequest, Bar>;\n{SERVICE}"
+        ),
+    );
+    let files = generate(&fixture.component()).unwrap();
+    let routes = &files[0].contents;
+    let history = |route: &str| {
+        let start = routes.find(&format!("NAME: &'static str = \"{route}\"")).unwrap();
+        let end = routes[start..].find("type Host").unwrap() + start;
+        let item = routes[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let declared = item.split("History { ").nth(1)?;
+        Some(declared.split('}').next().unwrap().trim_end_matches([' ', ',']).to_owned())
+    };
+    assert_eq!(history("a").as_deref(), Some("size: 20, ttl_secs: 30"), "{routes}");
+    assert_eq!(history("b").as_deref(), Some("size: 5, ttl_secs: 300"), "a size alone is kept 300 s");
+    assert_eq!(history("c").as_deref(), Some("size: 1000, ttl_secs: 10"), "a TTL alone keeps 1000");
+    assert_eq!(history("d").as_deref(), Some("size: 0, ttl_secs: 0"), "`history = 0` keeps none");
+    assert_eq!(history("e"), None, "undeclared: the host's default for the delivery");
+}
+
+#[test]
+fn bad_histories_are_refused_with_their_line_and_bounds() {
+    let fixture = Fixture::new(
+        "bad-history",
+        &format!(
+            "{SERVICE}#[route(\"a\", history = 20000)]\npub type A = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"b\", history = 10, history_ttl_secs = 7200)]\npub type B = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"c\", history = \"1000\")]\npub type C = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"d\", history = 10, history_ttl_secs = 0)]\npub type D = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"e\", history = -1)]\npub type E = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"f\", history = 1, history = 2)]\npub type F = WsRouter<BarsSubscriptionRequest, Bar>;\n"
+        ),
+    );
+    let error = fixture.error();
+    for (line, message) in [
+        (2, "`history = 20000` is out of bounds: at most 10000"),
+        (4, "`history_ttl_secs = 7200` is out of bounds: at most 3600"),
+        (6, "`history` must be a whole number, without quotes"),
+        (8, "`history = 10` with `history_ttl_secs = 0` keeps nothing"),
+        (12, "route option `history` is given twice"),
+    ] {
+        let at = error.find(message).unwrap_or_else(|| panic!("no `{message}` in:\n{error}"));
+        assert!(error[at..].contains(&format!("--> src/ws.rs:{line}:")), "{message} not at line {line}:\n{error}");
+    }
+    assert!(error.contains("help: write `history = N` with N from 1 to 10000"), "{error}");
+    assert_eq!(error.matches("error: ").count(), 6, "`history = -1` is refused too:\n{error}");
 }
 
 #[test]

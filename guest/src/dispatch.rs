@@ -9,7 +9,7 @@ use crate::service::WsRouteService;
 use crate::topic::WsTopic;
 use crate::wire;
 
-/// The `routes` entry of route `R`: name, description, schemas, delivery.
+/// The `routes` entry of route `R`: name, description, schemas, delivery, history.
 pub fn route<R: WsRoute>() -> wire::Route {
     wire::Route {
         name: R::NAME.to_owned(),
@@ -17,6 +17,7 @@ pub fn route<R: WsRoute>() -> wire::Route {
         request_schema: schema_json::<R::Request>(),
         data_schema: schema_json::<R::Data>(),
         delivery: R::DELIVERY,
+        history: R::HISTORY,
     }
 }
 
@@ -120,6 +121,7 @@ mod tests {
         let route = route::<BarsRoute>();
         assert_eq!((route.name.as_str(), route.description.as_str()), ("bars", "Bars of one symbol."));
         assert_eq!(route.delivery, wire::Delivery::Reliable);
+        assert!(matches!(route.history, Some(wire::History { size: 5, ttl_secs: 60 })));
         assert!(route.request_schema.contains("resolution"), "{}", route.request_schema);
         assert!(route.data_schema.contains("close"), "{}", route.data_schema);
     }

@@ -3,7 +3,7 @@
 //! the route its generated code makes of it ([`WsRoute`]).
 
 use crate::host::Host;
-use crate::wire::Delivery;
+use crate::wire::{Delivery, History};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,7 +39,7 @@ impl<Request, Data> Router for WsRouter<Request, Data> {
 }
 
 /// One route of a component, as its generated code describes it: what varies
-/// between routes (name, description, delivery, model types), on a marker
+/// between routes (name, description, delivery, history, model types), on a marker
 /// type per route (`BarWsRoute` for `BarWsRouter`) that
 /// [`WsTopic`](crate::WsTopic) and [`WsRouteService`](crate::WsRouteService)
 /// are generic over.
@@ -78,6 +78,11 @@ pub trait WsRoute: Sized + 'static {
     const DESCRIPTION: &'static str;
     /// What a slow client gets of the route's updates.
     const DELIVERY: Delivery;
+    /// What the route's topics keep for clients that recover
+    /// (`#[route("orders", history = 1000, history_ttl_secs = 300)]`); none,
+    /// the default: the host's default for the route's delivery (a reliable
+    /// route keeps 1000 updates for 300 s, a conflated one none).
+    const HISTORY: Option<History> = None;
     /// The subscription request: validated by deserialising it, canonical
     /// once serialised back.
     type Request: Serialize + DeserializeOwned + JsonSchema;

@@ -3,7 +3,7 @@
 
 use crate::host::Host;
 use crate::router::WsRoute;
-use crate::wire::Delivery;
+use crate::wire::{Delivery, History};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -30,6 +30,7 @@ impl WsRoute for BarsRoute {
     const NAME: &'static str = "bars";
     const DESCRIPTION: &'static str = "Bars of one symbol.";
     const DELIVERY: Delivery = Delivery::Reliable;
+    const HISTORY: Option<History> = Some(History { size: 5, ttl_secs: 60 });
     type Request = Bars;
     type Data = Candle;
     type Host = Recorder;

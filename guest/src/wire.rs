@@ -12,7 +12,7 @@ mod bindings {
 
 /// The interface, for the `with` of a component's bindings.
 pub use bindings::topicwire::ws::types;
-pub use types::{Caller, Delivery, Error, Route};
+pub use types::{Caller, Delivery, Error, History, Route};
 
 impl From<ServiceError> for Error {
     fn from(error: ServiceError) -> Self {

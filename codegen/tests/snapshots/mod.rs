@@ -16,7 +16,7 @@ pub use topicwire_guest::{Caller, ServiceError, WsRouteService};
 mod bindings {
     wit_bindgen::generate!(
         { world : "ws-route-service", path : "../../wit", with : {
-        "topicwire:ws/types@0.1.0" : topicwire_guest::wire::types,
+        "topicwire:ws/types@0.2.0" : topicwire_guest::wire::types,
         "wasi:keyvalue/store@0.2.0-draft" :
         topicwire_guest::store::bindings::wasi::keyvalue::store,
         "wasi:keyvalue/atomics@0.2.0-draft" :
@@ -55,7 +55,11 @@ pub enum BrokerConnectionWsRoute {}
 impl topicwire_guest::WsRoute for BrokerConnectionWsRoute {
     const NAME: &'static str = "broker-connection";
     const DESCRIPTION: &'static str = "Connection status of one account.";
-    const DELIVERY: Delivery = Delivery::Conflate;
+    const DELIVERY: Delivery = Delivery::Reliable;
+    const HISTORY: Option<topicwire_guest::wire::History> = Some(topicwire_guest::wire::History {
+        size: 50,
+        ttl_secs: 60,
+    });
     type Request = <crate::ws::BrokerConnectionWsRouter as topicwire_guest::Router>::Request;
     type Data = <crate::ws::BrokerConnectionWsRouter as topicwire_guest::Router>::Data;
     type Host = Imports;

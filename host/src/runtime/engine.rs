@@ -6,7 +6,7 @@
 //! each tick (see [`crate::runtime::instance`]).
 
 use crate::limits::Limits;
-use crate::runtime::bindings::WsRouteService;
+use crate::runtime::bindings::{WsRouteService, v0_1};
 use crate::runtime::cache::ArtifactCache;
 use crate::runtime::guest_state::GuestState;
 use anyhow::{Context, Result};
@@ -24,7 +24,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct Runtime {
     /// The one engine of the process.
     pub engine: Engine,
-    /// WASI p2 (no preopens, no sockets) plus the `ws-route-service` imports.
+    /// WASI p2 (no preopens, no sockets) plus the `ws-route-service` imports
+    /// of 0.2.0 and 0.1.0.
     pub linker: Arc<Linker<GuestState>>,
     cache: ArtifactCache,
     _ticker: Arc<EpochTicker>,
@@ -48,6 +49,11 @@ impl Runtime {
         WsRouteService::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the ws-route-service imports")?;
+        // A 0.1.0 component imports the same functions, and its own `types`
+        // (types only, nothing to call): the one import 0.2.0's do not cover.
+        v0_1::topicwire::ws0_1_0::types::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the ws-route-service@0.1.0 types")?;
 
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
         let cache = ArtifactCache::new(cache_dir, &engine);

@@ -6,7 +6,7 @@
 //! than re-entered, and a new version is instantiated beside the old one.
 
 use crate::runtime::bindings::topicwire::ws::types::{Caller, Error as GuestError, Route};
-use crate::runtime::bindings::{WsRouteService, WsRouteServiceIndices};
+use crate::runtime::exports::{ExportIndices, Exports, World};
 use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::exports::wasi::http::incoming_handler::{
@@ -76,7 +76,8 @@ pub struct Blueprint {
 enum Kind {
     Wasm {
         pre: InstancePre<GuestState>,
-        indices: WsRouteServiceIndices,
+        /// The `ws-route-service` exports, of the world version it was built for.
+        indices: ExportIndices,
         /// Present when the component also exports `wasi:http/incoming-handler`.
         http: Option<HttpIndices>,
     },
@@ -86,7 +87,8 @@ enum Kind {
 
 impl Blueprint {
     /// Links `component` for `module`, whose state is `storage`. Fails if it
-    /// does not implement the `ws-route-service` world (missing exports, unknown imports).
+    /// does not implement a `ws-route-service` world the host loads (0.2.0
+    /// or 0.1.0; missing exports, unknown imports).
     pub fn new(
         runtime: &crate::runtime::engine::Runtime,
         module: Arc<str>,
@@ -99,9 +101,7 @@ impl Blueprint {
             .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .context("the component's imports are not those of the ws-route-service world")?;
-        let indices = WsRouteServiceIndices::new(&pre)
-            .map_err(anyhow::Error::from)
-            .context("the component does not export the ws-route-service world")?;
+        let indices = ExportIndices::new(&pre).context("the component does not export the ws-route-service world")?;
         let http = match HttpIndices::new(&pre) {
             Ok(indices) => Some(indices),
             Err(error) => {
@@ -116,6 +116,14 @@ impl Blueprint {
     pub fn native(module: Arc<str>, setting: Setting) -> Self {
         let Setting { env, limits, history, .. } = setting;
         Self { module, kind: Kind::Native, env, limits, storage: None, history }
+    }
+
+    /// The version of the world the component was built for.
+    pub fn world(&self) -> World {
+        match &self.kind {
+            Kind::Wasm { indices, .. } => indices.world(),
+            Kind::Native => World::V0_2,
+        }
     }
 
     /// A fresh instance, with no topics yet. Its start code runs under the call deadline.
@@ -169,7 +177,7 @@ pub struct Instance {
 enum Backend {
     Wasm {
         store: Store<GuestState>,
-        bindings: WsRouteService,
+        bindings: Exports,
         /// `on-timers`, typed for the host's own topic strings: the bindings'
         /// version takes `&[String]`, which would copy every topic once more.
         on_timers: OnTimers,
@@ -308,7 +316,7 @@ impl Instance {
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
                 arm(store);
-                Ok(bindings.call_create_topic(store, &topic.to_owned()).await?)
+                Ok(bindings.call_create_topic(store, topic).await?)
             }
             Backend::Native { state, producer } => {
                 producer.create_topic(state, topic);
@@ -323,7 +331,7 @@ impl Instance {
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
                 arm(store);
-                Ok(bindings.call_remove_topic(store, &topic.to_owned()).await?)
+                Ok(bindings.call_remove_topic(store, topic).await?)
             }
             Backend::Native { producer, .. } => {
                 producer.remove_topic(topic);
@@ -337,7 +345,7 @@ impl Instance {
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
                 arm(store);
-                Ok(bindings.call_on_timer(store, &topic.to_owned()).await?)
+                Ok(bindings.call_on_timer(store, topic).await?)
             }
             Backend::Native { state, producer } => {
                 producer.on_timer(state, topic);

@@ -7,7 +7,7 @@
 use crate::runtime::engine::Runtime;
 pub use crate::runtime::instance::Setting;
 use crate::runtime::instance::{Blueprint, Instance};
-use crate::runtime::status::RouteInfo;
+use crate::runtime::status::{RouteInfo, World};
 use anyhow::{Context, Result};
 
 /// A compiled, started version of a component, ready to serve.
@@ -18,6 +18,8 @@ pub struct Version {
     pub instance: Instance,
     /// Its routes.
     pub routes: Vec<RouteInfo>,
+    /// The version of the world it was built for.
+    pub world: World,
     /// Content hash.
     pub hash: String,
     /// Whether its compiled code came from the on-disk cache.
@@ -40,5 +42,6 @@ async fn started(blueprint: Blueprint, hash: String, from_cache: bool) -> Result
     let mut instance = blueprint.instantiate().await?;
     let routes = instance.routes().await.context("the component trapped in `routes`")?;
     let routes = RouteInfo::from_guest(routes)?;
-    Ok(Version { blueprint, instance, routes, hash, from_cache })
+    let world = blueprint.world();
+    Ok(Version { blueprint, instance, routes, world, hash, from_cache })
 }

@@ -3,7 +3,9 @@
 //!
 //! - [`engine`]: the engine, linker, epoch ticker, off-thread compilation;
 //!   [`cache`]: compiled components on disk.
-//! - [`bindings`]: host bindings of the `ws-route-service` world.
+//! - [`bindings`]: host bindings of the `ws-route-service` world, 0.2.0 and
+//!   the frozen 0.1.0; [`exports`]: a component's exports through the version
+//!   it was built for (0.1.0 adapted to 0.2.0 there, and nowhere else).
 //! - [`registry`]: modules by name, loading component files; [`loader`]: the
 //!   one way a component file becomes a serving version; [`watcher`]: hot reload.
 //! - [`module`]: a module's actor (owns its instance) and the handle to it;
@@ -17,6 +19,7 @@
 pub mod bindings;
 pub mod cache;
 pub mod engine;
+pub mod exports;
 pub mod guest_log;
 pub mod guest_state;
 pub mod host;

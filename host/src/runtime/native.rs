@@ -49,6 +49,7 @@ impl NativeProbe {
             request_schema: request.into(),
             data_schema: data.into(),
             delivery: Delivery::Conflate,
+            history: None,
         }]
     }
 

@@ -4,7 +4,8 @@
 
 use crate::hub::history::HistoryPolicy;
 use crate::hub::topics::{Recoveries, TopicInfo};
-use crate::runtime::bindings::topicwire::ws::types::{Delivery as GuestDelivery, Route};
+use crate::runtime::bindings::topicwire::ws::types::{Delivery as GuestDelivery, History as GuestHistory, Route};
+pub use crate::runtime::exports::World;
 use crate::runtime::guest_state::Refusals;
 use crate::state::stats::StorageReport;
 use serde::Serialize;
@@ -38,6 +39,15 @@ pub struct RouteHistory {
 }
 
 impl RouteHistory {
+    /// The most updates a route may keep per topic. Memory is bounded by
+    /// `max_history_bytes` whatever the routes declare; this bounds what one
+    /// topic may take of it (and a replay is bounded by `max_recovery_updates`).
+    pub const MAX_SIZE: u32 = 10_000;
+    /// The longest a route may keep an update, seconds: an hour. A topic
+    /// with history stays live (its timers running, counted in
+    /// `max_topics`) for this long after its last subscriber leaves.
+    pub const MAX_TTL_SECS: u32 = 3_600;
+
     /// What a route keeps unless it declares otherwise: a reliable route's
     /// events 1000 per topic for five minutes; a conflated route's states none.
     pub fn default_for(delivery: Delivery) -> Self {
@@ -45,6 +55,26 @@ impl RouteHistory {
             Delivery::Reliable => Self { size: 1000, ttl_secs: 300 },
             Delivery::Conflate => Self { size: 0, ttl_secs: 0 },
         }
+    }
+
+    /// The history a route declares (none: the default for its `delivery`),
+    /// within [`Self::MAX_SIZE`] and [`Self::MAX_TTL_SECS`], keeping some
+    /// updates for some time or none at all; otherwise why not.
+    pub fn declared(declared: Option<GuestHistory>, delivery: Delivery) -> Result<Self, String> {
+        let Some(GuestHistory { size, ttl_secs }) = declared else { return Ok(Self::default_for(delivery)) };
+        if size > Self::MAX_SIZE {
+            return Err(format!("a history of {size} updates per topic; at most {} are kept", Self::MAX_SIZE));
+        }
+        if ttl_secs > Self::MAX_TTL_SECS {
+            return Err(format!("a history kept {ttl_secs} s; at most {} s", Self::MAX_TTL_SECS));
+        }
+        if (size == 0) != (ttl_secs == 0) {
+            return Err(format!(
+                "a history of {size} updates kept {ttl_secs} s, which keeps nothing; \
+                 declare both above 0, or both 0 for none"
+            ));
+        }
+        Ok(Self { size, ttl_secs })
     }
 
     /// The hub's form of it.
@@ -85,14 +115,17 @@ impl RouteInfo {
                 "the component declares route `{}` twice",
                 route.name
             );
+            let delivery = route.delivery.into();
+            let history = RouteHistory::declared(route.history, delivery)
+                .map_err(|why| anyhow::anyhow!("route `{}` declares {why}", route.name))?;
             let schema = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
             infos.push(Self {
                 request_schema: schema(&route.request_schema),
                 data_schema: schema(&route.data_schema),
                 name: route.name,
                 description: route.description,
-                delivery: route.delivery.into(),
-                history: RouteHistory::default_for(route.delivery.into()),
+                delivery,
+                history,
             });
         }
         anyhow::ensure!(!infos.is_empty(), "the component declares no routes");
@@ -133,6 +166,8 @@ pub struct ModuleStatus {
     pub file: PathBuf,
     /// Content hash (SHA-256, hex) of the version being served.
     pub version: String,
+    /// The version of the `ws-route-service` world it was built for.
+    pub world: World,
     /// Lifecycle state.
     pub state: ModuleState,
     /// The routes of the version being served.
@@ -180,4 +215,66 @@ pub struct ModuleReport {
     pub live: LiveInfo,
     /// Its state's usage and counters (`None`: the host keeps no state).
     pub storage: Option<StorageReport>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(name: &str, delivery: GuestDelivery, history: Option<GuestHistory>) -> Route {
+        Route {
+            name: name.into(),
+            description: String::new(),
+            request_schema: "{}".into(),
+            data_schema: "{}".into(),
+            delivery,
+            history,
+        }
+    }
+
+    #[test]
+    fn a_route_declaring_no_history_gets_the_default_of_its_delivery() {
+        let routes = vec![route("orders", GuestDelivery::Reliable, None), route("bars", GuestDelivery::Conflate, None)];
+        let infos = RouteInfo::from_guest(routes).unwrap();
+        assert_eq!(infos[0].history, RouteHistory { size: 1000, ttl_secs: 300 });
+        assert_eq!(infos[1].history, RouteHistory { size: 0, ttl_secs: 0 });
+    }
+
+    #[test]
+    fn a_declared_history_is_used_within_its_bounds() {
+        let small = GuestHistory { size: 3, ttl_secs: 60 };
+        let infos = RouteInfo::from_guest(vec![route("bars", GuestDelivery::Conflate, Some(small))]).unwrap();
+        assert_eq!(infos[0].history, RouteHistory { size: 3, ttl_secs: 60 });
+        let none = GuestHistory { size: 0, ttl_secs: 0 };
+        assert_eq!(RouteHistory::declared(Some(none), Delivery::Reliable), Ok(RouteHistory { size: 0, ttl_secs: 0 }));
+        let most = GuestHistory { size: RouteHistory::MAX_SIZE, ttl_secs: RouteHistory::MAX_TTL_SECS };
+        assert!(RouteHistory::declared(Some(most), Delivery::Reliable).is_ok());
+    }
+
+    #[test]
+    fn a_history_out_of_bounds_is_a_load_error_naming_the_route() {
+        let cases = [
+            (
+                GuestHistory { size: 10_001, ttl_secs: 60 },
+                "route `orders` declares a history of 10001 updates per topic; at most 10000 are kept",
+            ),
+            (
+                GuestHistory { size: 10, ttl_secs: 3_601 },
+                "route `orders` declares a history kept 3601 s; at most 3600 s",
+            ),
+            (
+                GuestHistory { size: 10, ttl_secs: 0 },
+                "route `orders` declares a history of 10 updates kept 0 s, which keeps nothing",
+            ),
+            (
+                GuestHistory { size: 0, ttl_secs: 60 },
+                "route `orders` declares a history of 0 updates kept 60 s, which keeps nothing",
+            ),
+        ];
+        for (history, expected) in cases {
+            let error =
+                RouteInfo::from_guest(vec![route("orders", GuestDelivery::Reliable, Some(history))]).unwrap_err();
+            assert!(error.to_string().starts_with(expected), "{error}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ pub use topicwire_guest::{Caller, ServiceError, WsRouteService};
 mod bindings {
     wit_bindgen::generate!(
         { world : "ws-route-service", path : "../../wit", with : {
-        "topicwire:ws/types@0.1.0" : topicwire_guest::wire::types,
+        "topicwire:ws/types@0.2.0" : topicwire_guest::wire::types,
         "wasi:keyvalue/store@0.2.0-draft" :
         topicwire_guest::store::bindings::wasi::keyvalue::store,
         "wasi:keyvalue/atomics@0.2.0-draft" :

@@ -1,15 +1,17 @@
 //! The host side of the `ws-route-service` world's own imports:
-//! `topic-update`, `set-timer`, `clear-timer`.
+//! `topic-update`, `set-timer`, `clear-timer`. They are the same functions
+//! in 0.2.0 and 0.1.0, so one implementation serves components of both.
 //!
 //! The guest reaches the topic table directly through `topic-update`: the
 //! store belongs to one actor task, so publishing takes no lock.
 
 use crate::hub::topics::Rejected;
-use crate::runtime::bindings::{WsRouteServiceImports, topicwire};
+use crate::runtime::bindings::{WsRouteServiceImports, topicwire, v0_1};
 use crate::runtime::guest_state::GuestState;
 use std::time::Duration;
 
 impl topicwire::ws::types::Host for GuestState {}
+impl v0_1::topicwire::ws0_1_0::types::Host for GuestState {}
 
 impl WsRouteServiceImports for GuestState {
     fn topic_update(&mut self, topic: String, data: String) {

@@ -121,7 +121,7 @@ impl Actor {
     /// (re-created on it) and the old instance is dropped. Topics of routes the
     /// new version no longer serves are dropped with a message to their subscribers.
     pub(super) async fn replace(&mut self, version: Version) {
-        let Version { blueprint, instance, routes, hash, from_cache } = version;
+        let Version { blueprint, instance, routes, world, hash, from_cache } = version;
         let serves_http = instance.serves_http();
         let mut topics = self.instance.replace(instance).map(Instance::into_topics).unwrap_or_default();
         let next = Routes::new(routes.clone());
@@ -141,6 +141,7 @@ impl Actor {
         self.quarantined_in_a_row = 0;
         self.status.send_modify(|status| {
             status.version = hash;
+            status.world = world;
             status.routes = routes;
             status.state = ModuleState::Serving;
             status.loaded_at_ms = now_ms();

@@ -202,6 +202,7 @@ impl Module {
             module: name.to_string(),
             file,
             version: version.hash.clone(),
+            world: version.world,
             state: ModuleState::Serving,
             routes: version.routes.clone(),
             loaded_at_ms: now_ms(),
