@@ -10,7 +10,8 @@ components := `ls -d components/*/Cargo.toml 2>/dev/null | xargs -n1 dirname | t
 default:
     @just --list
 
-# Test fixture components (built by the tests, never served from components/).
+# Test fixture components with generated router code (built by the tests, never served from components/).
+# `tests/fixtures/legacy` has none: it is a component of the frozen 0.1.0 world, written with wit-bindgen alone.
 fixtures := "tests/fixtures/probe tests/fixtures/ledger"
 
 # The native crates `run` builds. Cargo gives each dependency the features

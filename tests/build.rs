@@ -26,6 +26,7 @@ const BUILDS: &[Build] = &[
             ("broker", "BROKER_WASM"),
             ("probe", "PROBE_WASM"),
             ("ledger", "LEDGER_WASM"),
+            ("legacy", "LEGACY_WASM"),
         ],
         features: &[],
     },

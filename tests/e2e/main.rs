@@ -23,3 +23,4 @@ mod state;
 mod state_backends;
 mod subscriptions;
 mod timers;
+mod worlds;

@@ -44,6 +44,9 @@ pub const PROBE_V2_WASM: &str = env!("PROBE_V2_WASM");
 pub const LEDGER_WASM: &str = env!("LEDGER_WASM");
 /// The ledger fixture, version 2: another stored format, migrated from version 1's.
 pub const LEDGER_V2_WASM: &str = env!("LEDGER_V2_WASM");
+/// The legacy fixture: a component of the first world version, `topicwire:ws@0.1.0`
+/// (see `tests/fixtures/legacy`).
+pub const LEGACY_WASM: &str = env!("LEGACY_WASM");
 
 /// How long any awaited event may take before the test fails: generous, so
 /// that only a broken test fails, even on two busy cores where a test's host

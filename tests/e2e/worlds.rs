@@ -1,0 +1,91 @@
+//! Both versions of the world side by side. A component built for
+//! `topicwire:ws@0.1.0` (the `legacy` fixture) loads and serves beside
+//! 0.2.0 ones, its routes keeping the default history of their delivery.
+
+use serde_json::{Value, json};
+use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM};
+
+/// Route `name` of a module's status.
+fn route<'a>(module: &'a Value, name: &str) -> &'a Value {
+    module["routes"].as_array().unwrap().iter().find(|route| route["name"] == name).unwrap()
+}
+
+fn stream(name: &str) -> Value {
+    json!({"stream": name})
+}
+
+#[tokio::test]
+async fn a_component_built_for_0_1_0_serves_beside_0_2_0_ones() {
+    let host =
+        Host::start_with(&[("legacy", LEGACY_WASM), ("datafeed", DATAFEED_WASM), ("probe", PROBE_WASM)], "").await;
+    let legacy = host.module("legacy").await.unwrap();
+    assert_eq!((&legacy["state"], &legacy["world"]), (&json!("serving"), &json!("topicwire:ws@0.1.0")));
+    assert_eq!(host.module("datafeed").await.unwrap()["world"], "topicwire:ws@0.2.0");
+    assert_eq!(route(&legacy, "beats")["delivery"], "conflate");
+    assert_eq!(route(&legacy, "beats")["history"], json!({"size": 0, "ttl_secs": 0}));
+    assert_eq!(route(&legacy, "events")["delivery"], "reliable");
+    assert_eq!(
+        route(&legacy, "events")["history"],
+        json!({"size": 1000, "ttl_secs": 300}),
+        "a reliable route's default"
+    );
+
+    // It serves as it always did: topics, numbered updates, its refusals.
+    let mut client = host.client("legacy").await;
+    let response = client.subscribe("beats", stream("a")).await;
+    assert_eq!((&response["status"], &response["topic"]), (&json!("ok"), &json!(r#"beats:{"stream":"a"}"#)));
+    let first = client.next_update("beats").await;
+    let second = client.next_update("beats").await;
+    assert_eq!(first["topic"], r#"beats:{"stream":"a"}"#);
+    assert!(first["payload"]["seq"].as_u64().unwrap() >= 1, "{first}");
+    assert_eq!(second["offset"].as_u64().unwrap(), first["offset"].as_u64().unwrap() + 1);
+    let invalid = client.subscribe("beats", json!({"stream": 1})).await;
+    assert_eq!(
+        (&invalid["status"], &invalid["message"]),
+        (&json!("error"), &json!("invalid request: stream: a string is required"))
+    );
+    let forbidden = client.subscribe("events", stream("forbidden")).await;
+    assert_eq!(forbidden["message"], "forbidden: stream `forbidden` is no one's");
+    let unknown = client.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
+    assert_eq!(unknown["status"], "error", "{unknown}");
+
+    // Its 0.2.0 neighbours serve meanwhile.
+    let mut datafeed = host.client("datafeed").await;
+    let bars = datafeed.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
+    assert_eq!(bars["status"], "ok", "{bars}");
+    assert!(datafeed.next_update("bars").await["payload"]["volume"].is_i64());
+    assert_eq!(client.next_update("beats").await["topic"], r#"beats:{"stream":"a"}"#);
+
+    // A new version built for 0.2.0 replaces it like any other.
+    host.rename_over("legacy", PROBE_WASM);
+    host.eventually("the 0.2.0 version serves", |modules| {
+        let legacy = modules["modules"].as_array().unwrap().iter().find(|module| module["module"] == "legacy");
+        legacy.is_some_and(|legacy| legacy["world"] == "topicwire:ws@0.2.0" && legacy["reloads"] == 1)
+    })
+    .await;
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_0_1_0_reliable_route_keeps_the_default_history_and_a_client_recovers_from_it() {
+    let host = Host::start_with(&[("legacy", LEGACY_WASM)], "").await;
+    let mut client = host.client("legacy").await;
+    let response = client.subscribe("events", stream("a")).await;
+    assert_eq!(response["status"], "ok", "{response}");
+    let mut last = 0;
+    for _ in 0..3 {
+        last = client.next_update("events").await["offset"].as_u64().unwrap();
+    }
+    client.reset();
+
+    // The topic kept ticking while the client was away; it gets every tick since.
+    let mut back = host.client("legacy").await;
+    let since = json!({"epoch": response["epoch"], "offset": last});
+    let recovered = back.subscribe_since("events", stream("a"), since).await;
+    assert_eq!((&recovered["recovered"], &recovered["offset"]), (&json!(true), &json!(last)), "{recovered}");
+    for offset in last + 1..last + 6 {
+        let update = back.next_update("events").await;
+        assert_eq!(update["offset"], offset, "no hole, no repeat: {update}");
+    }
+    host.stop().await;
+}
