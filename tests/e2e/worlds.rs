@@ -1,9 +1,11 @@
 //! Both versions of the world side by side. A component built for
 //! `topicwire:ws@0.1.0` (the `legacy` fixture) loads and serves beside
-//! 0.2.0 ones, its routes keeping the default history of their delivery.
+//! 0.2.0 ones, its routes keeping the default history of their delivery; a
+//! 0.2.0 route's declared history (the probe's `recent`: three updates) is
+//! what `/api/v1/modules` and AsyncAPI show and what recovery goes by.
 
 use serde_json::{Value, json};
-use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM};
+use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM, http_request};
 
 /// Route `name` of a module's status.
 fn route<'a>(module: &'a Value, name: &str) -> &'a Value {
@@ -87,5 +89,55 @@ async fn a_0_1_0_reliable_route_keeps_the_default_history_and_a_client_recovers_
         let update = back.next_update("events").await;
         assert_eq!(update["offset"], offset, "no hole, no repeat: {update}");
     }
+    host.stop().await;
+}
+
+/// Publishes the next tick of the probe's `recent` topic of stream `r`.
+async fn publish_recent(host: &Host) {
+    let headers = [("Content-Type", "application/json")];
+    let (status, reply) = http_request(host.addr, "POST", "/api/v1/probe/recent/r", &headers, "{}").await;
+    assert_eq!((status, &reply), (200, &json!({"published": true})));
+}
+
+#[tokio::test]
+async fn a_declared_history_shows_in_modules_and_bounds_what_a_client_recovers() {
+    let host = Host::start_with(&[("probe", PROBE_WASM)], "").await;
+    let probe = host.module("probe").await.unwrap();
+    assert_eq!(route(&probe, "recent")["history"], json!({"size": 3, "ttl_secs": 60}));
+    assert_eq!(route(&probe, "ticks")["history"], json!({"size": 0, "ttl_secs": 0}), "undeclared: conflate's default");
+    let (_, doc) = host.get("/api/v1/probe/ws/asyncapi.json").await;
+    assert_eq!(
+        doc["components"]["messages"]["recent.update"]["x-topicwire-history"],
+        json!({"size": 3, "ttl_secs": 60})
+    );
+
+    let mut client = host.client("probe").await;
+    let epoch = client.subscribe("recent", stream("r")).await["epoch"].clone();
+    for _ in 0..6 {
+        publish_recent(&host).await;
+    }
+    for offset in 1..=6 {
+        assert_eq!(client.next_update("recent").await["offset"], offset);
+    }
+
+    // Kept: 4, 5 and 6. A client that saw 2 needs 3, which is gone.
+    let mut too_old = host.client("probe").await;
+    let answer = too_old.subscribe_since("recent", stream("r"), json!({"epoch": epoch, "offset": 2})).await;
+    assert_eq!(
+        (&answer["status"], &answer["recovered"], &answer["offset"]),
+        (&json!("ok"), &json!(false), &json!(6)),
+        "{answer}"
+    );
+    // One that saw 3 gets exactly 4, 5 and 6, then the live 7.
+    let mut recent = host.client("probe").await;
+    let answer = recent.subscribe_since("recent", stream("r"), json!({"epoch": epoch, "offset": 3})).await;
+    assert_eq!((&answer["recovered"], &answer["offset"]), (&json!(true), &json!(3)), "{answer}");
+    for seq in 3..6 {
+        let update = recent.next_update("recent").await;
+        assert_eq!((&update["offset"], &update["payload"]["seq"]), (&json!(seq + 1), &json!(seq)));
+    }
+    publish_recent(&host).await;
+    assert_eq!(recent.next_update("recent").await["offset"], 7);
+    assert_eq!(too_old.next_update("recent").await["offset"], 7, "not recovered, but subscribed: live from now");
     host.stop().await;
 }
