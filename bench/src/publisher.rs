@@ -5,14 +5,15 @@
 //! generator's.
 //!
 //! Each topic ticks every period at the phase the host would give it (keyed
-//! by its first subscriber, as the floor's `--spread` does): the ticks due
-//! together go out as one request (Sockudo's `batch_events`, or its
-//! `events` for a lone one), up to [`PublisherArgs::batch`] events each,
-//! stamped with their send time. Requests take turns over a few
-//! connections, kept alive unless the server closes them (Sockudo closes
-//! every API connection after its answer); a tick finding every connection's queue full is dropped and
-//! counted, so a server that cannot keep up is offered less, as a real
-//! publisher would find. It runs until its standard input closes, then
+//! by its first subscriber, as the floor's `--spread` does); the ticks due
+//! within one slot (`--slot-ms`) go out together at its end as one request
+//! (Sockudo's `batch_events`, or its `events` for a lone one), up to
+//! `--batch` events each, stamped with their send time. Requests take
+//! turns over several connections, kept alive unless the server closes them
+//! (Sockudo closes every API connection after its answer), a few in flight
+//! each; ticks finding every connection's queue full are dropped and
+//! counted (and never serialised), so a server that cannot keep up is
+//! offered less, as a real publisher would find. It runs until its standard input closes, then
 //! prints what it did as one JSON line.
 
 use crate::http::Http;
@@ -64,11 +65,14 @@ pub(crate) struct PublisherArgs {
     /// Updates per tick.
     #[arg(long, default_value_t = 1)]
     burst: u64,
-    /// Most events in one request.
-    #[arg(long, default_value_t = 100)]
+    /// Milliseconds of ticks gathered into one request.
+    #[arg(long, default_value_t = 5)]
+    slot_ms: u64,
+    /// Most events in one request (Sockudo's app allows [`crate::sockudo::MAX_BATCH`]).
+    #[arg(long, default_value_t = crate::sockudo::MAX_BATCH)]
     batch: usize,
-    /// Kept-alive connections the requests take turns over.
-    #[arg(long, default_value_t = 4)]
+    /// Connections the requests take turns over.
+    #[arg(long, default_value_t = 16)]
     connections: usize,
 }
 
@@ -154,6 +158,9 @@ struct Counts {
     events_dropped: AtomicU64,
 }
 
+/// Requests waiting for one connection (besides the one it is sending).
+const QUEUED: usize = 4;
+
 /// One request, ready to send.
 struct Request {
     path: String,
@@ -181,7 +188,7 @@ async fn publish(args: &PublisherArgs) -> Result<()> {
     let mut queues = Vec::new();
     let mut senders = Vec::new();
     for _ in 0..args.connections {
-        let (queue, requests) = mpsc::channel::<Request>(16);
+        let (queue, requests) = mpsc::channel::<Request>(QUEUED);
         queues.push(queue);
         senders.push(tokio::spawn(send_all(args.addr, requests, counts.clone(), first_error.clone())));
     }
@@ -198,12 +205,16 @@ async fn publish(args: &PublisherArgs) -> Result<()> {
             Reverse((started + first, index))
         })
         .collect();
+    let slot = Duration::from_millis(args.slot_ms.max(1));
     let mut seq = vec![0u64; topics.len()];
     let (mut ticks, mut skipped, mut turn) = (0u64, 0u64, 0usize);
     let mut events: Vec<(usize, u64)> = Vec::new();
     while let Some(&Reverse((next, _))) = due.peek() {
+        // The end of the slot the next tick falls in.
+        let slots = (next.saturating_duration_since(started).as_nanos() / slot.as_nanos()) as u32;
+        let wake = started + slot * (slots + 1);
         tokio::select! {
-            _ = tokio::time::sleep_until(next) => {}
+            _ = tokio::time::sleep_until(wake) => {}
             _ = &mut stdin_closed => break,
         }
         let now = Instant::now();
@@ -227,22 +238,16 @@ async fn publish(args: &PublisherArgs) -> Result<()> {
         }
         let sent_us = now_us();
         for chunk in events.chunks(args.batch) {
-            let request = request(args.target, &topics, chunk, sent_us);
-            let events = request.events;
-            let mut request = Some(request);
-            for attempt in 0..queues.len() {
-                let queue = &queues[(turn + attempt) % queues.len()];
-                match queue.try_send(request.take().expect("put back on every failed attempt")) {
-                    Ok(()) => break,
-                    Err(mpsc::error::TrySendError::Full(back) | mpsc::error::TrySendError::Closed(back)) => {
-                        request = Some(back);
-                    }
+            // A place in a queue first, so a tick that would be dropped costs nothing to serialise.
+            let permit =
+                (0..queues.len()).find_map(|attempt| queues[(turn + attempt) % queues.len()].try_reserve().ok());
+            turn = turn.wrapping_add(1);
+            match permit {
+                Some(permit) => permit.send(request(args.target, &topics, chunk, sent_us)),
+                None => {
+                    counts.events_dropped.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
             }
-            if request.is_some() {
-                counts.events_dropped.fetch_add(events, Ordering::Relaxed);
-            }
-            turn = turn.wrapping_add(1);
         }
         events.clear();
     }
