@@ -709,12 +709,15 @@ fn median_of(spread: &Option<Spread>) -> Option<f64> {
     spread.as_ref().map(|spread| spread.median)
 }
 
-/// `1.23`, or `1.23 (1.10–1.31)` over several rounds.
+/// `1.23`, or `1.23 (1.10–1.31)` over several rounds; a ratio below 0.1 with three decimals.
 fn shown_spread(spread: Option<&Spread>) -> String {
+    let digits = |value: f64| if value.abs() < 0.1 { format!("{value:.3}") } else { format!("{value:.2}") };
     match spread {
         None => "n/a".to_owned(),
-        Some(Spread { median, count: 1, .. }) => format!("{median:.2}"),
-        Some(Spread { median, lowest, highest, .. }) => format!("{median:.2} ({lowest:.2}–{highest:.2})"),
+        Some(Spread { median, count: 1, .. }) => digits(*median),
+        Some(Spread { median, lowest, highest, .. }) => {
+            format!("{} ({}–{})", digits(*median), digits(*lowest), digits(*highest))
+        }
     }
 }
 
