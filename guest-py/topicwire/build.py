@@ -30,8 +30,12 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
+
+if sys.version_info < (3, 11):
+    raise SystemExit(f"Python 3.11 or newer builds the Python components; this is {sys.version.split()[0]} (set PYTHON)")
+
+import tomllib  # noqa: E402 - after the version check, which names the problem
 
 #: The componentize-py the recipes use.
 COMPONENTIZE_PY = "0.25.1"
@@ -106,12 +110,18 @@ def digest(paths: list[Path], wit: Path, world: str, app: str) -> str:
     return sha.hexdigest()
 
 
-def build(component: Path, output: Path, wit: Path, venv: Path, force: bool = False) -> bool:
-    """Builds ``component`` into ``output`` unless its inputs are unchanged; returns whether it built."""
+def build(
+    component: Path, output: Path, wit: Path, venv: Path, force: bool = False, first: list[Path] | None = None
+) -> bool:
+    """Builds ``component`` into ``output`` unless its inputs are unchanged; returns whether it built.
+
+    ``first`` are folders put on the path before the component's own, whose
+    modules take precedence (a test fixture's second version overrides one).
+    """
     root, package = locate(component)
     world = world_of(package)
     app = f"{package.name}.ws_generated.app"
-    paths = python_path(root)
+    paths = [path.resolve() for path in first or []] + python_path(root)
     inputs = digest(paths, wit, world, app)
     stamp = output.with_name(output.name + ".inputs")
     if not force and output.is_file() and stamp.is_file() and stamp.read_text().strip() == inputs:
@@ -142,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=WORKSPACE / "target" / "componentize-py", help="componentize-py's virtualenv")
     parser.add_argument("--copy-to", type=Path, help="also copy the component there (e.g. components/trading.wasm)")
     parser.add_argument("--force", action="store_true", help="build even if the inputs are unchanged")
+    parser.add_argument("--first", type=Path, action="append", default=[], help="a folder to put on the path before the component's own")
     args = parser.parse_args(argv)
-    build(args.component, args.output, args.wit, args.venv, args.force)
+    build(args.component, args.output, args.wit, args.venv, args.force, args.first)
     if args.copy_to:
         shutil.copyfile(args.output, args.copy_to)
     return 0
