@@ -17,6 +17,7 @@ mod http;
 mod http_edge;
 mod limits;
 mod protocol;
+mod python;
 mod state;
 mod subscriptions;
 mod timers;
