@@ -13,6 +13,7 @@ use crate::server::{Launch, Server, process_cpu};
 use anyhow::Result;
 use serde_json::{Value, json};
 use std::time::Instant;
+use topicwire_tests::python::PROBE_PY_WASM;
 use topicwire_tests::{PROBE_WASM, TempDir};
 
 /// What publishes the ticks.
@@ -26,6 +27,8 @@ pub(crate) enum Producer {
     Floor,
     /// The floor server ticking each topic at the host's phase for it.
     FloorSpread,
+    /// The probe's Python twin (componentize-py) on Topicwire.
+    Python,
 }
 
 /// Where the server and the load generator run.
@@ -105,6 +108,8 @@ impl Fanout {
             (Producer::Component, Cores::All) => format!("{base}-all-cores"),
             (Producer::Native, Cores::All) => format!("{base}-native-all-cores"),
             (Producer::Floor, Cores::All) => format!("{base}-floor-all-cores"),
+            (Producer::Python, Cores::Pinned) => format!("{base}-python"),
+            (Producer::Python, Cores::All) => format!("{base}-python-all-cores"),
         };
         Self { name, producer, cores, layout, windows }
     }
@@ -135,7 +140,7 @@ impl Fanout {
     /// Runs the scenario with the server on `server_cpus`.
     async fn measure(&self, settings: &Settings, server_cpus: Option<String>) -> Result<Value> {
         let layout = &self.layout;
-        let components = probe_folder(PROBE_WASM)?;
+        let components = probe_folder(if self.producer == Producer::Python { PROBE_PY_WASM } else { PROBE_WASM })?;
         let cache = TempDir::new("bench-cache");
         let config =
             ServerConfig { queue_frames: layout.queue_frames, ..ServerConfig::new(layout.tick_ms, layout.burst) };
@@ -175,6 +180,7 @@ impl Fanout {
             Producer::Native => "native",
             Producer::Floor => "floor",
             Producer::FloorSpread => "floor-spread",
+            Producer::Python => "python-component",
         };
         Ok(json!({
             "scenario": self.name,
