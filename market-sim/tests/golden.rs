@@ -61,7 +61,9 @@ fn golden() -> Value {
         .collect();
     let volume: Vec<Value> = [(3u64, 10u64, 20u64), (3, 1_000, 1_001), (42, 35_922_528_000, 35_922_529_200)]
         .into_iter()
-        .map(|(key, from, to)| json!({"key": key, "from": from, "to": to, "value": walk::volume_between(key, from, to)}))
+        .map(
+            |(key, from, to)| json!({"key": key, "from": from, "to": to, "value": walk::volume_between(key, from, to)}),
+        )
         .collect();
     // Prices along a live path, as a module advancing its market on its ticks sees them.
     let mut live = Market::at(42, 200, NOON);
