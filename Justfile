@@ -160,7 +160,10 @@ bench-first-run:
     cargo build --release -p topicwire-bench
     "${CARGO_TARGET_DIR:-target}/release/topicwire-bench" first-run --repo . --report BENCHMARKS.md
 
-# Formatting and clippy, warnings denied.
+# Formatting and clippy, warnings denied; the Python code with ruff (ruff.toml; pinned, from PyPI when missing).
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    {{python}} -m ruff --version 2>/dev/null | grep -qx "ruff 0.17.6" || { echo "{{python}} -m pip install ruff==0.17.6"; {{python}} -m pip install --quiet --disable-pip-version-check ruff==0.17.6; }
+    {{python}} -m ruff format --check .
+    {{python}} -m ruff check .

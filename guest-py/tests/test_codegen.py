@@ -85,7 +85,9 @@ class Snapshots(unittest.TestCase):
                 (SNAPSHOTS / name).write_text(contents)
         self.assertEqual(sorted(files), sorted(path.name for path in SNAPSHOTS.glob("*.py")))
         for name, contents in files.items():
-            self.assertEqual(contents, (SNAPSHOTS / name).read_text(), f"{name} differs from its snapshot (BLESS=1 rewrites)")
+            self.assertEqual(
+                contents, (SNAPSHOTS / name).read_text(), f"{name} differs from its snapshot (BLESS=1 rewrites)"
+            )
 
     def test_the_generated_code_imports_and_serves(self) -> None:
         root = Path(tempfile.mkdtemp(prefix="topicwire-codegen-"))
@@ -95,7 +97,10 @@ class Snapshots(unittest.TestCase):
             sys.path.insert(0, str(root))
             app = importlib.import_module("shop.ws_generated.app")
             routes = app.module.routes()
-            self.assertEqual([(name, delivery.value) for name, _, _, _, delivery in routes], [("orders", "reliable"), ("price-ticks", "conflate")])
+            self.assertEqual(
+                [(name, delivery.value) for name, _, _, _, delivery in routes],
+                [("orders", "reliable"), ("price-ticks", "conflate")],
+            )
             self.assertEqual(routes[0][1], "Every change of the account's orders.")
             generated = importlib.import_module("shop.ws_generated")
             self.assertEqual(generated.WORLD, "ws-route-service-http")
@@ -108,7 +113,10 @@ class Snapshots(unittest.TestCase):
             shutil.rmtree(root)
 
     def test_check_names_stale_missing_and_extra_files(self) -> None:
-        root = module(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n')
+        root = module(
+            HEAD
+            + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n'
+        )
         try:
             component = Component.locate(root)
             with self.assertRaisesRegex(Stale, "__init__.py is missing"):
@@ -132,60 +140,135 @@ class Errors(unittest.TestCase):
     def assertError(self, ws: str, message: str, line: int, fix: str, **files: str) -> None:  # noqa: N802
         errors = errors_of(ws, **files)
         where = f"  --> app/ws.py:{line}:"
-        self.assertTrue(any(message in error and where in error and fix in error for error in errors), "\n".join(errors))
+        self.assertTrue(
+            any(message in error and where in error and fix in error for error in errors), "\n".join(errors)
+        )
 
     def test_an_unknown_model(self) -> None:
-        self.assertError(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Nope, Data]\n    Service: TypeAlias = Svc\n',
-                         "unknown model `Nope`: it is not imported or defined in app/ws.py", 8, "import it (e.g. `from .models import Nope`)")
+        self.assertError(
+            HEAD
+            + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Nope, Data]\n    Service: TypeAlias = Svc\n',
+            "unknown model `Nope`: it is not imported or defined in app/ws.py",
+            8,
+            "import it (e.g. `from .models import Nope`)",
+        )
 
     def test_a_model_missing_from_its_module(self) -> None:
-        ws = HEAD.replace("Req, Data, NotAModel", "Req, Data, NotAModel, Gone") + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Gone]\n    Service: TypeAlias = Svc\n'
-        self.assertError(ws, "unknown model `Gone`: no class `Gone` in app/models.py", 8, "define `class Gone(BaseModel):` in app/models.py")
+        ws = (
+            HEAD.replace("Req, Data, NotAModel", "Req, Data, NotAModel, Gone")
+            + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Gone]\n    Service: TypeAlias = Svc\n'
+        )
+        self.assertError(
+            ws,
+            "unknown model `Gone`: no class `Gone` in app/models.py",
+            8,
+            "define `class Gone(BaseModel):` in app/models.py",
+        )
 
     def test_a_class_that_is_not_a_model(self) -> None:
-        self.assertError(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, NotAModel]\n    Service: TypeAlias = Svc\n',
-                         "`NotAModel` (app/models.py:10) is not a model", 8, "derive it from topicwire.BaseModel")
+        self.assertError(
+            HEAD
+            + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, NotAModel]\n    Service: TypeAlias = Svc\n',
+            "`NotAModel` (app/models.py:10) is not a model",
+            8,
+            "derive it from topicwire.BaseModel",
+        )
 
     def test_a_duplicate_route(self) -> None:
-        ws = HEAD + '    route("ticks")\n    AWsRouter: TypeAlias = WsRouter[Req, Data]\n    route("ticks")\n    BWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n'
-        self.assertError(ws, "route `ticks` is declared twice (first at app/ws.py:7)", 9, "give each route a unique name")
+        ws = (
+            HEAD
+            + '    route("ticks")\n    AWsRouter: TypeAlias = WsRouter[Req, Data]\n    route("ticks")\n    BWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n'
+        )
+        self.assertError(
+            ws, "route `ticks` is declared twice (first at app/ws.py:7)", 9, "give each route a unique name"
+        )
 
     def test_malformed_aliases(self) -> None:
-        self.assertError(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req]\n    Service: TypeAlias = Svc\n',
-                         "`TickWsRouter` must be an alias of `WsRouter[Request, Data]`, found `WsRouter[Req]`", 8, "declare routes as TradeWsRouter: TypeAlias")
-        self.assertError(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = dict[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "must be an alias of `WsRouter[Request, Data]`, found `dict[Req, Data]`", 8, "declare routes as")
-        self.assertError(HEAD + '    TickWsRouter = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "`TickWsRouter` must be annotated `: TypeAlias`", 7, "write it as TradeWsRouter: TypeAlias = WsRouter[")
+        self.assertError(
+            HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req]\n    Service: TypeAlias = Svc\n',
+            "`TickWsRouter` must be an alias of `WsRouter[Request, Data]`, found `WsRouter[Req]`",
+            8,
+            "declare routes as TradeWsRouter: TypeAlias",
+        )
+        self.assertError(
+            HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = dict[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "must be an alias of `WsRouter[Request, Data]`, found `dict[Req, Data]`",
+            8,
+            "declare routes as",
+        )
+        self.assertError(
+            HEAD + "    TickWsRouter = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n",
+            "`TickWsRouter` must be annotated `: TypeAlias`",
+            7,
+            "write it as TradeWsRouter: TypeAlias = WsRouter[",
+        )
 
     def test_a_missing_route_name(self) -> None:
-        self.assertError(HEAD + '    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "route declaration `TickWsRouter` has no route name", 7, 'add `route("name")` above it')
+        self.assertError(
+            HEAD + "    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n",
+            "route declaration `TickWsRouter` has no route name",
+            7,
+            'add `route("name")` above it',
+        )
 
     def test_bad_route_names_and_options(self) -> None:
-        self.assertError(HEAD + '    route("Ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "route name `Ticks` is not valid", 7, "use lowercase letters, digits and `-`")
-        self.assertError(HEAD + '    route("app")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "route name `app` is reserved", 7, "choose another name")
-        self.assertError(HEAD + '    route("ticks", delivery="fast")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "unknown delivery `'fast'`", 7, 'write `delivery="conflate"`')
-        self.assertError(HEAD + '    route("ticks", history=3)\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                         "unknown route option `history`", 7, 'write `delivery="conflate"`')
-        self.assertError(HEAD + '    Service: TypeAlias = Svc\n    route("ticks")\n',
-                         "`route(...)` is not followed by a route declaration", 8, "put it right above the alias")
+        self.assertError(
+            HEAD
+            + '    route("Ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "route name `Ticks` is not valid",
+            7,
+            "use lowercase letters, digits and `-`",
+        )
+        self.assertError(
+            HEAD
+            + '    route("app")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "route name `app` is reserved",
+            7,
+            "choose another name",
+        )
+        self.assertError(
+            HEAD
+            + '    route("ticks", delivery="fast")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "unknown delivery `'fast'`",
+            7,
+            'write `delivery="conflate"`',
+        )
+        self.assertError(
+            HEAD
+            + '    route("ticks", history=3)\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "unknown route option `history`",
+            7,
+            'write `delivery="conflate"`',
+        )
+        self.assertError(
+            HEAD + '    Service: TypeAlias = Svc\n    route("ticks")\n',
+            "`route(...)` is not followed by a route declaration",
+            8,
+            "put it right above the alias",
+        )
 
     def test_a_missing_service_and_a_missing_handler(self) -> None:
-        self.assertError(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n',
-                         "the service class is not declared", 1, "add `Service: TypeAlias = MyService`")
-        errors = errors_of(HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-                           service="class Svc:\n    pass\n")
+        self.assertError(
+            HEAD + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n',
+            "the service class is not declared",
+            1,
+            "add `Service: TypeAlias = MyService`",
+        )
+        errors = errors_of(
+            HEAD
+            + '    route("ticks")\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            service="class Svc:\n    pass\n",
+        )
         self.assertEqual(len(errors), 1, errors)
         self.assertIn("`Svc` does not define `create_ticks`", errors[0])
         self.assertIn("app/service.py:1:1", errors[0])
         self.assertIn("add `def create_ticks(self, topic: TickWsTopic) -> None:`", errors[0])
 
     def test_every_error_is_reported_at_once(self) -> None:
-        ws = HEAD + '    route("ticks")\n    AWsRouter: TypeAlias = WsRouter[Nope, Data]\n    BWsRouter: TypeAlias = WsRouter[Req, Data]\n'
+        ws = (
+            HEAD
+            + '    route("ticks")\n    AWsRouter: TypeAlias = WsRouter[Nope, Data]\n    BWsRouter: TypeAlias = WsRouter[Req, Data]\n'
+        )
         errors = errors_of(ws)
         self.assertEqual(len(errors), 3, errors)
         self.assertTrue(errors[0].startswith("error: the service class is not declared"), errors)

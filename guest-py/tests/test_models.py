@@ -12,7 +12,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import models_under_test  # noqa: E402
-
 import topicwire  # noqa: E402
 from topicwire import ValidationError  # noqa: E402
 

@@ -32,8 +32,10 @@ import sys
 import time
 from pathlib import Path
 
-if sys.version_info < (3, 11):
-    raise SystemExit(f"Python 3.11 or newer builds the Python components; this is {sys.version.split()[0]} (set PYTHON)")
+if sys.version_info < (3, 11):  # noqa: UP036 - this script says so before tomllib fails
+    raise SystemExit(
+        f"Python 3.11 or newer builds the Python components; this is {sys.version.split()[0]} (set PYTHON)"
+    )
 
 import tomllib  # noqa: E402 - after the version check, which names the problem
 
@@ -58,7 +60,10 @@ def componentize_py(venv: Path) -> Path:
         version = subprocess.run([str(executable), "--version"], capture_output=True, text=True, check=False)
         if COMPONENTIZE_PY in version.stdout:
             return executable
-    log(f"python3 -m venv --without-pip {venv} && python3 -m pip --python {venv} install componentize-py=={COMPONENTIZE_PY}")
+    log(
+        f"python3 -m venv --without-pip {venv} && "
+        f"python3 -m pip --python {venv} install componentize-py=={COMPONENTIZE_PY}"
+    )
     subprocess.run([sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)], check=True)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install"]
     subprocess.run([*pip, "--quiet", "--disable-pip-version-check", f"componentize-py=={COMPONENTIZE_PY}"], check=True)
@@ -149,10 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("component", type=Path, help="the module's folder (e.g. components/trading)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the component file to write")
     parser.add_argument("--wit", type=Path, default=WORKSPACE / "wit", help="the WIT folder (default: the workspace's)")
-    parser.add_argument("--venv", type=Path, default=WORKSPACE / "target" / "componentize-py", help="componentize-py's virtualenv")
+    parser.add_argument(
+        "--venv", type=Path, default=WORKSPACE / "target" / "componentize-py", help="componentize-py's virtualenv"
+    )
     parser.add_argument("--copy-to", type=Path, help="also copy the component there (e.g. components/trading.wasm)")
     parser.add_argument("--force", action="store_true", help="build even if the inputs are unchanged")
-    parser.add_argument("--first", type=Path, action="append", default=[], help="a folder to put on the path before the component's own")
+    parser.add_argument(
+        "--first", type=Path, action="append", default=[], help="a folder to put on the path before the component's own"
+    )
     args = parser.parse_args(argv)
     build(args.component, args.output, args.wit, args.venv, args.force, args.first)
     if args.copy_to:

@@ -57,7 +57,7 @@ class Caller:
         return self.claims.get(name)
 
     def strings(self, name: str) -> list[str]:
-        """The strings of claim ``name`` when it is a list (others skipped), e.g. the accounts of ``{"accounts": ["A1"]}``."""
+        """The strings of claim ``name`` when it is a list (others skipped), e.g. ``{"accounts": ["A1"]}``."""
         value = self.claims.get(name)
         return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 

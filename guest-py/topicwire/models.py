@@ -39,7 +39,8 @@ import json
 import sys
 import types
 import typing
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 __all__ = [
     "BaseModel",
@@ -135,7 +136,9 @@ class FieldInfo:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def __repr__(self) -> str:
-        shown = [f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name) not in (None, UNDEFINED)]
+        shown = [
+            f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name) not in (None, UNDEFINED)
+        ]
         return f"FieldInfo({', '.join(shown)})"
 
 
@@ -380,11 +383,15 @@ def _with_constraints(validate: Validator, constraints: dict[str, Any]) -> Valid
             if gt is not None and not value > gt:
                 return _error(errors, loc, "greater_than", f"Input should be greater than {_bound(gt)}", value)
             if ge is not None and not value >= ge:
-                return _error(errors, loc, "greater_than_equal", f"Input should be greater than or equal to {_bound(ge)}", value)
+                return _error(
+                    errors, loc, "greater_than_equal", f"Input should be greater than or equal to {_bound(ge)}", value
+                )
             if lt is not None and not value < lt:
                 return _error(errors, loc, "less_than", f"Input should be less than {_bound(lt)}", value)
             if le is not None and not value <= le:
-                return _error(errors, loc, "less_than_equal", f"Input should be less than or equal to {_bound(le)}", value)
+                return _error(
+                    errors, loc, "less_than_equal", f"Input should be less than or equal to {_bound(le)}", value
+                )
         elif isinstance(value, str):
             if min_length is not None and len(value) < min_length:
                 unit = "character" if min_length == 1 else "characters"
@@ -447,7 +454,9 @@ def _compile_type(tp: Any) -> Validator:
     if tp is dict or origin is dict or origin is typing.Dict:  # noqa: UP006
         keys, values = (_compile(args[0]), _compile(args[1])) if args else (_validate_any, _validate_any)
         return _dict_validator(keys, values)
-    raise TypeError(f"topicwire.BaseModel does not support the annotation {tp!r}; see topicwire.models for what it does")
+    raise TypeError(
+        f"topicwire.BaseModel does not support the annotation {tp!r}; see topicwire.models for what it does"
+    )
 
 
 def _model_validator(model: type[BaseModel]) -> Validator:
@@ -562,7 +571,10 @@ class _Decorated:
 
 
 def field_validator(*fields: str, mode: str = "after") -> Callable[[Any], Any]:
-    """Runs a classmethod on ``fields`` before or after their type is checked; a ``ValueError`` it raises is an error of that field."""
+    """Runs a classmethod on ``fields`` before or after their type is checked.
+
+    A ``ValueError`` (or ``AssertionError``) it raises is an error of that field.
+    """
 
     def decorate(function: Any) -> Any:
         return _Decorated(function, mode, fields)
@@ -929,7 +941,11 @@ def _apply_constraints(schema: dict[str, Any], constraints: dict[str, Any]) -> N
     for name, keyword in names.items():
         if name in constraints:
             schema[keyword] = constraints[name]
-    lengths = {"string": ("minLength", "maxLength"), "array": ("minItems", "maxItems"), "object": ("minProperties", "maxProperties")}
+    lengths = {
+        "string": ("minLength", "maxLength"),
+        "array": ("minItems", "maxItems"),
+        "object": ("minProperties", "maxProperties"),
+    }
     if kind in lengths:
         low, high = lengths[kind]
         if "min_length" in constraints:
@@ -1000,7 +1016,3 @@ def _type_schema(tp: Any, defs: dict[str, Any], by_alias: bool) -> dict[str, Any
         values = _type_schema(args[1], defs, by_alias) if args else True
         return {"additionalProperties": values, "type": "object"}
     raise TypeError(f"topicwire.BaseModel does not support the annotation {tp!r}")
-
-
-if sys.version_info < (3, 11):  # pragma: no cover - the SDK needs 3.11 (natively) or the component's 3.14
-    raise ImportError("topicwire needs Python 3.11 or newer")

@@ -10,7 +10,8 @@ not read settings (``os.environ``) or the clock; ``__init__`` may.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from topicwire.caller import Caller
 from topicwire.canonical import route_of
@@ -89,7 +90,7 @@ class Module:
         return list(self._route_list)
 
     def build_topic(self, route_name: str, request: str, caller: Caller | None) -> str:
-        """Validates ``request`` with the route's model and returns its canonical topic; a subscribe's caller is authorized."""
+        """Validates ``request`` with the route's model into its canonical topic; a subscriber is authorized first."""
         route = self._route(route_name)
         parsed = parse_request(route.topic.request_model, request)
         if caller is not None:

@@ -10,7 +10,6 @@ from unittest import mock
 from market_sim import Market
 from topicwire import Caller, Request, ServiceError
 from topicwire.testing import TestHost
-
 from trading import service
 from trading.tape import ID_BLOCK, RESERVED_KEY
 from trading.ws_generated import app
@@ -111,7 +110,9 @@ class Trading(unittest.TestCase):
         self.assertEqual((name, delivery.value), ("trades", "conflate"))
         self.assertIn("shared market", description)
         self.assertEqual(json.loads(request_schema)["required"], ["symbols"])
-        self.assertEqual(list(json.loads(data_schema)["properties"]), ["id", "symbol", "price", "quantity", "time", "side"])
+        self.assertEqual(
+            list(json.loads(data_schema)["properties"]), ["id", "symbol", "price", "quantity", "time", "side"]
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 | request | answer |
 |---|---|
-| `GET /trades/{symbol}/last` | 200 the symbol's last trade; 404 `{"detail"}` before its first trade or for an unknown symbol |
+| `GET /trades/{symbol}/last` | 200 the symbol's last trade; 404 `{"detail"}` before its first trade, or unknown |
 | `GET /symbols` | 200 the tradable symbols |
 | `POST /debug/crash` | only with `DEBUG_ENDPOINTS = true`: raises, which traps the instance (the host restarts it) |
 """

@@ -60,7 +60,7 @@ def _stale_files(component: Component, files: dict[str, str]) -> list[Path]:
 
 
 def write(component: Component) -> list[Path]:
-    """Writes ``ws_generated/`` (files whose content is unchanged are left alone) and removes files it no longer generates."""
+    """Writes ``ws_generated/`` (unchanged files are left alone) and removes the files it no longer generates."""
     _, files = generate(component)
     component.generated_dir.mkdir(exist_ok=True)
     for stale in _stale_files(component, files):

@@ -11,8 +11,12 @@ from topicwire.codegen import Component, Diagnostics, Stale, check_fresh, write
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m topicwire.codegen", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if the checked-in generated code is stale, instead of writing it")
-    parser.add_argument("components", nargs="+", help="component folders (e.g. components/trading) or the packages holding ws.py")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the checked-in generated code is stale, instead of writing it"
+    )
+    parser.add_argument(
+        "components", nargs="+", help="component folders (e.g. components/trading) or the packages holding ws.py"
+    )
     args = parser.parse_args(argv)
     failed = False
     for path in args.components:

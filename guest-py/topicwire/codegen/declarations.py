@@ -137,8 +137,11 @@ def _description(text: str) -> str:
 
 
 def _valid_route_name(name: str) -> bool:
-    return bool(name) and name[0].isascii() and name[0].islower() and all(
-        c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in name
+    return (
+        bool(name)
+        and name[0].isascii()
+        and name[0].islower()
+        and all(c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in name)
     )
 
 
@@ -180,7 +183,13 @@ class _Checker:
             tree = ast.parse(self.ws_path.read_text(encoding="utf-8"), filename=self.ws_file)
         except SyntaxError as error:
             self.errors.append(
-                Diagnostic(self.ws_file, error.lineno or 1, (error.offset or 0) or 1, f"syntax error: {error.msg}", "fix the syntax")
+                Diagnostic(
+                    self.ws_file,
+                    error.lineno or 1,
+                    (error.offset or 0) or 1,
+                    f"syntax error: {error.msg}",
+                    "fix the syntax",
+                )
             )
             raise Diagnostics(self.errors) from None
         model = Model(package=self.package_dir.name, ws_file=self.ws_file)
@@ -196,7 +205,11 @@ class _Checker:
                 marker = _route_marker(statement)
                 if marker is not None:
                     if pending is not None:
-                        self.error(pending, "`route(...)` is not followed by a route declaration", f"put it right above the alias, e.g. {EXAMPLE}")
+                        self.error(
+                            pending,
+                            "`route(...)` is not followed by a route declaration",
+                            f"put it right above the alias, e.g. {EXAMPLE}",
+                        )
                     pending = marker
                     continue
                 if isinstance(statement, ast.Assign) and _router_args(statement.value) is not None:
@@ -212,7 +225,11 @@ class _Checker:
                     and statement.value is not None
                 ):
                     if pending is not None:
-                        self.error(pending, "`route(...)` is not followed by a route declaration", f"put it right above the alias, e.g. {EXAMPLE}")
+                        self.error(
+                            pending,
+                            "`route(...)` is not followed by a route declaration",
+                            f"put it right above the alias, e.g. {EXAMPLE}",
+                        )
                         pending = None
                     continue
                 alias = statement.target.id
@@ -222,7 +239,11 @@ class _Checker:
                     if not isinstance(value, ast.Name) or not self.known(value.id, model.imports, defined):
                         shown = ast.unparse(value)
                         what = "the service class" if alias == SERVICE_ALIAS else "the REST API class"
-                        self.error(value, f"`{alias}` must name {what}, found `{shown}`", f"import the class in {self.ws_file} and write `{alias}: TypeAlias = MyClass`")
+                        self.error(
+                            value,
+                            f"`{alias}` must name {what}, found `{shown}`",
+                            f"import the class in {self.ws_file} and write `{alias}: TypeAlias = MyClass`",
+                        )
                         continue
                     if alias == SERVICE_ALIAS:
                         model.service, service_node = value.id, value
@@ -232,39 +253,77 @@ class _Checker:
                 args = _router_args(value)
                 if marker is None:
                     if args is not None:
-                        self.error(statement, f"route declaration `{alias}` has no route name", f"add `route(\"name\")` above it, e.g. {EXAMPLE}")
+                        self.error(
+                            statement,
+                            f"route declaration `{alias}` has no route name",
+                            f'add `route("name")` above it, e.g. {EXAMPLE}',
+                        )
                     continue
                 route_name, delivery = self.marker_args(marker)
                 if args is None:
-                    self.error(value, f"`{alias}` must be an alias of `WsRouter[Request, Data]`, found `{ast.unparse(value)}`", f"declare routes as {ALIAS_EXAMPLE}")
+                    self.error(
+                        value,
+                        f"`{alias}` must be an alias of `WsRouter[Request, Data]`, found `{ast.unparse(value)}`",
+                        f"declare routes as {ALIAS_EXAMPLE}",
+                    )
                     continue
                 if alias in aliases:
-                    self.error(statement, f"`{alias}` is declared twice (first at {self.ws_file}:{aliases[alias]})", "give each declaration its own name")
+                    self.error(
+                        statement,
+                        f"`{alias}` is declared twice (first at {self.ws_file}:{aliases[alias]})",
+                        "give each declaration its own name",
+                    )
                     continue
                 aliases[alias] = statement.lineno
-                request, data = (self.model_name(node, role, model.imports, defined) for node, role in zip(args, ("subscription request", "update data")))
+                request, data = (
+                    self.model_name(node, role, model.imports, defined)
+                    for node, role in zip(args, ("subscription request", "update data"), strict=True)
+                )
                 if route_name is None:
                     continue
                 name, name_node = route_name
                 if not _valid_route_name(name):
-                    self.error(name_node, f"route name `{name}` is not valid", "use lowercase letters, digits and `-`, starting with a letter (e.g. `trades`, `broker-connection`)")
+                    self.error(
+                        name_node,
+                        f"route name `{name}` is not valid",
+                        "use lowercase letters, digits and `-`, starting with a letter "
+                        "(e.g. `trades`, `broker-connection`)",
+                    )
                     continue
                 if name.replace("-", "_") in RESERVED or keyword.iskeyword(name.replace("-", "_")):
-                    self.error(name_node, f"route name `{name}` is reserved: generated code would not import", "choose another name")
+                    self.error(
+                        name_node,
+                        f"route name `{name}` is reserved: generated code would not import",
+                        "choose another name",
+                    )
                     continue
                 if name in seen:
-                    self.error(name_node, f"route `{name}` is declared twice (first at {self.ws_file}:{seen[name]})", "give each route a unique name, or remove the duplicate")
+                    self.error(
+                        name_node,
+                        f"route `{name}` is declared twice (first at {self.ws_file}:{seen[name]})",
+                        "give each route a unique name, or remove the duplicate",
+                    )
                     continue
                 seen[name] = name_node.lineno
                 docstring = _docstring(body[index + 1] if index + 1 < len(body) else None)
                 if request and data:
                     model.routes.append(Route(name, alias, _description(docstring or ""), delivery, request, data))
             if pending is not None:
-                self.error(pending, "`route(...)` is not followed by a route declaration", f"put it right above the alias, e.g. {EXAMPLE}")
+                self.error(
+                    pending,
+                    "`route(...)` is not followed by a route declaration",
+                    f"put it right above the alias, e.g. {EXAMPLE}",
+                )
         if not model.routes and not self.errors:
-            self.error(None, "no routes are declared", f"declare at least one route inside `if TYPE_CHECKING:`, e.g. {EXAMPLE}")
+            self.error(
+                None, "no routes are declared", f"declare at least one route inside `if TYPE_CHECKING:`, e.g. {EXAMPLE}"
+            )
         if not model.service:
-            self.error(None, "the service class is not declared", "add `Service: TypeAlias = MyService` inside `if TYPE_CHECKING:`, naming the class with the handlers")
+            self.error(
+                None,
+                "the service class is not declared",
+                "add `Service: TypeAlias = MyService` inside `if TYPE_CHECKING:`, naming the class with the handlers",
+            )
         elif service_node is not None and not self.errors:
             self.check_service(model, service_node)
         if self.errors:
@@ -276,8 +335,16 @@ class _Checker:
 
     def marker_args(self, marker: ast.Call) -> tuple[tuple[str, ast.AST] | None, str]:
         delivery = "conflate"
-        if len(marker.args) != 1 or not isinstance(marker.args[0], ast.Constant) or not isinstance(marker.args[0].value, str):
-            self.error(marker, "the route name must be one string literal, optionally followed by `delivery=\"...\"`", f"write it as {EXAMPLE}")
+        if (
+            len(marker.args) != 1
+            or not isinstance(marker.args[0], ast.Constant)
+            or not isinstance(marker.args[0].value, str)
+        ):
+            self.error(
+                marker,
+                'the route name must be one string literal, optionally followed by `delivery="..."`',
+                f"write it as {EXAMPLE}",
+            )
             name = None
         else:
             name = (marker.args[0].value, marker.args[0])
@@ -294,14 +361,22 @@ class _Checker:
 
     def model_name(self, node: ast.expr, role: str, imports: dict[str, Import], defined: set[str]) -> str | None:
         if not isinstance(node, ast.Name):
-            self.error(node, f"the {role} must be a model class name, found `{ast.unparse(node)}`", f"declare a model class in the module's models and name it, e.g. {ALIAS_EXAMPLE}")
+            self.error(
+                node,
+                f"the {role} must be a model class name, found `{ast.unparse(node)}`",
+                f"declare a model class in the module's models and name it, e.g. {ALIAS_EXAMPLE}",
+            )
             return None
         name = node.id
         if name in defined:
             return name
         origin = imports.get(name)
         if origin is None:
-            self.error(node, f"unknown model `{name}`: it is not imported or defined in {self.ws_file}", f"import it (e.g. `from .models import {name}`) or fix the name")
+            self.error(
+                node,
+                f"unknown model `{name}`: it is not imported or defined in {self.ws_file}",
+                f"import it (e.g. `from .models import {name}`) or fix the name",
+            )
             return None
         source = self.source_of(origin)
         if source is None:
@@ -310,10 +385,18 @@ class _Checker:
         relative = source.relative_to(self.root).as_posix()
         classes = {} if tree is None else {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
         if origin.name not in classes:
-            self.error(node, f"unknown model `{name}`: no class `{origin.name}` in {relative}", f"define `class {origin.name}(BaseModel):` in {relative}, or fix the name")
+            self.error(
+                node,
+                f"unknown model `{name}`: no class `{origin.name}` in {relative}",
+                f"define `class {origin.name}(BaseModel):` in {relative}, or fix the name",
+            )
             return None
         if not _derives_from_model(classes[origin.name], classes):
-            self.error(node, f"`{name}` ({relative}:{classes[origin.name].lineno}) is not a model", f"derive it from topicwire.BaseModel: `class {origin.name}(BaseModel):`")
+            self.error(
+                node,
+                f"`{name}` ({relative}:{classes[origin.name].lineno}) is not a model",
+                f"derive it from topicwire.BaseModel: `class {origin.name}(BaseModel):`",
+            )
             return None
         return name
 
@@ -346,7 +429,11 @@ class _Checker:
         classes = {item.name: item for item in tree.body if isinstance(item, ast.ClassDef)}
         service = classes.get(class_name)
         if service is None:
-            self.error(node, f"unknown service `{model.service}`: no class `{class_name}` in {relative}", f"define `class {class_name}(WsRouteService):` in {relative}, or fix the name")
+            self.error(
+                node,
+                f"unknown service `{model.service}`: no class `{class_name}` in {relative}",
+                f"define `class {class_name}(WsRouteService):` in {relative}, or fix the name",
+            )
             return
         methods = _methods(service, classes)
         if methods is None:
@@ -354,7 +441,13 @@ class _Checker:
         for route in model.routes:
             handler = f"create_{route.python_name}"
             if handler not in methods:
-                self.error(service, f"`{class_name}` does not define `{handler}`", f"add `def {handler}(self, topic: {route.topic_class}) -> None:` to it: it starts (or refuses) the route's topics", file=relative)
+                self.error(
+                    service,
+                    f"`{class_name}` does not define `{handler}`",
+                    f"add `def {handler}(self, topic: {route.topic_class}) -> None:` to it: "
+                    "it starts (or refuses) the route's topics",
+                    file=relative,
+                )
 
 
 def _imports(tree: ast.Module) -> dict[str, Import]:

@@ -86,7 +86,9 @@ def init_file(model: Model) -> str:
     route_imports = "\n".join(
         f"from .{route.python_name} import {route.alias}, {route.topic_class}" for route in model.routes
     )
-    models = _imports([_import_line(model.imports.get(route.request), route.request, model.package) for route in model.routes])
+    models = _imports(
+        [_import_line(model.imports.get(route.request), route.request, model.package) for route in model.routes]
+    )
     handlers = []
     for route in model.routes:
         handlers.append(

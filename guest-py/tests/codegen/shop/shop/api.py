@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from topicwire import HttpService
+
+
 class ShopApi(HttpService):
     pass
