@@ -6,6 +6,12 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Component crates: every folder under components/ with a Cargo.toml.
 components := `ls -d components/*/Cargo.toml 2>/dev/null | xargs -n1 dirname | tr '\n' ' '`
 
+# Python components: every folder under components/ with a pyproject.toml (guest-py's SDK, built with componentize-py).
+python_components := `ls -d components/*/pyproject.toml 2>/dev/null | xargs -n1 dirname | tr '\n' ' '`
+python_fixtures := "tests/fixtures/probe-py"
+# The Python that runs the SDK's generator, build script and tests: 3.11 or newer.
+python := env_var_or_default("PYTHON", "python3")
+
 # List the recipes.
 default:
     @just --list
@@ -35,22 +41,31 @@ topicwire *args:
     @cargo build --quiet {{native}}
     @{{bin}}/topicwire "$@"
 
-# Generate every component's router code (src/ws_generated/) from its src/ws.rs.
+# Generate every component's router code (src/ws_generated/ from src/ws.rs; a Python one's <package>/ws_generated/ from its ws.py).
 codegen: build
     {{bin}}/codegen {{components}} {{fixtures}}
+    PYTHONPATH=guest-py {{python}} -m topicwire.codegen {{python_components}} {{python_fixtures}}
 
 # Fail if any component's checked-in generated code is stale.
 codegen-check: build
     {{bin}}/codegen --check {{components}} {{fixtures}}
+    PYTHONPATH=guest-py {{python}} -m topicwire.codegen --check {{python_components}} {{python_fixtures}}
 
 # Generate, then build every component for wasm32-wasip2 into components/<name>.wasm.
 build-components: codegen wasm
 
-# One cargo build, so the components' links (LTO, one core each) run side by side.
-# Build every component for wasm32-wasip2 from its checked-in router code, into components/<name>.wasm.
+# One cargo build, so the components' links (LTO, one core each) run side by side; the Python
+# components build meanwhile (componentize-py, pinned, installed in target/componentize-py when missing;
+# a component whose sources are unchanged is not rebuilt).
+# Build every component from its checked-in router code, into components/<name>.wasm.
 wasm:
     #!/usr/bin/env bash
     set -euo pipefail
+    python=()
+    for dir in {{python_components}}; do
+        name=$(basename "$dir")
+        {{python}} guest-py/topicwire/build.py "$dir" -o "target/components/python/$name.wasm" --copy-to "components/$name.wasm" & python+=($!)
+    done
     packages=()
     for dir in {{components}}; do packages+=(-p "$(basename "$dir")"); done
     echo "cargo build ${packages[*]} --target wasm32-wasip2 --profile wasm --target-dir target/components"
@@ -59,6 +74,11 @@ wasm:
         name=$(basename "$dir")
         cp "target/components/wasm32-wasip2/wasm/${name//-/_}.wasm" "components/$name.wasm"
         echo "  -> components/$name.wasm ($(stat -c %s "components/$name.wasm") bytes)"
+    done
+    for job in "${python[@]}"; do wait "$job"; done
+    for dir in {{python_components}}; do
+        name=$(basename "$dir")
+        echo "  -> components/$name.wasm ($(stat -c %s "components/$name.wasm") bytes, Python)"
     done
 
 # The components build from their checked-in router code while the host compiles; then `build-components`
@@ -80,8 +100,11 @@ wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xa
 
 # Components' unit tests run natively with --lib: their cdylib only links for wasm32-wasip2.
 # The TypeScript client's and the dashboard's tests install npm packages, Debian's Chromium and Playwright when missing.
+# The Python tests (pytest.ini): the SDK's, the market port's and the Python components', natively; pytest from PyPI when missing.
 # Run every test: generated code, unit and end-to-end tests, then the TypeScript client and the dashboard against the real host.
 test: codegen-check nats-server
+    {{python}} -m pytest --version >/dev/null 2>&1 || { echo "{{python}} -m pip install pytest"; {{python}} -m pip install --quiet --disable-pip-version-check "pytest>=8"; }
+    {{python}} -m pytest -q
     cargo test {{native}} -p topicwire-tests -p topicwire-bench
     cargo test -p topicwire-guest -p topicwire-guest-macros
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
@@ -153,7 +176,10 @@ bench-first-run:
     cargo build --release -p topicwire-bench
     "${CARGO_TARGET_DIR:-target}/release/topicwire-bench" first-run --repo . --report BENCHMARKS.md
 
-# Formatting and clippy, warnings denied.
+# Formatting and clippy, warnings denied; the Python code with ruff (ruff.toml; pinned, from PyPI when missing).
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    {{python}} -m ruff --version 2>/dev/null | grep -qx "ruff 0.17.6" || { echo "{{python}} -m pip install ruff==0.17.6"; {{python}} -m pip install --quiet --disable-pip-version-check ruff==0.17.6; }
+    {{python}} -m ruff format --check .
+    {{python}} -m ruff check .

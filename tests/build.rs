@@ -36,6 +36,15 @@ const BUILDS: &[Build] = &[
     },
 ];
 
+/// Python components (`guest-py/topicwire/build.py`, componentize-py): the
+/// folder, folders put first on its path (a second version's overrides), and
+/// the constant naming the output. They build while cargo builds the Rust ones.
+const PYTHON_BUILDS: &[(&str, &[&str], &str)] = &[
+    ("components/trading", &[], "TRADING_WASM"),
+    ("tests/fixtures/probe-py", &[], "PROBE_PY_WASM"),
+    ("tests/fixtures/probe-py", &["tests/fixtures/probe-py/v2"], "PROBE_PY_V2_WASM"),
+];
+
 /// Variables of the outer build that must not leak into the nested one
 /// (clippy's wrapper, host rustflags, the outer target folder and jobserver).
 const SCRUBBED: &[&str] = &[
@@ -53,11 +62,15 @@ const SCRUBBED: &[&str] = &[
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest.parent().expect("tests/ is inside the workspace").to_owned();
-    for watched in ["components", "guest", "market-sim", "wit", "tests/fixtures", "Cargo.lock", "Cargo.toml"] {
+    for watched in
+        ["components", "guest", "guest-py", "market-sim", "wit", "tests/fixtures", "Cargo.lock", "Cargo.toml"]
+    {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target_dir = workspace.join("target").join("components");
+    let python: Vec<_> =
+        PYTHON_BUILDS.iter().map(|build| (build, start_python_build(&workspace, &target_dir, build))).collect();
     for build in BUILDS {
         build_components(&workspace, &target_dir, build);
         for (package, constant) in build.packages {
@@ -68,6 +81,38 @@ fn main() {
             println!("cargo:rustc-env={constant}={}", copy.display());
         }
     }
+    for ((_, _, constant), mut child) in python {
+        let status = child.wait().unwrap_or_else(|err| panic!("cannot wait for the Python build of {constant}: {err}"));
+        assert!(status.success(), "building the Python component of {constant} failed (see its output above)");
+        let wasm = python_output(&target_dir, constant);
+        let copy = out_dir.join(format!("{}.wasm", constant.to_lowercase()));
+        std::fs::copy(&wasm, &copy).unwrap_or_else(|err| panic!("cannot copy {}: {err}", wasm.display()));
+        println!("cargo:rustc-env={constant}={}", copy.display());
+    }
+}
+
+fn python_output(target_dir: &Path, constant: &str) -> PathBuf {
+    target_dir
+        .join("python")
+        .join(format!("{}.wasm", constant.trim_end_matches("_WASM").to_lowercase().replace('_', "-")))
+}
+
+/// Starts `build.py` on one Python component; it rebuilds only if the component's inputs changed.
+fn start_python_build(
+    workspace: &Path,
+    target_dir: &Path,
+    (folder, first, constant): &(&str, &[&str], &str),
+) -> std::process::Child {
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut command = Command::new(&python);
+    command.current_dir(workspace).arg("guest-py/topicwire/build.py").arg(folder);
+    for path in *first {
+        command.arg("--first").arg(path);
+    }
+    command.arg("-o").arg(python_output(target_dir, constant));
+    command
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot run {python} (Python 3.11 or newer builds the Python components): {err}"))
 }
 
 fn build_components(workspace: &Path, target_dir: &Path, build: &Build) {

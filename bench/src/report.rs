@@ -71,6 +71,7 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     against_sockudo(&mut out, results);
     fanout_rows(&mut out, results);
     wasm_cost(&mut out, results);
+    python_components(&mut out, results);
     many_cores(&mut out, results);
     connections_and_memory(&mut out, results);
     durable_state(&mut out, find(results, "state"));
@@ -279,6 +280,73 @@ fn wasm_cost(out: &mut String, results: &[Value]) {
         let (component_cpu, native_cpu) = (&result["server_cpu_us_per_msg"], &native["server_cpu_us_per_msg"]);
         let cpu = spread(ratios(result, native, "server_cpu_us_per_msg"));
         let _ = writeln!(out, "| {name} | {component_cpu} | {native_cpu} | {} |", shown_spread(cpu.as_ref()));
+    }
+}
+
+fn python_components(out: &mut String, results: &[Value]) {
+    let python = find(results, "python");
+    let rows: Vec<&Value> = fanouts(results).filter(|result| result["producer"] == "python-component").collect();
+    if python.is_none() && rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n## Python components\n\n\
+         The probe's Python twin (`tests/fixtures/probe-py`, built with componentize-py: CPython 3.14 and the SDK \
+         in the component) beside the Rust probe. Server CPU per delivered message on the same layouts:\n\n\
+         | scenario | Rust probe µs/msg | Python probe µs/msg | Python ÷ Rust | floor µs/msg | Python ÷ floor | Python delivered ratio | Python p99 ms |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for result in rows {
+        let layout = base(name(result));
+        let rust = find(results, layout).map_or(&Value::Null, |rust| &rust["server_cpu_us_per_msg"]);
+        let floor =
+            find(results, &format!("{layout}-floor")).map_or(&Value::Null, |floor| &floor["server_cpu_us_per_msg"]);
+        let cpu = &result["server_cpu_us_per_msg"];
+        let _ = writeln!(
+            out,
+            "| {layout} | {} | {} | {} | {} | {} | {} | {} |",
+            text(rust),
+            text(cpu),
+            shown(ratio(cpu.as_f64(), rust.as_f64())),
+            text(floor),
+            shown(ratio(cpu.as_f64(), floor.as_f64())),
+            text(&result["delivered_ratio"]),
+            text(&result["p99_ms"]),
+        );
+    }
+    let Some(python) = python else { return };
+    out.push_str(
+        "\nThe component itself, timed with wasmtime in the harness (the host's engine settings, release build), \
+         and the host serving it (spawn to first served subscription; RSS with one module, and per further module \
+         with a live topic):\n\n\
+         | probe | file | compile | cache entry | from the cache | instantiate | host start, empty cache | host start, warm cache | host RSS, one module | RSS per further module |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (label, size) in [("rust", "rust_probe"), ("python", "python_probe")] {
+        let (engine, host) = (&python["engine"][label], &python["host"][label]);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} ms | {} | {} ms | {} µs | {} ms | {} ms | {} | {} |",
+            mib_bytes(&python["size_bytes"][size]),
+            text(&engine["compile_ms"]),
+            mib_bytes(&engine["cache_entry_bytes"]),
+            text(&engine["from_cache_ms"]),
+            text(&engine["instantiate_us"]),
+            text(&host["cold_start_ms"]),
+            text(&host["warm_start_ms"]),
+            mib(&host["rss_kib_one_module"]),
+            mib(&host["rss_kib_per_more_module"]),
+        );
+    }
+    let _ = writeln!(out, "\nThe `trading` module (Python) is {}.", mib_bytes(&python["size_bytes"]["python_trading"]));
+}
+
+/// Bytes as MiB with one decimal (KiB below one MiB).
+fn mib_bytes(bytes: &Value) -> String {
+    match bytes.as_f64() {
+        Some(bytes) if bytes >= 1024.0 * 1024.0 => format!("{:.1} MiB", bytes / 1024.0 / 1024.0),
+        Some(bytes) => format!("{:.0} KiB", bytes / 1024.0),
+        None => "–".to_owned(),
     }
 }
 
@@ -604,7 +672,7 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
 
 /// Scenarios with a section of their own; any other result is listed under "Other measurements".
 const WITH_A_SECTION: &[&str] =
-    &["run", "idle", "memory_after_load", "storm", "state", "cluster", "allocators", "first_run"];
+    &["run", "idle", "memory_after_load", "storm", "state", "cluster", "allocators", "first_run", "python"];
 
 fn other_measurements(out: &mut String, results: &[Value]) {
     let rows: Vec<&Value> = results

@@ -91,7 +91,8 @@ impl Server {
     }
 
     async fn wait_ready(&self) -> Result<()> {
-        for _ in 0..600 {
+        // Up to two minutes: a CPython component compiles for tens of seconds on an empty cache.
+        for _ in 0..12_000 {
             if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
                 if !self.topicwire {
                     return Ok(());

@@ -7,8 +7,9 @@
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use std::time::Duration;
+use topicwire_tests::python::Probe;
 use topicwire_tests::tokens::{hs256, key_file, now, signed};
-use topicwire_tests::{Client, Host, PROBE_WASM, http_request};
+use topicwire_tests::{Client, Host, PROBE_WASM, for_each_probe, http_request};
 
 const SECRET: &str = "test-secret";
 const ADMIN: &str = "admin-secret";
@@ -16,11 +17,16 @@ const ADMIN: &str = "admin-secret";
 /// The probe, verifying HS256 tokens of issuer `issuer` for audience `topicwire`,
 /// letting a caller subscribe to the streams its `streams` claim lists.
 async fn hs256_host() -> Host {
+    hs256_host_of(PROBE_WASM).await
+}
+
+/// [`hs256_host`] serving `wasm` as the probe.
+async fn hs256_host_of(wasm: &str) -> Host {
     let config = format!(
         "[auth]\njwt_hs256_secret = \"{SECRET}\"\njwt_issuer = \"issuer\"\njwt_audience = \"topicwire\"\n\
          jwt_leeway_secs = 0\nadmin_token = \"{ADMIN}\"\n[modules.probe]\nAUTHORIZE = \"streams\"\nTICK_MS = 20\n"
     );
-    Host::start_with(&[("probe", PROBE_WASM)], &config).await
+    Host::start_with(&[("probe", wasm)], &config).await
 }
 
 fn claims(sub: &str, streams: &[&str], ttl_secs: u64) -> Value {
@@ -115,9 +121,8 @@ async fn rsa_ec_and_ed25519_tokens_are_verified_by_their_keys() {
     pem.stop().await;
 }
 
-#[tokio::test]
-async fn the_token_comes_from_the_header_the_access_token_cookie_or_the_query() {
-    let host = hs256_host().await;
+async fn the_token_comes_from_the_header_the_access_token_cookie_or_the_query(probe: Probe) {
+    let host = hs256_host_of(probe.v1).await;
     let token = token("alice", &["A1"]);
     let bearer = format!("Bearer {token}");
     let cookie = format!("theme=dark; access_token={token}");
@@ -134,9 +139,8 @@ async fn the_token_comes_from_the_header_the_access_token_cookie_or_the_query() 
     host.stop().await;
 }
 
-#[tokio::test]
-async fn the_component_decides_who_may_subscribe_and_checks_every_subscriber() {
-    let host = hs256_host().await;
+async fn the_component_decides_who_may_subscribe_and_checks_every_subscriber(probe: Probe) {
+    let host = hs256_host_of(probe.v1).await;
     let mut a1 = host.client_with_token("probe", &token("alice", &["A1"])).await;
     assert_eq!(a1.subscribe("ticks", json!({"stream": "A1"})).await["status"], "ok");
     a1.next_update("ticks").await;
@@ -162,9 +166,8 @@ async fn the_component_decides_who_may_subscribe_and_checks_every_subscriber() {
     host.stop().await;
 }
 
-#[tokio::test]
-async fn rest_requests_carry_the_verified_identity_and_never_the_clients_own() {
-    let host = hs256_host().await;
+async fn rest_requests_carry_the_verified_identity_and_never_the_clients_own(probe: Probe) {
+    let host = hs256_host_of(probe.v1).await;
     let bearer = format!("Bearer {}", token("alice", &["A1", "A2"]));
     let forged = [
         ("Authorization", bearer.as_str()),
@@ -184,7 +187,7 @@ async fn rest_requests_carry_the_verified_identity_and_never_the_clients_own() {
         .collect();
     assert_eq!(reserved.len(), 2, "only the host's own: {reserved:?}");
     // Without [auth] the caller is anonymous, whatever the client claims.
-    let open = Host::start_with(&[("probe", PROBE_WASM)], "").await;
+    let open = Host::start_with(&[("probe", probe.v1)], "").await;
     let (_, echo) = http_request(open.addr, "GET", "/api/v1/probe/echo", &forged[1..], "").await;
     assert_eq!(
         (echo["caller"]["subject"].clone(), echo["caller"]["claims"].clone()),
@@ -194,6 +197,12 @@ async fn rest_requests_carry_the_verified_identity_and_never_the_clients_own() {
     open.stop().await;
     host.stop().await;
 }
+
+for_each_probe!(
+    the_token_comes_from_the_header_the_access_token_cookie_or_the_query,
+    the_component_decides_who_may_subscribe_and_checks_every_subscriber,
+    rest_requests_carry_the_verified_identity_and_never_the_clients_own,
+);
 
 #[tokio::test]
 async fn an_expired_token_closes_the_websocket_with_4001_unless_refreshed() {

@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use topicwire_tests::python::Probe;
 use topicwire_tests::shared_cache::content_hash;
-use topicwire_tests::{DATAFEED_WASM, Host, HostDirs, PROBE_V2_WASM, PROBE_WASM};
+use topicwire_tests::{DATAFEED_WASM, Host, HostDirs, PROBE_V2_WASM, PROBE_WASM, for_each_probe};
 
 const CONFIG: &str = "[modules.ticker]\nTICK_MS = 5\n";
 
@@ -27,8 +28,8 @@ async fn ride_the_swap(client: &mut topicwire_tests::Client, swapped: Instant) -
     panic!("no update from version 2 arrived");
 }
 
-async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
-    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+async fn swap_test(probe: Probe, how: &str, swap: impl FnOnce(&Host)) {
+    let host = Host::start_with(&[("ticker", probe.v1)], CONFIG).await;
     let mut client = host.client("ticker").await;
     assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
     assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
@@ -39,13 +40,13 @@ async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
     // Measured, not asserted: `just bench` reports the same numbers.
     println!(
         "{}",
-        json!({"measure": "hot_swap", "how": how, "to_first_new_update_ms": to_first_update.as_secs_f64() * 1e3,
+        json!({"measure": "hot_swap", "how": how, "language": probe.language, "to_first_new_update_ms": to_first_update.as_secs_f64() * 1e3,
                "largest_gap_ms": largest_gap.as_secs_f64() * 1e3})
     );
 
     // Still the same connection and subscription, now served by version 2.
     let ticker = host.module("ticker").await.unwrap();
-    assert_eq!(ticker["version"], content_hash(PROBE_V2_WASM));
+    assert_eq!(ticker["version"], content_hash(probe.v2));
     assert_eq!(ticker["reloads"], 1);
     assert_eq!(ticker["state"], "serving");
     assert_eq!(ticker["topics"][0]["subscribers"], 1);
@@ -55,18 +56,18 @@ async fn swap_test(how: &str, swap: impl FnOnce(&Host)) {
     host.stop().await;
 }
 
-#[tokio::test]
-async fn clients_keep_streaming_across_an_atomic_rename() {
-    swap_test("rename", |host| host.rename_over("ticker", PROBE_V2_WASM)).await;
+async fn clients_keep_streaming_across_an_atomic_rename(probe: Probe) {
+    swap_test(probe, "rename", |host| host.rename_over("ticker", probe.v2)).await;
 }
 
-#[tokio::test]
-async fn clients_keep_streaming_across_a_copy_over_the_file() {
-    swap_test("copy", |host| host.write_over("ticker", &std::fs::read(PROBE_V2_WASM).unwrap())).await;
+async fn clients_keep_streaming_across_a_copy_over_the_file(probe: Probe) {
+    swap_test(probe, "copy", |host| host.write_over("ticker", &std::fs::read(probe.v2).unwrap())).await;
 }
 
-async fn assert_bad_file_keeps_the_old_version(bytes: &[u8], expected_error: &str) {
-    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
+for_each_probe!(clients_keep_streaming_across_an_atomic_rename, clients_keep_streaming_across_a_copy_over_the_file);
+
+async fn assert_bad_file_keeps_the_old_version(probe: Probe, bytes: &[u8], expected_error: &str) {
+    let host = Host::start_with(&[("ticker", probe.v1)], CONFIG).await;
     let mut client = host.client("ticker").await;
     client.subscribe("ticks", json!({"stream": "a"})).await;
     host.write_over("ticker", bytes);
@@ -77,33 +78,36 @@ async fn assert_bad_file_keeps_the_old_version(bytes: &[u8], expected_error: &st
     let error = ticker["last_error"]["message"].as_str().unwrap();
     assert!(error.contains(expected_error), "{error}");
     assert!(ticker["last_error"]["at_ms"].as_u64().unwrap() > 0);
-    assert_eq!(ticker["version"], content_hash(PROBE_WASM), "the old version is still the one served");
+    assert_eq!(ticker["version"], content_hash(probe.v1), "the old version is still the one served");
     for _ in 0..3 {
         assert_eq!(client.next_update("ticks").await["payload"]["version"], 1);
     }
     // A good file afterwards is loaded.
-    host.rename_over("ticker", PROBE_V2_WASM);
+    host.rename_over("ticker", probe.v2);
     host.eventually("the next good version serves", |modules| modules["modules"][0]["state"] == "serving").await;
     host.stop().await;
 }
 
-#[tokio::test]
-async fn a_corrupt_file_leaves_the_old_version_serving() {
-    assert_bad_file_keeps_the_old_version(b"this is not wasm", "not a valid wasm component").await;
+async fn a_corrupt_file_leaves_the_old_version_serving(probe: Probe) {
+    assert_bad_file_keeps_the_old_version(probe, b"this is not wasm", "not a valid wasm component").await;
 }
 
-#[tokio::test]
-async fn a_truncated_file_leaves_the_old_version_serving() {
-    let bytes = std::fs::read(PROBE_V2_WASM).unwrap();
-    assert_bad_file_keeps_the_old_version(&bytes[..bytes.len() / 2], "not a valid wasm component").await;
+async fn a_truncated_file_leaves_the_old_version_serving(probe: Probe) {
+    let bytes = std::fs::read(probe.v2).unwrap();
+    assert_bad_file_keeps_the_old_version(probe, &bytes[..bytes.len() / 2], "not a valid wasm component").await;
 }
 
-#[tokio::test]
-async fn a_component_of_another_world_leaves_the_old_version_serving() {
+async fn a_component_of_another_world_leaves_the_old_version_serving(probe: Probe) {
     // The smallest valid component: no imports, no exports.
     let empty_component = b"\0asm\x0d\0\x01\0";
-    assert_bad_file_keeps_the_old_version(empty_component, "does not export the ws-route-service world").await;
+    assert_bad_file_keeps_the_old_version(probe, empty_component, "does not export the ws-route-service world").await;
 }
+
+for_each_probe!(
+    a_corrupt_file_leaves_the_old_version_serving,
+    a_truncated_file_leaves_the_old_version_serving,
+    a_component_of_another_world_leaves_the_old_version_serving,
+);
 
 #[tokio::test]
 async fn removing_the_file_closes_its_clients_with_1001_and_unmounts_it() {
@@ -121,11 +125,10 @@ async fn removing_the_file_closes_its_clients_with_1001_and_unmounts_it() {
     host.stop().await;
 }
 
-#[tokio::test]
-async fn a_file_added_at_runtime_mounts_a_new_module() {
+async fn a_file_added_at_runtime_mounts_a_new_module(probe: Probe) {
     let host = Host::start_with(&[("datafeed", DATAFEED_WASM)], CONFIG).await;
     assert_eq!(host.get("/api/v1/ticker/ws").await.0, 404);
-    host.rename_over("ticker", PROBE_WASM);
+    host.rename_over("ticker", probe.v1);
     host.eventually("the new module is loaded", |modules| modules["modules"].as_array().unwrap().len() == 2).await;
     let mut client = host.client("ticker").await;
     assert_eq!(client.subscribe("ticks", json!({"stream": "new"})).await["status"], "ok");
@@ -133,21 +136,20 @@ async fn a_file_added_at_runtime_mounts_a_new_module() {
     host.stop().await;
 }
 
-#[tokio::test]
-async fn ten_rapid_writes_load_the_final_content_once() {
-    let host = Host::start_with(&[("ticker", PROBE_WASM)], CONFIG).await;
-    let (v1, v2) = (std::fs::read(PROBE_WASM).unwrap(), std::fs::read(PROBE_V2_WASM).unwrap());
+async fn ten_rapid_writes_load_the_final_content_once(probe: Probe) {
+    let host = Host::start_with(&[("ticker", probe.v1)], CONFIG).await;
+    let (v1, v2) = (std::fs::read(probe.v1).unwrap(), std::fs::read(probe.v2).unwrap());
     for i in 0..10 {
         host.write_over("ticker", if i % 2 == 0 { &v1 } else { &v2 });
     }
     let modules = host
-        .eventually("the final content is served", |modules| {
-            modules["modules"][0]["version"] == content_hash(PROBE_V2_WASM)
-        })
+        .eventually("the final content is served", |modules| modules["modules"][0]["version"] == content_hash(probe.v2))
         .await;
     assert_eq!(modules["modules"][0]["reloads"], 1, "loaded once: {modules}");
     host.stop().await;
 }
+
+for_each_probe!(a_file_added_at_runtime_mounts_a_new_module, ten_rapid_writes_load_the_final_content_once);
 
 #[tokio::test]
 async fn a_route_the_new_version_no_longer_serves_tells_its_subscribers() {

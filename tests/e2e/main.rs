@@ -18,6 +18,7 @@ mod http;
 mod http_edge;
 mod limits;
 mod protocol;
+mod python;
 mod recovery;
 mod state;
 mod state_backends;

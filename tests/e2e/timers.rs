@@ -6,13 +6,13 @@
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-use topicwire_tests::{Host, PROBE_WASM};
+use topicwire_tests::python::Probe;
+use topicwire_tests::{Host, PROBE_WASM, for_each_probe};
 
-#[tokio::test]
-async fn timers_due_together_tick_every_topic_in_order() {
+async fn timers_due_together_tick_every_topic_in_order(probe: Probe) {
     // One client's 100 timers tick at its phase: more than the 64 of one
     // `on-timers` call fall due together.
-    let host = Host::start_with(&[("probe", PROBE_WASM)], "[modules.probe]\nTICK_MS = 50\n").await;
+    let host = Host::start_with(&[("probe", probe.v1)], "[modules.probe]\nTICK_MS = 50\n").await;
     let mut client = host.client("probe").await;
     for stream in 0..100 {
         let response = client.subscribe("ticks", json!({"stream": format!("s{stream}")})).await;
@@ -32,6 +32,8 @@ async fn timers_due_together_tick_every_topic_in_order() {
     }
     host.stop().await;
 }
+
+for_each_probe!(timers_due_together_tick_every_topic_in_order);
 
 #[tokio::test]
 async fn a_clients_topics_tick_together_and_different_clients_apart() {

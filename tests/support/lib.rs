@@ -5,6 +5,7 @@
 //! generous deadline that only fails a broken test; nothing sleeps blindly,
 //! except [`Client::quiet_for`], which asserts silence and so must wait.
 //!
+//! - [`python`]: the Python components, and running a scenario for the Rust and the Python probe.
 //! - [`raw`]: a WebSocket client that sends frames byte by byte, for protocol violations.
 //! - [`shared_cache`]: the fixtures' compilations, shared between the hosts' cache folders.
 //! - [`tokens`]: signing test tokens with the keys in `tests/fixtures/keys`.
@@ -13,6 +14,7 @@
 
 pub mod nats;
 pub mod proxy;
+pub mod python;
 pub mod raw;
 pub mod shared_cache;
 pub mod tokens;
@@ -138,6 +140,16 @@ impl HostDirs {
         self.data.path().join(format!("{module}.redb"))
     }
 
+    /// Puts the shared compilations back before a file changes: the host
+    /// prunes its cache to the files present, and a fixture that was not
+    /// present yet (a version 2, a module added later) must not recompile
+    /// (seconds for a Python fixture, past what an awaited event may take).
+    pub fn reseed(&self) {
+        if self.shares_cache {
+            shared_cache::seed(self.cache.path());
+        }
+    }
+
     /// Shares what the host compiled so far (it also happens on drop).
     pub fn share_compiled(&self) {
         if self.shares_cache {
@@ -203,6 +215,7 @@ impl Host {
 
     /// Replaces `module`'s file with `wasm` by an atomic rename.
     pub fn rename_over(&self, module: &str, wasm: &str) {
+        self.dirs.reseed();
         let temporary = self.dirs.components.path().join(format!(".{module}.wasm.part"));
         std::fs::copy(wasm, &temporary).unwrap();
         std::fs::rename(&temporary, self.file(module)).unwrap();
@@ -210,6 +223,7 @@ impl Host {
 
     /// Writes `bytes` over `module`'s file in place (as `cp` does).
     pub fn write_over(&self, module: &str, bytes: &[u8]) {
+        self.dirs.reseed();
         std::fs::write(self.file(module), bytes).unwrap();
     }
 

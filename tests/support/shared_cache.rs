@@ -16,6 +16,7 @@
 //! the shared folder drops entries of fixtures that have since changed (and
 //! the temporary files of copies that were cut short).
 
+use crate::python::{PROBE_PY_V2_WASM, PROBE_PY_WASM, TRADING_WASM};
 use crate::{BROKER_WASM, DATAFEED_WASM, LEDGER_V2_WASM, LEDGER_WASM, PROBE_V2_WASM, PROBE_WASM};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -23,17 +24,16 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The shared entries: beside the fixtures this crate's build script built.
-const SHARED_DIR: &str = concat!(env!("OUT_DIR"), "/compiled-fixtures");
+pub const SHARED_DIR: &str = concat!(env!("OUT_DIR"), "/compiled-fixtures");
 
 /// The content hashes of the fixtures (the host's cache keys), with the
 /// shared folder pruned of every other hash, once per test process.
 fn fixture_hashes() -> &'static [String] {
     static HASHES: OnceLock<Vec<String>> = OnceLock::new();
     HASHES.get_or_init(|| {
-        let hashes: Vec<String> = [DATAFEED_WASM, BROKER_WASM, PROBE_WASM, PROBE_V2_WASM, LEDGER_WASM, LEDGER_V2_WASM]
-            .into_iter()
-            .map(content_hash)
-            .collect();
+        let fixtures = [DATAFEED_WASM, BROKER_WASM, PROBE_WASM, PROBE_V2_WASM, LEDGER_WASM, LEDGER_V2_WASM];
+        let python = [TRADING_WASM, PROBE_PY_WASM, PROBE_PY_V2_WASM];
+        let hashes: Vec<String> = fixtures.into_iter().chain(python).map(content_hash).collect();
         let _ = std::fs::create_dir_all(SHARED_DIR);
         for (path, name) in entries(Path::new(SHARED_DIR)) {
             if !is_fixture_entry(&hashes, &name) {
@@ -70,6 +70,14 @@ fn copy_atomically(from: &Path, to: &Path) {
         let _ = std::fs::rename(&temporary, to);
     }
     let _ = std::fs::remove_file(&temporary);
+}
+
+/// Whether the shared folder holds a compilation of the component with `hash`.
+pub fn is_shared(hash: &str) -> bool {
+    fixture_hashes();
+    entries(Path::new(SHARED_DIR))
+        .iter()
+        .any(|(_, name)| name.ends_with(".cwasm") && name.starts_with(&format!("{hash}-")))
 }
 
 /// Puts the shared compilations of the fixtures into the empty cache folder `cache`.

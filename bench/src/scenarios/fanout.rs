@@ -18,6 +18,7 @@ use crate::server::{Launch, Server, process_cpu};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use topicwire_tests::python::PROBE_PY_WASM;
 use topicwire_tests::{PROBE_WASM, TempDir};
 
 /// What publishes the ticks.
@@ -35,6 +36,8 @@ pub(crate) enum Producer {
     Sockudo,
     /// The probe component without timers, fed by the publisher through its REST API.
     Rest,
+    /// The probe's Python twin (componentize-py) on Topicwire.
+    Python,
 }
 
 /// Where the server and the load generator run.
@@ -127,6 +130,8 @@ impl Fanout {
             (Producer::Sockudo, Cores::All) => format!("{base}-sockudo-all-cores"),
             (Producer::Rest, Cores::Pinned) => format!("{base}-rest"),
             (Producer::Rest, Cores::All) => format!("{base}-rest-all-cores"),
+            (Producer::Python, Cores::Pinned) => format!("{base}-python"),
+            (Producer::Python, Cores::All) => format!("{base}-python-all-cores"),
         };
         Self { name, producer, cores, layout, windows }
     }
@@ -157,7 +162,7 @@ impl Fanout {
     /// Runs the scenario with the server on `server_cpus`.
     async fn measure(&self, settings: &Settings, server_cpus: Option<String>) -> Result<Value> {
         let layout = &self.layout;
-        let components = probe_folder(PROBE_WASM)?;
+        let components = probe_folder(if self.producer == Producer::Python { PROBE_PY_WASM } else { PROBE_WASM })?;
         let cache = TempDir::new("bench-cache");
         // Fed over REST, the probe sets no timers of its own.
         let tick_ms = if self.producer == Producer::Rest { 0 } else { layout.tick_ms };
@@ -230,6 +235,7 @@ impl Fanout {
             Producer::FloorSpread => "floor-spread",
             Producer::Sockudo => "sockudo",
             Producer::Rest => "rest",
+            Producer::Python => "python-component",
         };
         let mut result = json!({
             "scenario": self.name,

@@ -6,13 +6,15 @@
 //! their state in a data folder of its own; the cluster scenario serves the
 //! probe from three nodes on one NATS server. The peer, Sockudo, serves
 //! the layouts of s1, s2, s2b and s5 fed by a publisher from outside, and so
-//! does Topicwire's probe (`-rest`).
+//! does Topicwire's probe (`-rest`); the `-python` fan-out rows and
+//! the `python` scenario serve the probe's Python twin (`tests/fixtures/probe-py`).
 
 mod allocators;
 mod cluster;
 mod fanout;
 mod lifecycle;
 mod memory;
+mod python;
 mod state;
 mod storm;
 
@@ -57,6 +59,8 @@ pub(crate) enum Scenario {
     Startup,
     /// A client subscribed across an atomic replacement of the component file.
     HotSwap,
+    /// The Python probe beside the Rust one: size, compile, cache, instantiation, start, memory per module.
+    Python,
     /// Durable puts and gets from a component, and broker orders/s with every order committed.
     State(state::Durable),
     /// Three nodes on NATS: delivered/s, latency, CPU per node, NATS messages per update, failover gap.
@@ -94,7 +98,14 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Sce
         let variants: &[(Producer, Cores)] = match name {
             "s4" | "s5" => &[(Producer::Component, Cores::Pinned), (Producer::Component, Cores::All)],
             // The ratio targets' layouts: also the floor on the host's schedule.
-            "s1" | "s2" | "s2b" => &[
+            // The Python probe too where the comparison is: one shared topic, and many of their own.
+            "s1" | "s2b" => &[
+                (Producer::Component, Cores::Pinned),
+                (Producer::Native, Cores::Pinned),
+                (Producer::FloorSpread, Cores::Pinned),
+                (Producer::Python, Cores::Pinned),
+            ],
+            "s2" => &[
                 (Producer::Component, Cores::Pinned),
                 (Producer::Native, Cores::Pinned),
                 (Producer::FloorSpread, Cores::Pinned),
@@ -119,6 +130,7 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Sce
     scenarios.push(Scenario::Storm(storm::Stages::new(quick)));
     scenarios.push(Scenario::Startup);
     scenarios.push(Scenario::HotSwap);
+    scenarios.push(Scenario::Python);
     scenarios.push(Scenario::State(state::Durable::new(quick)));
     scenarios.push(Scenario::Cluster(cluster::ClusterRun::new(quick)));
     if !variants.is_empty() {
@@ -142,6 +154,7 @@ impl Scenario {
             Self::Storm(_) => "storm",
             Self::Startup => "startup",
             Self::HotSwap => "hot_swap",
+            Self::Python => "python",
             Self::State(_) => "state",
             Self::Cluster(_) => "cluster",
             Self::Allocators(_) => "allocators",
@@ -157,6 +170,7 @@ impl Scenario {
             Self::Storm(stages) => stages.run(settings).await,
             Self::Startup => lifecycle::startup(settings).await,
             Self::HotSwap => lifecycle::hot_swap(settings).await,
+            Self::Python => python::run(settings).await,
             Self::State(durable) => durable.run(settings).await,
             Self::Cluster(cluster) => cluster.run(settings).await,
             Self::Allocators(variants) => allocators::compare(settings, variants).await,
