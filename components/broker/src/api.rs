@@ -33,7 +33,7 @@ use crate::rest::{Rejection, detail, from_json, object_body, unprocessable};
 use crate::state::{self, AccountView, State, now_ms};
 use crate::trading::Event;
 use serde_json::json;
-use topicwire_guest::http::{HttpService, Request, Response};
+use topicwire_guest::http::{HttpService, Request, Response, percent_decode};
 
 /// Longest account id accepted, bytes (an account is a bucket of the module's state).
 pub const MAX_ACCOUNT_ID_LEN: usize = 64;
@@ -41,8 +41,34 @@ pub const MAX_ACCOUNT_ID_LEN: usize = 64;
 /// The broker's REST API.
 pub struct BrokerApi;
 
+/// Every path of the API (`*`: one segment of any value) and the methods it
+/// serves. A request is routed by this table before anything else is
+/// checked: a path it lacks is 404, a method its path does not serve 405.
+/// The OpenAPI document lists the same (a test holds them together).
+pub const ENDPOINTS: &[(&[&str], &[&str])] = &[
+    (&["orders"], &["GET", "POST"]),
+    (&["orders", "preview"], &["POST"]),
+    (&["orders", "*"], &["PUT", "DELETE"]),
+    (&["positions"], &["GET"]),
+    (&["positions", "*"], &["DELETE"]),
+    (&["positions", "*", "brackets"], &["PUT"]),
+    (&["executions", "*"], &["GET"]),
+    (&["account"], &["GET"]),
+    (&["leverage", "info"], &["GET"]),
+    (&["leverage", "set"], &["PUT"]),
+    (&["leverage", "preview"], &["POST"]),
+    (&["openapi.json"], &["GET"]),
+];
+
+/// The endpoints served only with the module setting `DEBUG_ENDPOINTS`.
+const DEBUG_ENDPOINTS: &[(&[&str], &[&str])] = &[(&["debug", "*"], &["POST"])];
+
 impl HttpService for BrokerApi {
     fn handle(request: Request) -> Response {
+        let debug = state::with(|state| state.debug_endpoints);
+        if let Err(refused) = check_method(&request.method, &request.segments(), debug) {
+            return refused;
+        }
         if request.method == "GET" && request.path == "/openapi.json" {
             return Response::json(200, &crate::openapi::document());
         }
@@ -59,11 +85,18 @@ impl HttpService for BrokerApi {
     }
 }
 
-/// The account a request acts on, if its caller may use it.
+/// The account a request acts on, if its caller may use it. Both the
+/// header and the query are checked when both are given, though the header
+/// wins: a malformed account id is refused wherever it is.
 fn account_of(request: &Request) -> Result<String, Rejection> {
     let caller = request.caller();
-    let named = request.header("x-account-id").map(str::to_owned).or_else(|| request.query_value("accountId"));
-    let account = match named.or_else(|| access::default_account(&caller)) {
+    let header = request.header("x-account-id").map(str::to_owned);
+    // Not UTF-8 once decoded: no account id either.
+    let query = request.query_param("accountId").map(|raw| percent_decode(raw).unwrap_or_default());
+    for named in header.iter().chain(&query) {
+        check_account_id(named).map_err(|reason| Rejection(detail(400, reason)))?;
+    }
+    let account = match header.or(query).or_else(|| access::default_account(&caller)) {
         Some(account) => account,
         None if caller.is_anonymous() => state::with(|state| state.default_account.clone()),
         None => return Err(Rejection(detail(403, "forbidden: your token names no account (`accounts` or `sub`)"))),
@@ -111,7 +144,8 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
         ("DELETE", ["positions", id]) => {
             let amount = match request.query_value("amount") {
                 None => None,
-                Some(text) => Some(text.parse::<f64>().map_err(|_| {
+                // A JSON number: finite (Rust also reads `inf` and `NaN`).
+                Some(text) => Some(text.parse::<f64>().ok().filter(|amount| amount.is_finite()).ok_or_else(|| {
                     unprocessable(vec![json!("query"), json!("amount")], "float_parsing", "Input should be a number")
                 })?),
             };
@@ -168,7 +202,8 @@ fn route(request: &Request, account: &str) -> Result<Response, Rejection> {
             ok(&leverage_preview(&params.symbol, params.leverage))
         }
         ("POST", ["debug", action]) if state::with(|state| state.debug_endpoints) => debug(action, account, now),
-        (method, segments) => Err(Rejection(unknown_endpoint(method, segments))),
+        // Unreachable once `check_method` passed, unless ENDPOINTS and this match disagree.
+        _ => Err(Rejection(detail(404, "Not Found"))),
     }
 }
 
@@ -195,20 +230,54 @@ fn debug(action: &str, account: &str, now: i64) -> Result<Response, Rejection> {
     }
 }
 
-/// 404 for a path the API does not have, 405 for a known path with another method.
-fn unknown_endpoint(method: &str, segments: &[&str]) -> Response {
-    let known_path = matches!(
-        segments,
-        ["orders"]
-            | ["orders", _]
-            | ["positions"]
-            | ["positions", _]
-            | ["positions", _, "brackets"]
-            | ["executions", _]
-            | ["account"]
-            | ["leverage", "info" | "set" | "preview"]
-    );
-    if known_path && method != "OPTIONS" { detail(405, "Method Not Allowed") } else { detail(404, "Not Found") }
+/// The methods the path `segments` serves: those of the endpoint matching
+/// it, the one with the most literal segments where several match (as
+/// routers do: `/orders/preview` is not the order `preview`); empty when the
+/// API has no such path.
+pub fn allowed_methods(segments: &[&str], debug: bool) -> Vec<&'static str> {
+    let debug_endpoints = if debug { DEBUG_ENDPOINTS } else { &[] };
+    let literals = |pattern: &[&str]| pattern.iter().filter(|segment| **segment != "*").count();
+    let matching: Vec<_> = ENDPOINTS
+        .iter()
+        .chain(debug_endpoints)
+        .filter(|(pattern, _)| {
+            pattern.len() == segments.len()
+                && pattern.iter().zip(segments).all(|(expected, segment)| *expected == "*" || expected == segment)
+        })
+        .collect();
+    let most_literal = matching.iter().map(|(pattern, _)| literals(pattern)).max();
+    let mut methods = Vec::new();
+    for (pattern, served) in matching {
+        if Some(literals(pattern)) == most_literal {
+            for method in *served {
+                if !methods.contains(method) {
+                    methods.push(*method);
+                }
+            }
+        }
+    }
+    methods
+}
+
+/// Routing before any other check: 404 for a path the API does not have,
+/// 405 with `Allow` for a method its path does not serve, and for `OPTIONS`
+/// 204 with `Allow` (no CORS headers: the host grants no preflight).
+fn check_method(method: &str, segments: &[&str], debug: bool) -> Result<(), Response> {
+    let methods = allowed_methods(segments, debug);
+    if methods.is_empty() {
+        return Err(detail(404, "Not Found"));
+    }
+    if methods.contains(&method) {
+        return Ok(());
+    }
+    let allow = methods.join(", ");
+    let mut response = if method == "OPTIONS" {
+        Response { status: 204, headers: Vec::new(), body: Vec::new() }
+    } else {
+        detail(405, "Method Not Allowed")
+    };
+    response.headers.push(("allow".into(), allow));
+    Err(response)
 }
 
 /// The query of `GET /leverage/info`; a missing or malformed parameter is 422.
@@ -228,10 +297,21 @@ fn leverage_query(request: &Request) -> Result<LeverageQuery, Rejection> {
     from_json(&query.to_string(), "query")
 }
 
-/// Why `account` is not an account id, if it is not: 1 to 64 bytes, no control characters.
+/// Why `account` is not an account id, if it is not: 1 to 64 visible ASCII
+/// characters, spaces allowed inside. An account must be nameable in every
+/// way the API offers, and an HTTP header carries visible ASCII only (and
+/// loses outer spaces).
 pub fn check_account_id(account: &str) -> Result<(), String> {
-    if account.is_empty() || account.len() > MAX_ACCOUNT_ID_LEN || account.chars().any(char::is_control) {
-        return Err(format!("accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} bytes without control characters"));
+    let visible = |byte: &u8| byte.is_ascii_graphic();
+    let bytes = account.as_bytes();
+    let valid = (1..=MAX_ACCOUNT_ID_LEN).contains(&bytes.len())
+        && bytes.iter().all(|byte| visible(byte) || *byte == b' ')
+        && bytes.first().is_some_and(visible)
+        && bytes.last().is_some_and(visible);
+    if !valid {
+        return Err(format!(
+            "accountId: must be 1 to {MAX_ACCOUNT_ID_LEN} visible ASCII characters (spaces only inside)"
+        ));
     }
     Ok(())
 }
@@ -284,6 +364,12 @@ mod tests {
             account_of(&request("GET", "/account", None, &[("x-account-id", &long)])).unwrap_err().0.status,
             400
         );
+        let good_header_bad_query = request("GET", "/account", Some("accountId=%C3%97"), &[("x-account-id", "H")]);
+        assert_eq!(account_of(&good_header_bad_query).unwrap_err().0.status, 400);
+        for bad in ["", " a", "a ", "a\tb", "é", "\u{7f}"] {
+            assert!(check_account_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_account_id(&"y".repeat(MAX_ACCOUNT_ID_LEN)).is_ok());
     }
 
     #[test]
@@ -297,8 +383,23 @@ mod tests {
     }
 
     #[test]
-    fn unknown_paths_are_404_and_wrong_methods_405() {
-        assert_eq!(unknown_endpoint("PATCH", &["orders"]).status, 405);
-        assert_eq!(unknown_endpoint("GET", &["nope"]).status, 404);
+    fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+        let refused = check_method("PATCH", &["orders"], false).unwrap_err();
+        assert_eq!(refused.status, 405);
+        assert_eq!(refused.headers.last(), Some(&("allow".to_owned(), "GET, POST".to_owned())));
+        assert_eq!(check_method("GET", &["nope"], false).unwrap_err().status, 404);
+        assert_eq!(check_method("TRACE", &["orders", "7"], false).unwrap_err().status, 405);
+        assert_eq!(check_method("OPTIONS", &["account"], false).unwrap_err().status, 204);
+        let preview = check_method("PUT", &["orders", "preview"], false).unwrap_err();
+        assert_eq!((preview.status, &preview.headers[1].1), (405, &"POST".to_owned()), "a path, not an order");
+        assert!(check_method("PUT", &["orders", "7"], false).is_ok());
+        assert_eq!(check_method("POST", &["debug", "reset"], false).unwrap_err().status, 404);
+        assert!(check_method("POST", &["debug", "reset"], true).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_method_is_405_whatever_the_account() {
+        let trace = request("TRACE", "/positions/0", None, &[("x-account-id", "")]);
+        assert_eq!(BrokerApi::handle(trace).status, 405);
     }
 }

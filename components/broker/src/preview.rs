@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn a_preview_of_an_invalid_order_lists_the_errors() {
         let preview = order_preview(&market_order("AAPL", Side::Buy), Some(200.0));
-        assert_eq!(preview.errors, Some(vec!["qty: must be a positive number".to_owned()]));
+        assert_eq!(preview.errors, Some(vec!["qty: must be a positive number, at most 1e9".to_owned()]));
         assert!(preview.sections.is_empty());
     }
 

@@ -6,10 +6,10 @@
 //! not hand on, in this order: an unknown module or one without a REST API
 //! (404); header values that are not visible ASCII, a header block over
 //! `max_http_header_bytes`, or a bad URL (400); a disallowed `Origin` (403);
-//! a missing or bad token (401); a POST, or another method's request with a
-//! body, without `Content-Type: application/json` (415: a page on another
-//! site may send text/plain or form data without a CORS preflight, and the
-//! host never grants one); a body over `max_http_body_bytes`
+//! a missing or bad token (401); a request (GET and HEAD aside) with a body
+//! or a declared type that is not `Content-Type: application/json` (415: a
+//! page on another site may send text/plain or form data without a CORS
+//! preflight, and the host never grants one); a body over `max_http_body_bytes`
 //! (413) or slower than `http_body_timeout_ms` (408); a full module queue
 //! (503 with `Retry-After`). The client's `x-topicwire-*` headers are
 //! replaced by the verified identity's. The response is read whole inside
@@ -119,13 +119,15 @@ fn check_headers(headers: &HeaderMap, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether a request must declare a JSON body: every POST (a page on
-/// another site may post without a preflight), and any other request but
-/// GET and HEAD that carries a body. A bodiless DELETE needs no type.
+/// Whether a request must declare a JSON body: any request but GET and
+/// HEAD that carries a body or declares a type (a page on another site may
+/// send a form, or text, without a preflight). A request with neither, a
+/// bodiless POST too, has nothing to misread: it goes on to the module,
+/// whose routing answers first (405 for a method its path does not serve).
 fn must_be_json(method: &Method, headers: &HeaderMap) -> bool {
     let has_body = headers.contains_key(TRANSFER_ENCODING)
         || headers.get(CONTENT_LENGTH).is_some_and(|length| length.as_bytes() != b"0");
-    *method == Method::POST || (*method != Method::GET && *method != Method::HEAD && has_body)
+    *method != Method::GET && *method != Method::HEAD && (has_body || headers.contains_key(CONTENT_TYPE))
 }
 
 /// Whether the body is declared as JSON (`application/json`, parameters allowed).
@@ -194,7 +196,12 @@ mod tests {
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static(length));
             headers
         };
-        assert!(must_be_json(&Method::POST, &HeaderMap::new()), "even without a body");
+        assert!(!must_be_json(&Method::POST, &HeaderMap::new()), "nothing to misread");
+        assert!(!must_be_json(&Method::POST, &sized("0")));
+        assert!(must_be_json(&Method::POST, &sized("2")));
+        let mut form = HeaderMap::new();
+        form.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        assert!(must_be_json(&Method::POST, &form), "an empty form is a form");
         assert!(must_be_json(&Method::PUT, &sized("12")));
         assert!(!must_be_json(&Method::DELETE, &HeaderMap::new()));
         assert!(!must_be_json(&Method::DELETE, &sized("0")));
