@@ -116,6 +116,8 @@ def main():
     parser.add_argument("components", nargs="+", help="component files to serve")
     arguments, extra = parser.parse_known_args()
     extra = [argument for argument in extra if argument != "--"]
+    # Schemathesis runs in the temporary folder: the caller's relative paths are resolved first.
+    schemathesis = os.path.abspath(arguments.schemathesis)
 
     with tempfile.TemporaryDirectory(prefix="topicwire-contract-") as folder:
         host = Host(arguments.topicwire, arguments.components, Path(folder))
@@ -127,7 +129,7 @@ def main():
                 if status != 200 or not isinstance(body, dict) or "openapi" not in body:
                     print(f"contract: {module} serves no OpenAPI document ({status}): nothing to check")
                     continue
-                command = [arguments.schemathesis, "--no-color", "run", document, "--url", f"{host.base}/api/v1/{module}"]
+                command = [schemathesis, "--no-color", "run", document, "--url", f"{host.base}/api/v1/{module}"]
                 command += ["--checks", "all", "--max-examples", str(arguments.max_examples)]
                 command += ["--seed", arguments.seed, "--generation-database", "none", *extra]
                 print(f"contract: {module}: {' '.join(command)}", flush=True)
