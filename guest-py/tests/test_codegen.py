@@ -98,8 +98,8 @@ class Snapshots(unittest.TestCase):
             app = importlib.import_module("shop.ws_generated.app")
             routes = app.module.routes()
             self.assertEqual(
-                [(name, delivery.value) for name, _, _, _, delivery in routes],
-                [("orders", "reliable"), ("price-ticks", "conflate")],
+                [(name, delivery.value, history) for name, _, _, _, delivery, history in routes],
+                [("orders", "reliable", (500, 120)), ("price-ticks", "conflate", None)],
             )
             self.assertEqual(routes[0][1], "Every change of the account's orders.")
             generated = importlib.import_module("shop.ws_generated")
@@ -235,10 +235,10 @@ class Errors(unittest.TestCase):
         )
         self.assertError(
             HEAD
-            + '    route("ticks", history=3)\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
-            "unknown route option `history`",
+            + '    route("ticks", histories=3)\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n    Service: TypeAlias = Svc\n',
+            "unknown route option `histories`",
             7,
-            'write `delivery="conflate"`',
+            "the options are `delivery=",
         )
         self.assertError(
             HEAD + '    Service: TypeAlias = Svc\n    route("ticks")\n',
@@ -246,6 +246,80 @@ class Errors(unittest.TestCase):
             8,
             "put it right above the alias",
         )
+
+    def test_histories_out_of_the_hosts_bounds(self) -> None:
+        def declaring(options: str) -> str:
+            return (
+                HEAD
+                + f'    route("ticks", {options})\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n'
+                + "    Service: TypeAlias = Svc\n"
+            )
+
+        self.assertError(
+            declaring("history=10001"),
+            "`history=10001` is out of bounds: at most 10000",
+            7,
+            "write `history=N` with N from 1 to 10000",
+        )
+        self.assertError(
+            declaring("history=10, history_ttl_secs=3601"),
+            "`history_ttl_secs=3601` is out of bounds: at most 3600",
+            7,
+            "`history_ttl_secs=S` with S from 1 to 3600",
+        )
+        self.assertError(
+            declaring('history="3"'),
+            "`history` must be a whole number, found `'3'`",
+            7,
+            "write `history=N`",
+        )
+        self.assertError(
+            declaring("history=-1"), "`history` must be a whole number, found `-1`", 7, "write `history=N`"
+        )
+        self.assertError(
+            declaring("history=0, history_ttl_secs=60"),
+            "`history=0` with `history_ttl_secs=60` keeps nothing",
+            7,
+            "give both a value above 0, or write `history=0` alone for none",
+        )
+        self.assertError(
+            declaring("history=5, history_ttl_secs=0"),
+            "`history=5` with `history_ttl_secs=0` keeps nothing",
+            7,
+            "give both a value above 0",
+        )
+        self.assertError(
+            declaring("history_ttl_secs=0"),
+            "`history_ttl_secs=0` alone keeps nothing",
+            7,
+            "write `history=0` alone for none",
+        )
+
+    def test_a_declared_history_and_its_defaults(self) -> None:
+        cases = {
+            "history=3, history_ttl_secs=60": (3, 60),
+            "history=1_000": (1000, 300),
+            "history=0": (0, 0),
+            "history_ttl_secs=30": (1000, 30),
+            'delivery="reliable"': None,
+        }
+        for options, expected in cases.items():
+            ws = (
+                HEAD
+                + f'    route("ticks", {options})\n    TickWsRouter: TypeAlias = WsRouter[Req, Data]\n'
+                + "    Service: TypeAlias = Svc\n"
+            )
+            root = module(ws)
+            try:
+                model, files = generate(Component.locate(root))
+            finally:
+                shutil.rmtree(root)
+            ticks = files["ticks.py"]
+            self.assertEqual(model.routes[0].history, expected, options)
+            if expected is None:
+                self.assertNotIn("history", ticks, options)
+            else:
+                self.assertIn(f"    history=History(size={expected[0]}, ttl_secs={expected[1]}),\n", ticks, options)
 
     def test_a_missing_service_and_a_missing_handler(self) -> None:
         self.assertError(

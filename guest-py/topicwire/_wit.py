@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from topicwire.caller import Caller
     from topicwire.http import Request, Response
-    from topicwire.router import Delivery
+    from topicwire.router import Delivery, History
 
 try:
     import wit_world as _world
@@ -147,7 +147,7 @@ host: Any = ComponentHost() if IN_COMPONENT else NoHost()
 class Dispatcher(Protocol):
     """What a module answers: the generated code's :class:`topicwire.module.Module`."""
 
-    def routes(self) -> list[tuple[str, str, str, str, Delivery]]: ...
+    def routes(self) -> list[tuple[str, str, str, str, Delivery, History | None]]: ...
     def build_topic(self, route: str, request: str, caller: Caller | None) -> str: ...
     def create_topic(self, topic: str) -> None: ...
     def remove_topic(self, topic: str) -> None: ...
@@ -178,8 +178,15 @@ def exports(module: Dispatcher) -> dict[str, type]:
             deliveries = {Delivery.CONFLATE: _types.Delivery.CONFLATE, Delivery.RELIABLE: _types.Delivery.RELIABLE}
             # `history` none: the default of the route's delivery (world 0.2.0).
             return [
-                _types.Route(name, description, request_schema, data_schema, deliveries[delivery], None)
-                for name, description, request_schema, data_schema, delivery in module.routes()
+                _types.Route(
+                    name,
+                    description,
+                    request_schema,
+                    data_schema,
+                    deliveries[delivery],
+                    None if history is None else _types.History(history.size, history.ttl_secs),
+                )
+                for name, description, request_schema, data_schema, delivery, history in module.routes()
             ]
 
         # A ServiceError is the client's: an error reply. Any other exception is

@@ -17,12 +17,16 @@ from topicwire.caller import Caller
 from topicwire.canonical import route_of
 from topicwire.errors import ServiceError
 from topicwire.http import HttpService, Request, Response
-from topicwire.router import Delivery, check_delivery
+from topicwire.router import Delivery, History, check_delivery
 from topicwire.topic import TypedTopic, canonical_request, parse_request
 
 
 class Route:
-    """One route: its name, description, delivery policy, typed topic and the service's handlers of it."""
+    """One route: its name, description, delivery policy, history, typed topic and the service's handlers of it.
+
+    ``history`` is what the route's topics keep for clients that recover (``None``: its delivery's
+    default); out of the host's bounds it is refused here, when the component is built.
+    """
 
     def __init__(
         self,
@@ -31,17 +35,30 @@ class Route:
         description: str,
         topic: type[TypedTopic[Any, Any]],
         delivery: str | Delivery = Delivery.CONFLATE,
+        history: History | tuple[int, int] | None = None,
     ) -> None:
         self.name = name
         self.description = description
         self.topic = topic
         self.delivery = check_delivery(delivery)
+        self.history = None if history is None else _checked_history(name, *history)
         self.create = f"create_{_python_name(name)}"
         self.remove = f"remove_{_python_name(name)}"
         self.on_timer = f"on_timer_{_python_name(name)}"
         self.authorize = f"authorize_{_python_name(name)}"
         self.request_schema = json.dumps(topic.request_model.model_json_schema(), separators=(",", ":"))
         self.data_schema = json.dumps(topic.data_model.model_json_schema(), separators=(",", ":"))
+
+
+def _checked_history(route: str, size: int, ttl_secs: int) -> History:
+    from topicwire.router import check_history
+
+    try:
+        checked = check_history(size, ttl_secs)
+    except ValueError as error:
+        raise ValueError(f"route `{route}`: {error}") from None
+    assert checked is not None
+    return checked
 
 
 def _python_name(route: str) -> str:
@@ -55,7 +72,8 @@ class Module:
     def __init__(self, routes: list[Route], service: type, http: type[HttpService] | None = None) -> None:
         self._routes = {route.name: route for route in routes}
         self._route_list = [
-            (route.name, route.description, route.request_schema, route.data_schema, route.delivery) for route in routes
+            (route.name, route.description, route.request_schema, route.data_schema, route.delivery, route.history)
+            for route in routes
         ]
         missing = [
             f"{route.create}(self, topic: {route.topic.__name__})"
@@ -85,8 +103,8 @@ class Module:
             raise ServiceError.unknown_route(name)
         return route
 
-    def routes(self) -> list[tuple[str, str, str, str, Delivery]]:
-        """``(name, description, request schema, data schema, delivery)`` per route, in declaration order."""
+    def routes(self) -> list[tuple[str, str, str, str, Delivery, History | None]]:
+        """``(name, description, request schema, data schema, delivery, history)`` per route, in declaration order."""
         return list(self._route_list)
 
     def build_topic(self, route_name: str, request: str, caller: Caller | None) -> str:

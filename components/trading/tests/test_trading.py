@@ -106,8 +106,8 @@ class Trading(unittest.TestCase):
             app.module.handle_http(Request("POST", "/debug/crash"))
 
     def test_routes_describe_themselves(self) -> None:
-        [(name, description, request_schema, data_schema, delivery)] = app.module.routes()
-        self.assertEqual((name, delivery.value), ("trades", "conflate"))
+        [(name, description, request_schema, data_schema, delivery, history)] = app.module.routes()
+        self.assertEqual((name, delivery.value, history), ("trades", "conflate", None))
         self.assertIn("shared market", description)
         self.assertEqual(json.loads(request_schema)["required"], ["symbols"])
         self.assertEqual(

@@ -4,7 +4,7 @@ Accepted in ``ws.py``, inside ``if TYPE_CHECKING:`` (the Python system's
 syntax, single- or multi-line)::
 
     if TYPE_CHECKING:
-        route("trades")                     # or route("orders", delivery="reliable")
+        route("trades")  # or route("orders", delivery="reliable", history=1000, history_ttl_secs=300)
         TradeWsRouter: TypeAlias = WsRouter[TradeSubscriptionRequest, Trade]
         \"\"\"Trades of the symbols asked for, as they happen.\"\"\"  # the route's description
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from topicwire.codegen.diagnostic import Diagnostic, Diagnostics
+from topicwire.router import DEFAULT_HISTORY_TTL_SECS, MAX_HISTORY, MAX_HISTORY_TTL_SECS, History, check_history
 
 #: The declaration naming the class with the handlers.
 SERVICE_ALIAS = "Service"
@@ -36,6 +37,15 @@ ALIAS_EXAMPLE = "TradeWsRouter: TypeAlias = WsRouter[TradeSubscriptionRequest, T
 DELIVERY_HELP = (
     'write `delivery="conflate"` (the default: a slow client gets the latest update per topic) or '
     '`delivery="reliable"` (never conflated; a client that cannot keep up is closed)'
+)
+OPTIONS_HELP = (
+    'the options are `delivery="conflate"` or `"reliable"`, `history=N` (updates kept per topic) and '
+    '`history_ttl_secs=S` (how long), e.g. route("orders", delivery="reliable", history=1000, history_ttl_secs=300)'
+)
+HISTORY_HELP = (
+    f"write `history=N` with N from 1 to {MAX_HISTORY} (updates kept per topic; 0 keeps none) and optionally "
+    f"`history_ttl_secs=S` with S from 1 to {MAX_HISTORY_TTL_SECS} (seconds they are kept; "
+    f"{DEFAULT_HISTORY_TTL_SECS} by default)"
 )
 #: Names a route cannot take: they would shadow the generated package's own modules.
 RESERVED = {"app", "__init__"}
@@ -67,6 +77,8 @@ class Route:
     #: The request and data model names, as ``ws.py`` spells them.
     request: str
     data: str
+    #: The declared history (``None``: the delivery's default).
+    history: History | None = None
 
     @property
     def python_name(self) -> str:
@@ -259,7 +271,7 @@ class _Checker:
                             f'add `route("name")` above it, e.g. {EXAMPLE}',
                         )
                     continue
-                route_name, delivery = self.marker_args(marker)
+                route_name, delivery, history = self.marker_args(marker)
                 if args is None:
                     self.error(
                         value,
@@ -307,7 +319,9 @@ class _Checker:
                 seen[name] = name_node.lineno
                 docstring = _docstring(body[index + 1] if index + 1 < len(body) else None)
                 if request and data:
-                    model.routes.append(Route(name, alias, _description(docstring or ""), delivery, request, data))
+                    model.routes.append(
+                        Route(name, alias, _description(docstring or ""), delivery, request, data, history)
+                    )
             if pending is not None:
                 self.error(
                     pending,
@@ -333,7 +347,7 @@ class _Checker:
     def known(self, name: str, imports: dict[str, Import], defined: set[str]) -> bool:
         return name in imports or name in defined
 
-    def marker_args(self, marker: ast.Call) -> tuple[tuple[str, ast.AST] | None, str]:
+    def marker_args(self, marker: ast.Call) -> tuple[tuple[str, ast.AST] | None, str, History | None]:
         delivery = "conflate"
         if (
             len(marker.args) != 1
@@ -342,22 +356,63 @@ class _Checker:
         ):
             self.error(
                 marker,
-                'the route name must be one string literal, optionally followed by `delivery="..."`',
+                "the route name must be one string literal, optionally followed by "
+                '`delivery="..."`, `history=N` and `history_ttl_secs=S`',
                 f"write it as {EXAMPLE}",
             )
             name = None
         else:
             name = (marker.args[0].value, marker.args[0])
+        numbers: dict[str, tuple[int, ast.AST]] = {}
+        bad_history = False
         for keyword_arg in marker.keywords:
-            if keyword_arg.arg != "delivery":
-                self.error(keyword_arg.value, f"unknown route option `{keyword_arg.arg}`", DELIVERY_HELP)
-                continue
             value = keyword_arg.value
-            if isinstance(value, ast.Constant) and value.value in ("conflate", "reliable"):
-                delivery = value.value
+            if keyword_arg.arg == "delivery":
+                if isinstance(value, ast.Constant) and value.value in ("conflate", "reliable"):
+                    delivery = value.value
+                else:
+                    self.error(value, f"unknown delivery `{ast.unparse(value)}`", DELIVERY_HELP)
+            elif keyword_arg.arg in ("history", "history_ttl_secs"):
+                bound = MAX_HISTORY if keyword_arg.arg == "history" else MAX_HISTORY_TTL_SECS
+                number = _whole_number(value)
+                if number is None:
+                    self.error(
+                        value,
+                        f"`{keyword_arg.arg}` must be a whole number, found `{ast.unparse(value)}`",
+                        HISTORY_HELP,
+                    )
+                    bad_history = True
+                elif number > bound:
+                    self.error(
+                        value,
+                        f"`{keyword_arg.arg}={number}` is out of bounds: at most {bound}",
+                        HISTORY_HELP,
+                    )
+                    bad_history = True
+                else:
+                    numbers[keyword_arg.arg] = (number, value)
             else:
-                self.error(value, f"unknown delivery `{ast.unparse(value)}`", DELIVERY_HELP)
-        return name, delivery
+                # Python itself refuses a keyword given twice, so only unknown ones are left.
+                self.error(value, f"unknown route option `{keyword_arg.arg}`", OPTIONS_HELP)
+        history = None
+        if numbers and not bad_history:
+            size = numbers.get("history")
+            ttl = numbers.get("history_ttl_secs")
+            try:
+                history = check_history(None if size is None else size[0], None if ttl is None else ttl[0])
+            except ValueError:
+                where = (size or ttl)[1]  # type: ignore[index]
+                given = (
+                    f"`history={size[0]}` with `history_ttl_secs={ttl[0]}`"
+                    if size and ttl
+                    else ("`history_ttl_secs=0` alone")
+                )
+                self.error(
+                    where,
+                    f"{given} keeps nothing",
+                    f"give both a value above 0, or write `history=0` alone for none; {HISTORY_HELP}",
+                )
+        return name, delivery, history
 
     def model_name(self, node: ast.expr, role: str, imports: dict[str, Import], defined: set[str]) -> str | None:
         if not isinstance(node, ast.Name):
@@ -448,6 +503,13 @@ class _Checker:
                     "it starts (or refuses) the route's topics",
                     file=relative,
                 )
+
+
+def _whole_number(node: ast.expr) -> int | None:
+    """The value of a non-negative integer literal (``1_000`` too), else ``None``."""
+    if isinstance(node, ast.Constant) and type(node.value) is int and node.value >= 0:
+        return node.value
+    return None
 
 
 def _imports(tree: ast.Module) -> dict[str, Import]:

@@ -49,6 +49,13 @@ def _imports(lines: list[str]) -> str:
 
 def route_file(model: Model, route: Route) -> str:
     """``ws_generated/<route>.py``."""
+    history = (
+        ""
+        if route.history is None
+        else f"    history=History(size={route.history.size}, ttl_secs={route.history.ttl_secs}),\n"
+    )
+    what = "delivery policy, history" if route.history is not None else "delivery policy"
+    router_import = "\nfrom topicwire.router import History" if route.history is not None else ""
     models = _imports(
         [_import_line(model.imports.get(name), name, model.package) for name in (route.request, route.data)]
     )
@@ -56,7 +63,7 @@ def route_file(model: Model, route: Route) -> str:
 
 from __future__ import annotations
 
-from topicwire.module import Route
+from topicwire.module import Route{router_import}
 from topicwire.topic import TypedTopic
 
 {models}
@@ -71,13 +78,13 @@ class {route.topic_class}(TypedTopic[{route.request}, {route.data}]):
     data_model = {route.data}
 
 
-#: The `{route.name}` route: name, description, delivery policy and typed topic.
+#: The `{route.name}` route: name, description, {what} and typed topic.
 {route.alias} = Route(
     {_literal(route.name)},
     description={_literal(route.description)},
     topic={route.topic_class},
     delivery={_literal(route.delivery)},
-)
+{history})
 '''
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from topicwire.module import Route
+from topicwire.router import History
 from topicwire.topic import TypedTopic
 
 from ..models import Order, OrdersRequest
@@ -18,10 +19,11 @@ class OrderWsTopic(TypedTopic[OrdersRequest, Order]):
     data_model = Order
 
 
-#: The `orders` route: name, description, delivery policy and typed topic.
+#: The `orders` route: name, description, delivery policy, history and typed topic.
 OrderWsRouter = Route(
     "orders",
     description="Every change of the account's orders.",
     topic=OrderWsTopic,
     delivery="reliable",
+    history=History(size=500, ttl_secs=120),
 )

@@ -14,11 +14,13 @@ if typing.TYPE_CHECKING:
     from .api import ShopApi
     from .service import Shop
 
-    route("orders", delivery="reliable")
+    route("orders", delivery="reliable", history=500, history_ttl_secs=120)
     OrderWsRouter: typing.TypeAlias = WsRouter[OrdersRequest, Order]
     """Every change of the account's orders.
 
-    Never conflated: a slow client is closed and re-reads over REST.
+    Never conflated: a slow client is closed and re-reads over REST, or
+    reconnects with its last position within two minutes and gets what it
+    missed (the last 500 of each account).
     """
 
     route("price-ticks")
