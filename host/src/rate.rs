@@ -1,7 +1,8 @@
 //! A token bucket: the one rate limit behind both a client's message rate
 //! and a module's update rate.
 
-use std::time::Instant;
+// Tokio's clock, so tests can move it (`tokio::time::pause`).
+use tokio::time::Instant;
 
 /// Refills at `rate` tokens per second up to `capacity`; starts full.
 #[derive(Debug)]
@@ -36,18 +37,20 @@ impl TokenBucket {
 mod tests {
     use super::*;
 
-    #[test]
-    fn allows_a_burst_then_refuses() {
+    #[tokio::test(start_paused = true)]
+    async fn allows_a_burst_then_refuses() {
         let mut bucket = TokenBucket::new(0.0, 3.0);
         assert!(bucket.try_take() && bucket.try_take() && bucket.try_take());
         assert!(!bucket.try_take());
     }
 
-    #[test]
-    fn refills_at_its_rate() {
+    #[tokio::test(start_paused = true)]
+    async fn refills_at_its_rate() {
         let mut bucket = TokenBucket::new(1000.0, 1.0);
         assert!(bucket.try_take());
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        assert!(bucket.try_take());
+        assert!(!bucket.try_take(), "empty until time passes");
+        tokio::time::advance(std::time::Duration::from_millis(1)).await;
+        assert!(bucket.try_take(), "one token a millisecond");
+        assert!(!bucket.try_take());
     }
 }

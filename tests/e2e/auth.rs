@@ -6,7 +6,6 @@
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use std::time::Duration;
 use topicwire_tests::python::Probe;
 use topicwire_tests::tokens::{hs256, key_file, now, signed};
 use topicwire_tests::{Client, Host, PROBE_WASM, for_each_probe, http_request};
@@ -231,8 +230,10 @@ async fn an_expired_token_closes_the_websocket_with_4001_unless_refreshed() {
 
     let (code, reason) = expiring.expect_close().await;
     assert_eq!(code, 4001, "{reason}");
-    // The refreshed connection outlives its first token.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The first token has expired (the other connection closed for it), and
+    // the refreshed connection outlives it: its reader looks at the expiry
+    // before each message it reads, so the barrier's answer is proof.
+    refreshed.barrier().await;
     refreshed.next_update("ticks").await;
     refreshed.next_update("ticks").await;
     host.stop().await;

@@ -1,8 +1,7 @@
 //! The broker module: paper trading over its REST API, streamed over WebSocket.
 
 use serde_json::{Value, json};
-use std::time::Duration;
-use topicwire_tests::{BROKER_WASM, Client, Host, http_request};
+use topicwire_tests::{BROKER_WASM, Client, Host, http_request, poll_until};
 
 /// `method path` of account A with a raw `body`.
 async fn rest_text(host: &Host, method: &str, path: &str, body: &str) -> (u16, Value) {
@@ -13,15 +12,11 @@ async fn rest_text(host: &Host, method: &str, path: &str, body: &str) -> (u16, V
 /// Waits until account's first order is FILLED (the account catches up on
 /// each request); returns its id.
 async fn host_eventually_filled(host: &Host, account: &str) -> String {
-    let started = tokio::time::Instant::now();
-    loop {
+    poll_until("the market order fills", async || {
         let (_, orders) = rest(host, "GET", "/orders", account, Value::Null).await;
-        if orders[0]["status"] == 2 {
-            return orders[0]["id"].as_str().unwrap().to_owned();
-        }
-        assert!(started.elapsed() < topicwire_tests::DEADLINE, "the market order did not fill: {orders}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        if orders[0]["status"] == 2 { Ok(orders[0]["id"].as_str().unwrap().to_owned()) } else { Err(orders) }
+    })
+    .await
 }
 
 const ROUTES: [&str; 5] = ["orders", "positions", "executions", "equity", "broker-connection"];
@@ -173,10 +168,10 @@ async fn accounts_only_see_their_own_updates() {
     let mut a = subscribed(&host, "A").await;
     let mut b = subscribed(&host, "B").await;
     rest(&host, "POST", "/orders", "A", json!({"symbol": "AAPL", "type": 2, "side": 1, "qty": 1})).await;
-    // A sees its order fill; then B has seen nothing but its own equity and status.
+    // A sees its order fill; then B has seen nothing but its own equity and
+    // status: its barrier follows everything the fill streamed.
     while next_event(&mut a).await["type"] != "positions.update" {}
-    // Fifteen broker ticks (TICK_MS = 20) after A's fill was streamed.
-    for frame in b.quiet_for(Duration::from_millis(300)).await {
+    for frame in b.barrier().await {
         let topic = frame["payload"]["topic"].as_str().unwrap_or_default();
         assert!(topic.ends_with(r#"{"accountId":"B"}"#), "B received {frame}");
         assert!(frame["type"] == "equity.update" || frame["type"] == "broker-connection.update", "B received {frame}");

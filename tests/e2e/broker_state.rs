@@ -3,7 +3,7 @@
 //! order ids are never reused.
 
 use serde_json::{Value, json};
-use topicwire_tests::{BROKER_WASM, DEADLINE, Host, HostDirs, HostProcess, http_request, with_custom_section};
+use topicwire_tests::{BROKER_WASM, Host, HostDirs, HostProcess, http_request, poll_until, with_custom_section};
 
 const HOST_BINARY: &str = env!("CARGO_BIN_EXE_topicwire-under-test");
 const CONFIG: &str = "[modules.broker]\nTICK_MS = 20\nDEBUG_ENDPOINTS = true\n";
@@ -34,16 +34,12 @@ async fn books(addr: std::net::SocketAddr) -> Value {
 
 /// Waits until every order of the account has left WORKING but those with `limitPrice` 1.
 async fn settled(addr: std::net::SocketAddr) -> Value {
-    let started = tokio::time::Instant::now();
-    loop {
+    poll_until("the orders fill", async || {
         let (_, orders) = rest(addr, "GET", "/orders", "").await;
         let working = orders.as_array().unwrap().iter().any(|o| o["status"] == 6 && o["limitPrice"] != 1.0);
-        if !working {
-            return orders;
-        }
-        assert!(started.elapsed() < DEADLINE, "orders did not fill: {orders}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        if working { Err(orders) } else { Ok(orders) }
+    })
+    .await
 }
 
 fn market(qty: u32) -> Value {

@@ -4,10 +4,8 @@
 //! resubscribing, and a NATS restart that no client notices.
 
 use serde_json::{Value, json};
-use std::time::Duration;
-use tokio::time::Instant;
 use topicwire_tests::nats::NatsServer;
-use topicwire_tests::{BROKER_WASM, Client, DATAFEED_WASM, DEADLINE, HostDirs, HostProcess, http_get, http_request};
+use topicwire_tests::{BROKER_WASM, Client, DATAFEED_WASM, HostDirs, HostProcess, http_get, http_request, poll_until};
 
 const HOST_BINARY: &str = env!("CARGO_BIN_EXE_topicwire-under-test");
 const BARS: &str = r#"{"symbol":"AAPL","resolution":"1"}"#;
@@ -39,20 +37,27 @@ async fn role(node: &HostProcess, module: &str) -> Option<String> {
 
 /// Waits until exactly one of `nodes` leads `module`; its index.
 pub(super) async fn leader(nodes: &[&HostProcess], module: &str) -> usize {
-    let started = Instant::now();
-    loop {
+    poll_until(&format!("a single node leads {module}"), async || {
         let mut leaders = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
             if role(node, module).await.as_deref() == Some("leader") {
                 leaders.push(i);
             }
         }
-        if let [one] = leaders[..] {
-            return one;
-        }
-        assert!(started.elapsed() < DEADLINE, "no single leader of {module}: {leaders:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        if let [one] = leaders[..] { Ok(one) } else { Err(leaders) }
+    })
+    .await
+}
+
+/// Waits until `leader` runs account A1's orders topic: a follower's
+/// subscription becomes live there once its interest is heard.
+pub(super) async fn live_on(leader: &HostProcess) {
+    poll_until("the leader runs the followers' topic", async || {
+        let broker = module_entry(leader, "broker").await.unwrap_or_default();
+        let topics = broker["topics"].as_array().cloned().unwrap_or_default();
+        if topics.iter().any(|topic| topic["topic"] == r#"orders:{"accountId":"A1"}"#) { Ok(()) } else { Err(broker) }
+    })
+    .await;
 }
 
 pub(super) fn ws_url(node: &HostProcess, module: &str) -> String {
@@ -101,19 +106,24 @@ async fn clients_on_three_nodes_get_identical_updates_and_rest_works_through_any
         assert_eq!(&seen[seen.len() - tail.len()..], tail, "the same frames in the same order");
     }
 
-    // An order placed through C streams to A1's subscribers on A and B; every node answers the same.
+    // An order placed through a follower streams to A1's subscribers on the
+    // leader and on the other follower; every node answers the same.
+    let led = leader(&nodes, "broker").await;
+    let followers: Vec<&HostProcess> = (0..nodes.len()).filter(|&i| i != led).map(|i| nodes[i]).collect();
     let mut watchers = Vec::new();
-    for node in [&a, &b] {
+    for node in [followers[0], nodes[led]] {
         let mut client = Client::connect(&ws_url(node, "broker")).await;
         assert_eq!(client.subscribe("orders", json!({"accountId": "A1"})).await["status"], "ok");
         watchers.push(client);
+        // The leader runs the topic once it has heard the follower's interest,
+        // and before its own client subscribes, so that is what it heard.
+        if watchers.len() == 1 {
+            live_on(nodes[led]).await;
+        }
     }
-    leader(&nodes, "broker").await;
-    // The leader has heard every node's interest within an announcement period.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let headers = [("X-Account-Id", "A1"), ("Content-Type", "application/json")];
     let order = r#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
-    let (status, placed) = http_request(c.addr, "POST", "/api/v1/broker/orders", &headers, order).await;
+    let (status, placed) = http_request(followers[1].addr, "POST", "/api/v1/broker/orders", &headers, order).await;
     assert_eq!(status, 200, "{placed}");
     for watcher in &mut watchers {
         let update = watcher.next_update("orders").await;
@@ -140,24 +150,18 @@ async fn when_the_leader_is_killed_a_survivor_takes_over_and_no_client_resubscri
         clients.push(client);
     }
     drop(leader_node.kill());
-    let killed = Instant::now();
+    // The same connection and subscription: updates resume (`just bench`
+    // measures how soon: its cluster scenario's failover gap).
     for client in &mut clients {
-        // The same connection and subscription: updates resume within the lease's TTL and a tick.
-        let mut gap = Duration::ZERO;
-        let mut last = Instant::now();
         let mut received = 0;
         while received < 10 {
-            let frame = tokio::time::timeout(DEADLINE, client.recv()).await.expect("updates resume");
+            let frame = client.recv().await;
             assert_ne!(frame["type"], "bars.subscribe.response");
             if frame["type"] == "bars.update" {
-                gap = gap.max(last.elapsed());
-                last = Instant::now();
                 received += 1;
             }
         }
-        println!("largest update gap across the failover: {} ms", gap.as_millis());
     }
-    println!("updates resumed on both survivors {} ms after the kill", killed.elapsed().as_millis());
     leader(&nodes.iter().collect::<Vec<_>>(), "datafeed").await;
 }
 
@@ -173,15 +177,11 @@ async fn the_leader_removes_a_topic_once_no_node_has_interest() {
     let datafeed = module_entry(leader_node, "datafeed").await.unwrap();
     assert_eq!(datafeed["topic_count"], 1, "the follower's interest keeps the topic live: {datafeed}");
     assert_eq!(client.unsubscribe("bars", serde_json::from_str(BARS).unwrap()).await["status"], "ok");
-    let started = Instant::now();
-    loop {
+    poll_until("the topic is removed", async || {
         let datafeed = module_entry(leader_node, "datafeed").await.unwrap();
-        if datafeed["topic_count"] == 0 {
-            break;
-        }
-        assert!(started.elapsed() < DEADLINE, "the topic stayed live: {datafeed}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        if datafeed["topic_count"] == 0 { Ok(()) } else { Err(datafeed) }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -195,17 +195,17 @@ async fn a_nats_restart_keeps_every_client_connected_and_cross_node_updates_resu
     updates(&mut on_follower, 2).await;
     let (port, store) = nats.stop();
     // While NATS is down, both nodes say so and keep their clients.
-    let started = Instant::now();
     for node in nodes {
-        loop {
+        poll_until("the outage is reported", async || {
             let (status, health) = http_get(node.addr, "/healthz").await;
             if health["status"] == "degraded" && health["cluster"]["state"] == "degraded" {
                 assert_eq!(status, 200);
-                break;
+                Ok(())
+            } else {
+                Err(health)
             }
-            assert!(started.elapsed() < DEADLINE, "the outage went unreported: {health}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
     }
     updates(&mut on_leader, 3).await;
     let nats = NatsServer::start_on(port, store).await;
@@ -228,17 +228,13 @@ fn deploy(nats: &NatsServer, wasm: &str, module: &str) {
 
 /// Waits until the node at `node` serves `module` at a version other than `not`; that version.
 async fn version_of(node: &HostProcess, module: &str, not: Option<&str>) -> String {
-    let started = Instant::now();
-    loop {
-        if let Some(version) =
-            module_entry(node, module).await.and_then(|entry| entry["version"].as_str().map(str::to_owned))
-            && Some(version.as_str()) != not
-        {
-            return version;
+    poll_until(&format!("{module} is (re)deployed on {}", node.addr), async || {
+        match module_entry(node, module).await.and_then(|entry| entry["version"].as_str().map(str::to_owned)) {
+            Some(version) if Some(version.as_str()) != not => Ok(version),
+            other => Err(other),
         }
-        assert!(started.elapsed() < DEADLINE, "{module} was not (re)deployed on {}", node.addr);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -281,26 +277,22 @@ async fn the_brokers_books_survive_kill_9_of_its_leader() {
     let (_, before) = http_request(nodes[led].addr, "GET", "/api/v1/broker/orders", &headers[..1], "").await;
     drop(nodes.remove(led).kill());
     // A survivor takes the lease and answers from the same books (503 with Retry-After meanwhile).
-    let started = Instant::now();
-    let after = loop {
+    let after = poll_until("a survivor answers", async || {
         let (status, orders) = http_request(nodes[0].addr, "GET", "/api/v1/broker/orders", &headers[..1], "").await;
-        if status == 200 {
-            break orders;
+        match status {
+            200 => Ok(orders),
+            503 => Err(orders),
+            other => panic!("{other}: {orders}"),
         }
-        assert_eq!(status, 503, "{orders}");
-        assert!(started.elapsed() < DEADLINE, "no survivor answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    println!("the broker answered again {} ms after the kill", started.elapsed().as_millis());
+    })
+    .await;
     assert_eq!(after, before, "the books are intact");
-    let (status, reply) = loop {
-        // Until this node has seen the new lease, it answers 503 with Retry-After; nothing is placed then.
+    // Until this node has seen the new lease, it answers 503 with Retry-After; nothing is placed then.
+    let (status, reply) = poll_until("the other survivor places orders", async || {
         let (status, reply) = http_request(nodes[1].addr, "POST", "/api/v1/broker/orders", &headers, order).await;
-        if status != 503 || started.elapsed() > DEADLINE {
-            break (status, reply);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        if status == 503 { Err(reply) } else { Ok((status, reply)) }
+    })
+    .await;
     assert_eq!(status, 200, "{reply}");
     assert!(!placed.contains(&reply["orderId"].as_str().unwrap().to_owned()), "ids are never reused: {reply}");
 }

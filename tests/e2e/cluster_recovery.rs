@@ -4,15 +4,13 @@
 //! on with the same sequence), and a follower cut off from NATS fills the
 //! hole in what reached it from the stream.
 
-use super::cluster::{leader, module_entry, node, node_on, ws_url};
+use super::cluster::{leader, live_on, module_entry, node, node_on, ws_url};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::time::Duration;
-use tokio::time::Instant;
 use topicwire_tests::nats::NatsServer;
 use topicwire_tests::proxy::Proxy;
-use topicwire_tests::{Client, DEADLINE, HostProcess, http_get, http_request};
+use topicwire_tests::{Client, DEADLINE, HostProcess, http_get, http_request, poll_until};
 
 const ORDER: &str = r#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
 
@@ -22,21 +20,6 @@ async fn orders_client(node: &HostProcess) -> Client {
     let reply = client.subscribe("orders", json!({"accountId": "A1"})).await;
     assert_eq!(reply["status"], "ok", "{reply}");
     client
-}
-
-/// Waits until `leader` runs account A1's orders topic: a follower's
-/// subscription becomes live there once its interest is heard.
-async fn live_on(leader: &HostProcess) {
-    let started = Instant::now();
-    loop {
-        let broker = module_entry(leader, "broker").await.unwrap_or_default();
-        let topics = broker["topics"].as_array().cloned().unwrap_or_default();
-        if topics.iter().any(|topic| topic["topic"] == r#"orders:{"accountId":"A1"}"#) {
-            return;
-        }
-        assert!(started.elapsed() < DEADLINE, "the leader never ran the followers' topic: {broker}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Places a resting order through `addr`: its id once answered 200, `None` for any other answer.
@@ -50,9 +33,9 @@ async fn place(addr: SocketAddr) -> Option<String> {
 /// updates in order, checking each is the one after the last.
 async fn read_until(client: &mut Client, wanted: &HashSet<String>) -> Vec<(u64, String, Value)> {
     let mut seen: Vec<(u64, String, Value)> = Vec::new();
-    let started = Instant::now();
+    let until = tokio::time::Instant::now() + DEADLINE;
     while !wanted.iter().all(|id| seen.iter().any(|(_, seen, _)| seen == id)) {
-        assert!(started.elapsed() < DEADLINE, "still missing orders after {} updates", seen.len());
+        assert!(tokio::time::Instant::now() < until, "still missing orders after {} updates", seen.len());
         let update = client.next_update("orders").await;
         let offset = update["offset"].as_u64().unwrap();
         if let Some((last, _, epoch)) = seen.last() {
@@ -80,21 +63,26 @@ async fn killing_the_leader_while_orders_are_placed_loses_no_order_event() {
         acknowledged.insert(place(through).await.expect("placed before the kill"));
     }
     // Placing goes on while the leader dies: whatever is answered 200 must reach every client.
-    let placer = tokio::spawn(async move {
+    let (placing, mut placed_one) = tokio::sync::watch::channel(0usize);
+    let placer = async {
         let mut placed = HashSet::new();
-        let started = Instant::now();
-        while placed.len() < 30 {
-            assert!(started.elapsed() < DEADLINE, "orders were refused for too long");
-            match place(through).await {
-                Some(id) => drop(placed.insert(id)),
-                None => tokio::time::sleep(Duration::from_millis(50)).await,
+        poll_until("30 orders are placed", async || {
+            if let Some(id) = place(through).await {
+                placed.insert(id);
+                placing.send_replace(placed.len());
             }
-        }
+            if placed.len() < 30 { Err(placed.len()) } else { Ok(()) }
+        })
+        .await;
         placed
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    drop(leader_node.kill());
-    acknowledged.extend(placer.await.unwrap());
+    };
+    // The kill lands while orders are being placed: after the first of the 30.
+    let killer = async move {
+        placed_one.wait_for(|placed| *placed > 0).await.unwrap();
+        drop(leader_node.kill());
+    };
+    let (placed, ()) = tokio::join!(placer, killer);
+    acknowledged.extend(placed);
     let survivors: Vec<&HostProcess> = nodes.iter().collect();
     leader(&survivors, "broker").await;
 
@@ -151,13 +139,9 @@ async fn a_follower_cut_off_from_nats_fills_its_hole_from_the_stream() {
 
 /// Waits until `node`'s `/healthz` says its cluster connection is `state`.
 async fn await_cluster_state(node: &HostProcess, state: &str) {
-    let started = Instant::now();
-    loop {
+    poll_until(&format!("the node's cluster state is {state}"), async || {
         let (_, health) = http_get(node.addr, "/healthz").await;
-        if health["cluster"]["state"] == state {
-            return;
-        }
-        assert!(started.elapsed() < DEADLINE, "the node's cluster state did not become {state}: {health}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        if health["cluster"]["state"] == state { Ok(()) } else { Err(health) }
+    })
+    .await;
 }

@@ -30,7 +30,6 @@ async fn a_slow_consumer_of_orders_is_closed_with_1008_having_seen_every_order_i
             break placed.len();
         }
     };
-    println!("closed after {closed} orders");
     // Now it reads: a prefix of the orders placed, each once, in order, then the close.
     let (frames, close) = slow.frames_to_end().await;
     let seen: Vec<String> = frames

@@ -3,7 +3,6 @@
 //! its documented state, and offending updates never reach a client.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 use topicwire_tests::python::Probe;
 use topicwire_tests::{Client, DATAFEED_WASM, Host, for_each_probe};
 
@@ -87,20 +86,16 @@ async fn a_restarted_module_serves_its_subscribers_again_without_resubscribing(p
     let first = client.next_update("ticks").await;
     let mut previous = first["payload"]["seq"].as_u64().unwrap();
     let mut offset = first["offset"].as_u64().unwrap();
-    let mut last_before = Instant::now();
-    let restarted_after = loop {
+    loop {
         let update = client.next_update("ticks").await;
         assert_eq!((&update["epoch"], update["offset"].as_u64()), (&epoch, Some(offset + 1)), "the sequence goes on");
         offset += 1;
         let seq = update["payload"]["seq"].as_u64().unwrap();
         if seq < previous {
-            break last_before.elapsed();
+            break;
         }
         previous = seq;
-        last_before = Instant::now();
-    };
-    let measure = json!({"measure": "trap_to_restarted_updates_ms", "language": probe.language, "value": restarted_after.as_secs_f64() * 1e3});
-    println!("{measure}");
+    }
     let status = hostile_status(&host).await;
     assert!(status["restarts"].as_u64().unwrap() >= 1, "{status}");
     assert_eq!(status["topics"][0]["subscribers"], 1, "the subscription survived the restart");
@@ -108,18 +103,18 @@ async fn a_restarted_module_serves_its_subscribers_again_without_resubscribing(p
     host.stop().await;
 }
 
-/// The hostile module publishes nothing valid: its subscriber gets no update
-/// and the refusal is counted under `counter`.
+/// The hostile module publishes nothing valid: the refusals are counted
+/// under `counter`, and none of the refused updates reached its subscriber.
 async fn assert_refused(probe: Probe, misbehave: &str, extra_limits: &str, counter: &str) {
     let (host, mut bystander) = beside_datafeed(probe, misbehave, extra_limits).await;
     let mut client = host.client("hostile").await;
     assert_eq!(client.subscribe("ticks", json!({"stream": "a"})).await["status"], "ok");
-    host.eventually("refusals are counted", |m| m["modules"][1]["refused"][counter].as_u64().unwrap() > 0).await;
+    // Counted by the actor as each tick is refused; the barrier then follows every refused tick.
+    host.eventually("refusals are counted", |m| m["modules"][1]["refused"][counter].as_u64().unwrap() >= 3).await;
+    let frames = client.barrier().await;
     let status = hostile_status(&host).await;
     assert_eq!(status["state"], "serving");
     assert_eq!(status["published"], 0, "{status}");
-    // Twenty ticks (TICK_MS = 10) of the hostile module.
-    let frames = client.quiet_for(Duration::from_millis(200)).await;
     assert!(
         frames.iter().all(|frame| frame["type"] != "ticks.update"),
         "an offending update reached a client: {frames:?}"

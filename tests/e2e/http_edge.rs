@@ -7,7 +7,7 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use topicwire_tests::{BROKER_WASM, DEADLINE, Host, PROBE_WASM, http_get, http_raw, http_request};
+use topicwire_tests::{BROKER_WASM, DEADLINE, Host, PROBE_WASM, http_get, http_raw, http_request, poll_until};
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
@@ -65,7 +65,12 @@ async fn a_client_that_never_reads_a_large_response_does_not_hold_up_the_module(
     socket.set_recv_buffer_size(4096).unwrap();
     let mut stalled = socket.connect(host.addr).await.unwrap();
     stalled.write_all(b"GET /api/v1/probe/bytes/4000000 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
-    // Well past the call deadline (1 s), updates keep coming and other requests are answered.
+    // The module has answered once the response begins; its body then
+    // waits in the host. Well past the call deadline (1 s) from then,
+    // updates keep coming and other requests are answered.
+    let mut response = vec![0u8; 4096];
+    let read = tokio::time::timeout(DEADLINE, stalled.read(&mut response)).await.expect("the response begins").unwrap();
+    response.truncate(read);
     let until = tokio::time::Instant::now() + Duration::from_millis(1500);
     while tokio::time::Instant::now() < until {
         watcher.next_update("ticks").await;
@@ -75,7 +80,6 @@ async fn a_client_that_never_reads_a_large_response_does_not_hold_up_the_module(
     let probe = host.module("probe").await.unwrap();
     assert_eq!((probe["restarts"].as_u64(), probe["state"].as_str()), (Some(0), Some("serving")), "{probe}");
     // The stalled reader still gets its whole answer once it reads.
-    let mut response = Vec::new();
     tokio::time::timeout(DEADLINE, async {
         let mut buffer = vec![0u8; 1 << 16];
         while !response.ends_with(b"xxxxxxxx") || response.len() < 4_000_000 {
@@ -163,12 +167,16 @@ async fn past_max_http_connections_new_clients_wait_for_a_slot() {
 
 #[tokio::test]
 async fn a_full_module_queue_answers_503_with_retry_after() {
-    let host = Host::start_with(&[("probe", PROBE_WASM)], "[limits]\nmodule_queue = 1\n").await;
+    let host =
+        Host::start_with(&[("probe", PROBE_WASM)], "[limits]\nmodule_queue = 1\n[modules.probe]\nTICK_MS = 0\n").await;
     let addr = host.addr;
-    // One request keeps the instance busy; of those arriving meanwhile, one
-    // fits the queue and the others find it full.
-    let busy = tokio::spawn(async move { http_get(addr, "/api/v1/probe/sleep/800").await.0 });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut watcher = host.client("probe").await;
+    watcher.subscribe("ticks", json!({"stream": "busy"})).await;
+    // One request keeps the instance busy (it ticks before it sleeps: the
+    // tick says it is busy); of those arriving meanwhile, one fits the queue
+    // and the others find it full.
+    let busy = tokio::spawn(async move { http_get(addr, "/api/v1/probe/sleep/800?stream=busy").await.0 });
+    watcher.next_update("ticks").await;
     let request = b"GET /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let meanwhile: Vec<_> = (0..5).map(|_| tokio::spawn(async move { http_raw(addr, request).await })).collect();
     let mut refused = 0;
@@ -197,21 +205,16 @@ async fn websockets_per_address_are_capped() {
     let refused = topicwire_tests::Client::try_connect(&host.ws_url("probe"), &[]).await.err().unwrap();
     assert_eq!(refused.status, 429, "{refused:?}");
     drop(first);
-    let mut again = None;
-    for _ in 0..100 {
-        if let Ok(client) = topicwire_tests::Client::try_connect(&host.ws_url("probe"), &[]).await {
-            again = Some(client);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(again.is_some(), "a slot is free again once a connection closes");
+    // A slot is free again once a connection closes.
+    poll_until("a slot is free again", async || topicwire_tests::Client::try_connect(&host.ws_url("probe"), &[]).await)
+        .await;
     host.stop().await;
 }
 
 #[tokio::test]
 async fn ticks_posted_to_the_probe_reach_their_subscribers_and_it_ticks_on_no_timer_of_its_own() {
-    let host = Host::start_with(&[("probe", PROBE_WASM)], "[modules.probe]\nTICK_MS = 0\n").await;
+    let config = "[modules.probe]\nTICK_MS = 0\n[modules.clock]\nTICK_MS = 20\n";
+    let host = Host::start_with(&[("probe", PROBE_WASM), ("clock", PROBE_WASM)], config).await;
     let mut client = host.client("probe").await;
     client.subscribe("ticks", json!({"stream": "a"})).await;
     client.subscribe("ticks", json!({"stream": "b"})).await;
@@ -228,7 +231,14 @@ async fn ticks_posted_to_the_probe_reach_their_subscribers_and_it_ticks_on_no_ti
         (second["topic"].as_str(), &second["payload"]["sent_us"]),
         (Some(r#"ticks:{"stream":"a"}"#), &json!(43))
     );
-    assert!(client.quiet_for(Duration::from_millis(200)).await.is_empty(), "no ticks of its own");
+    // Ten ticks of a 20 ms timer of the same host: had the probe a timer of
+    // its own, it would have fired meanwhile, and the barrier comes after it.
+    let mut clock = host.client("clock").await;
+    clock.subscribe("ticks", json!({"stream": "clock"})).await;
+    for _ in 0..10 {
+        clock.next_update("ticks").await;
+    }
+    assert!(client.barrier().await.is_empty(), "no ticks of its own");
     let (status, answer) = http_request(host.addr, "POST", "/api/v1/probe/publish", &[JSON], "{\"stream\":1}").await;
     assert_eq!(status, 400, "{answer}");
     host.stop().await;

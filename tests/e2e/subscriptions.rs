@@ -1,7 +1,6 @@
 //! Subscribing, reference counting and fan-out with the datafeed component.
 
 use serde_json::{Value, json};
-use std::time::Duration;
 use topicwire_tests::{DATAFEED_WASM, Host};
 
 const AAPL_1: &str = r#"bars:{"resolution":"1","symbol":"AAPL"}"#;
@@ -114,17 +113,13 @@ async fn every_subscriber_receives_and_unsubscribing_one_keeps_the_other() {
     let response = a.unsubscribe("bars", aapl()).await;
     assert_eq!(response, json!({"status": "ok", "message": "Unsubscribed", "topic": AAPL_1}));
     assert_eq!(host.topics("datafeed").await, [(AAPL_1.to_owned(), 1)]);
-    for _ in 0..3 {
-        b.next_update("bars").await;
-    }
-    // Five update periods (TICK_MS = 50) of silence.
-    let late: Vec<Value> = a
-        .quiet_for(Duration::from_millis(250))
-        .await
-        .into_iter()
-        .filter(|frame| frame["type"] == "bars.update")
-        .collect();
-    assert!(late.len() <= 1, "updates after the unsubscribe response: {late:?}");
+    // `b`'s barrier is handled after `a`'s unsubscribe; the update `b` gets
+    // after it was published later still, and `a`'s barrier after that: had
+    // `a` still been subscribed, that update would have reached it first.
+    b.barrier().await;
+    b.next_update("bars").await;
+    let late: Vec<Value> = a.barrier().await.into_iter().filter(|frame| frame["type"] == "bars.update").collect();
+    assert!(late.is_empty(), "updates after the unsubscribe response: {late:?}");
     host.stop().await;
 }
 

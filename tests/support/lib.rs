@@ -2,8 +2,12 @@
 //! components in a temporary folder, and talk to it like a client would.
 //!
 //! Helpers wait for events (a frame, a state in `/api/v1/modules`) with a
-//! generous deadline that only fails a broken test; nothing sleeps blindly,
-//! except [`Client::quiet_for`], which asserts silence and so must wait.
+//! generous deadline that only fails a broken test; nothing sleeps blindly.
+//! Whatever has to be polled is polled by [`poll_until`]. "Nothing arrived"
+//! is proved by [`Client::barrier`], not by a window of silence: the
+//! module's actor handles one command at a time and its reply shares the
+//! connection's outbox with the updates, so the reply to a later request
+//! comes after every frame queued before it.
 //!
 //! - [`python`]: the Python components, and running a scenario for the Rust and the Python probe.
 //! - [`raw`]: a WebSocket client that sends frames byte by byte, for protocol violations.
@@ -54,6 +58,25 @@ pub const LEGACY_WASM: &str = env!("LEGACY_WASM");
 /// that only a broken test fails, even on two busy cores where a test's host
 /// compiles a changed component with the test profile's Cranelift.
 pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How often [`poll_until`] looks again.
+const POLL_EVERY: Duration = Duration::from_millis(20);
+
+/// Calls `attempt` until it gives a value, every 20 ms, and returns the value;
+/// fails the test after [`DEADLINE`], saying `what` was awaited and what
+/// `attempt` last reported (its `Err`).
+pub async fn poll_until<T, E: std::fmt::Debug>(what: &str, mut attempt: impl AsyncFnMut() -> Result<T, E>) -> T {
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(last) => {
+                assert!(tokio::time::Instant::now() < until, "timed out waiting until {what}; last: {last:?}");
+            }
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
 
 /// A temporary folder, removed on drop.
 pub struct TempDir(PathBuf);
@@ -290,15 +313,20 @@ impl Host {
 
     /// Waits until `/api/v1/modules` satisfies `condition`.
     pub async fn eventually(&self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
-        let started = tokio::time::Instant::now();
-        loop {
+        poll_until(what, async || {
             let (status, modules) = self.modules_as_admin().await;
-            if status == 200 && condition(&modules) {
-                return modules;
-            }
-            assert!(started.elapsed() < DEADLINE, "timed out waiting until {what}; last: {modules}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            if status == 200 && condition(&modules) { Ok(modules) } else { Err(modules.to_string()) }
+        })
+        .await
+    }
+
+    /// `GET /metrics`: the value of the sample `name` (with its labels, e.g.
+    /// `topicwire_connections_closed_total{code="1008"}`), if the host reports
+    /// it as a whole number (as it does every count).
+    pub async fn metric(&self, name: &str) -> Option<u64> {
+        let (_, text) = self.get("/metrics").await;
+        let text = text.as_str()?.to_owned();
+        text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
     }
 
     /// Asks the host to shut down (as Ctrl-C does) and waits for it to
@@ -313,6 +341,8 @@ impl Host {
 /// A WebSocket client.
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Barriers sent so far: each names a route of its own, so its reply is known.
+    barriers: u64,
 }
 
 /// An upgrade the server refused: its HTTP status and body.
@@ -328,7 +358,7 @@ impl Client {
     /// Connects to `url`.
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        Self { socket }
+        Self { socket, barriers: 0 }
     }
 
     /// Connects to `url` sending `headers` with the upgrade; the refusal if the server answers otherwise.
@@ -340,7 +370,7 @@ impl Client {
             request.headers_mut().insert(name, value.parse().unwrap());
         }
         match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => Ok(Self { socket }),
+            Ok((socket, _)) => Ok(Self { socket, barriers: 0 }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let body = response.body().clone().unwrap_or_default();
                 let body = serde_json::from_slice(&body)
@@ -359,7 +389,7 @@ impl Client {
         socket.set_recv_buffer_size(4096).unwrap();
         let stream = socket.connect(addr).await.unwrap();
         let (socket, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.unwrap();
-        Self { socket }
+        Self { socket, barriers: 0 }
     }
 
     /// Sends a text frame.
@@ -372,10 +402,16 @@ impl Client {
         self.socket.send(message).await.unwrap();
     }
 
-    /// The next text frame as JSON.
+    /// The next text frame as JSON, within [`DEADLINE`] however many pings
+    /// and pongs come meanwhile.
     pub async fn recv(&mut self) -> Value {
+        self.recv_before(tokio::time::Instant::now() + DEADLINE).await
+    }
+
+    /// The next text frame as JSON, arriving before `until`.
+    async fn recv_before(&mut self, until: tokio::time::Instant) -> Value {
         loop {
-            let message = tokio::time::timeout(DEADLINE, self.socket.next())
+            let message = tokio::time::timeout_at(until, self.socket.next())
                 .await
                 .expect("a message in time")
                 .expect("the connection is open")
@@ -388,13 +424,41 @@ impl Client {
         }
     }
 
-    /// The next message of type `kind`, skipping others (e.g. updates).
+    /// The next message of type `kind`, skipping others (e.g. updates), within [`DEADLINE`].
     pub async fn recv_type(&mut self, kind: &str) -> Value {
+        let until = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let message = self.recv().await;
+            let message = self.recv_before(until).await;
             if message["type"] == kind {
                 return message;
             }
+        }
+    }
+
+    /// Every text frame the server queued for this connection before it
+    /// answered a request sent now; the answer itself is not among them.
+    ///
+    /// The request (an unsubscribe of a route no module serves) passes
+    /// through the module's actor like any other, after everything it did
+    /// before, and its reply goes into the connection's outbox behind every
+    /// update queued before it. So once it is back, "nothing of X arrived"
+    /// is certain for everything the module did before: no window of silence
+    /// to guess. (A client that fell behind far enough for its updates to be
+    /// kept aside is the exception: replies overtake what is kept aside.)
+    pub async fn barrier(&mut self) -> Vec<Value> {
+        self.barriers += 1;
+        let route = format!("test-barrier-{}", self.barriers);
+        self.send_text(&json!({"type": format!("{route}.unsubscribe"), "payload": {}}).to_string()).await;
+        let reply = format!("{route}.unsubscribe.response");
+        let until = tokio::time::Instant::now() + DEADLINE;
+        let mut before = Vec::new();
+        loop {
+            let message = self.recv_before(until).await;
+            if message["type"] == reply.as_str() {
+                assert_eq!(message["payload"]["status"], "error", "the barrier's route is served: {message}");
+                return before;
+            }
+            before.push(message);
         }
     }
 
@@ -423,24 +487,11 @@ impl Client {
         self.recv_type(&format!("{route}.update")).await["payload"].clone()
     }
 
-    /// Every text frame that arrives within `window`. A test that relies on
-    /// silence must wait long enough for it to mean something: a few update
-    /// periods of the topic in question.
-    pub async fn quiet_for(&mut self, window: Duration) -> Vec<Value> {
-        let mut frames = Vec::new();
-        let until = tokio::time::Instant::now() + window;
-        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until, self.socket.next()).await {
-            if let Message::Text(text) = message {
-                frames.push(serde_json::from_str(&text).unwrap());
-            }
-        }
-        frames
-    }
-
     /// Waits for the server's close frame; returns its code and reason.
     pub async fn expect_close(&mut self) -> (u16, String) {
+        let until = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let message = tokio::time::timeout(DEADLINE, self.socket.next()).await.expect("a close in time");
+            let message = tokio::time::timeout_at(until, self.socket.next()).await.expect("a close in time");
             match message {
                 Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
                 Some(Ok(Message::Close(None))) | None => panic!("closed without a close frame"),
@@ -460,8 +511,9 @@ impl Client {
     /// close code and reason if it ended with a close frame.
     pub async fn frames_to_end(&mut self) -> (Vec<Value>, Option<(u16, String)>) {
         let mut frames = Vec::new();
+        let until = tokio::time::Instant::now() + DEADLINE;
         loop {
-            match tokio::time::timeout(DEADLINE, self.socket.next()).await.expect("the connection ends in time") {
+            match tokio::time::timeout_at(until, self.socket.next()).await.expect("the connection ends in time") {
                 Some(Ok(Message::Text(text))) => frames.push(serde_json::from_str(&text).unwrap()),
                 Some(Ok(Message::Close(frame))) => {
                     return (frames, frame.map(|frame| (u16::from(frame.code), frame.reason.to_string())));

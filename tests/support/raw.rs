@@ -35,8 +35,9 @@ impl RawSocket {
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut received = Vec::new();
         let mut buffer = [0u8; 1024];
+        let until = tokio::time::Instant::now() + DEADLINE;
         let end = loop {
-            let read = tokio::time::timeout(DEADLINE, stream.read(&mut buffer)).await.unwrap().unwrap();
+            let read = tokio::time::timeout_at(until, stream.read(&mut buffer)).await.unwrap().unwrap();
             assert!(read > 0, "the server closed during the handshake");
             received.extend_from_slice(&buffer[..read]);
             if let Some(end) = received.windows(4).position(|window| window == b"\r\n\r\n") {
@@ -86,6 +87,8 @@ impl RawSocket {
         let mut texts = Vec::new();
         let mut close = None;
         let mut buffer = [0u8; 16 * 1024];
+        // One deadline for the whole ending: pings alone must not keep it waiting.
+        let until = tokio::time::Instant::now() + DEADLINE;
         loop {
             while let Some((opcode, payload, used)) = parse(&self.pending) {
                 let payload = payload.to_vec();
@@ -100,7 +103,7 @@ impl RawSocket {
                     let _ = self.stream.write_all(&[0x88, 0x80, 0, 0, 0, 0]).await;
                 }
             }
-            match tokio::time::timeout(DEADLINE, self.stream.read(&mut buffer))
+            match tokio::time::timeout_at(until, self.stream.read(&mut buffer))
                 .await
                 .expect("the server ends the connection in time")
             {

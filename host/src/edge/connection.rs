@@ -67,12 +67,14 @@ pub struct Session {
     pub limits: Arc<Limits>,
     /// Cancelled on shutdown.
     pub shutdown: CancellationToken,
+    /// Where the connection's end is counted.
+    pub closes: Arc<crate::edge::closes::Closes>,
 }
 
 /// Serves `upgraded` until either side ends it; then releases the
 /// connection's subscriptions.
 pub async fn serve(upgraded: Upgraded, session: Session) {
-    let Session { module, peer, identity, auth, limits, shutdown } = session;
+    let Session { module, peer, identity, auth, limits, shutdown, closes } = session;
     let started = Instant::now();
     let Upgraded { socket, read_ahead } = upgraded;
     let config = WebSocketConfig::default()
@@ -88,6 +90,7 @@ pub async fn serve(upgraded: Upgraded, session: Session) {
     module.disconnect(peer.id()).await;
     control.drop_silently("connection ended");
     let _ = writer.await;
+    closes.record(control.reason());
     linger(&socket).await;
     if let Some(CloseReason { code, reason, .. }) = control.reason() {
         tracing::debug!(conn = peer.id(), module = module.name(), ?code, reason, "connection closed");
@@ -127,7 +130,10 @@ impl Reader<'_> {
         );
         loop {
             let expiry = expiry_of(&self.identity, self.auth.leeway_secs());
+            // Biased: an ending (an expired token above all) is seen before
+            // another message is read, so nothing is served past it.
             let message = tokio::select! {
+                biased;
                 () = control.closed() => return,
                 () = shutdown.cancelled() => return control.close(close_code::GOING_AWAY, "server shutting down"),
                 () = self.module.unloaded().cancelled() => {

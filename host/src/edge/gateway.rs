@@ -57,6 +57,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Requests refused by authentication.
     pub auth_refusals: Arc<AtomicU64>,
+    /// How WebSocket connections ended.
+    pub closes: Arc<crate::edge::closes::Closes>,
     /// Cancelled on shutdown: connections close with 1001.
     pub shutdown: CancellationToken,
     /// Next connection id.
@@ -74,6 +76,7 @@ impl AppState {
             limits,
             auth,
             auth_refusals: Arc::new(AtomicU64::new(0)),
+            closes: Arc::default(),
             shutdown,
             next_id: Arc::new(AtomicU64::new(1)),
         }
@@ -160,6 +163,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         auth_refusals: state.auth_refusals.load(Ordering::Relaxed),
         history_bytes: state.registry.history().used(),
         history_dropped: state.registry.history().dropped(),
+        closes: state.closes.counts(),
     };
     let text = crate::ops::metrics::render(&reports(&state.registry).await, &gauges);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
@@ -240,12 +244,14 @@ async fn websocket(
     let limits = state.limits.clone();
     let auth = state.auth.clone();
     let shutdown = state.shutdown.clone();
+    let closes = state.closes.clone();
     let response = upgrade.response();
     tokio::spawn(async move {
         match upgrade.socket().await {
             Ok(upgraded) => {
                 let peer = connection::peer(id, &upgraded.socket, &limits);
-                connection::serve(upgraded, Session { module, peer, identity, auth, limits, shutdown }).await;
+                let session = Session { module, peer, identity, auth, limits, shutdown, closes };
+                connection::serve(upgraded, session).await;
             }
             Err(error) => tracing::debug!("a WebSocket upgrade did not complete: {error:#}"),
         }

@@ -23,8 +23,10 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
+// Tokio's clock, so tests can move it (`tokio::time::pause`).
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Identifies a connection for its whole life.
@@ -345,14 +347,17 @@ mod tests {
         assert!(!peer.control().is_closed());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn an_overflow_past_the_grace_period_closes_with_1008() {
         let (peer, _client) = peer(1, Duration::from_millis(50)).await;
         fill(&peer);
         let topic: Arc<str> = "t".into();
         assert!(peer.send_update(&topic, Bytes::from_static(b"2")), "the overflow starts");
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(!peer.send_update(&topic, Bytes::from_static(b"3")));
+        tokio::time::advance(Duration::from_millis(50)).await;
+        assert!(peer.send_update(&topic, Bytes::from_static(b"3")), "within the grace period");
+        assert!(!peer.control().is_closed());
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(!peer.send_update(&topic, Bytes::from_static(b"4")));
         assert_eq!(peer.control().reason().unwrap().code, Some(close_code::POLICY));
     }
 

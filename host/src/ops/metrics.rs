@@ -20,6 +20,8 @@ pub struct HostGauges {
     pub history_bytes: usize,
     /// History entries dropped to stay within a bound (count, age or bytes).
     pub history_dropped: u64,
+    /// WebSocket connections ended, by close code (`none`: without a close frame).
+    pub closes: Vec<(String, u64)>,
 }
 
 /// The exposition text.
@@ -44,6 +46,14 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
         "topicwire_auth_refused_total",
         "Requests and WebSocket upgrades refused for a missing or bad token.",
         &one(host.auth_refusals as f64),
+    );
+    let closes: Vec<(String, f64)> =
+        host.closes.iter().map(|(code, count)| (format!("{{code=\"{code}\"}}"), *count as f64)).collect();
+    counter(
+        &mut out,
+        "topicwire_connections_closed_total",
+        "WebSocket connections ended, by close code (1008: too many messages or a slow consumer; none: without a close frame).",
+        &closes,
     );
     let per_module = |value: &dyn Fn(&ModuleReport) -> f64| -> Vec<(String, f64)> {
         modules.iter().map(|m| (format!("{{module=\"{}\"}}", m.status.module), value(m))).collect()

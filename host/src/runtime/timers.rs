@@ -443,4 +443,78 @@ mod tests {
         assert!(due.values().all(|(at, _)| *at >= now - MS - step), "every timer kept up");
         assert!(fired > 2_000 * 3, "{fired}");
     }
+
+    /// Every timer due at tokio's (paused) now, in the order popped.
+    fn due_now(timers: &mut Timers) -> Vec<String> {
+        let now = Instant::now();
+        std::iter::from_fn(|| timers.pop_due(now)).map(|topic| topic.to_string()).collect()
+    }
+
+    /// Moves tokio's paused clock to the next timer due; when that is.
+    async fn advance_to_next(timers: &Timers) -> Instant {
+        let next = timers.next_due().expect("a timer is set");
+        tokio::time::advance(next.saturating_duration_since(Instant::now())).await;
+        next
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clients_topics_fall_due_at_one_instant_and_different_clients_apart() {
+        // Ten topics for each of four clients (keyed by the client, as `set-timer` does),
+        // each set a little later than the one before, ticking once a second.
+        let mut timers = Timers::default();
+        let period = Duration::from_secs(1);
+        for client in 0..4u64 {
+            for stream in 0..10 {
+                timers.set(&format!("c{client}-{stream}"), period, &client.to_le_bytes(), Instant::now());
+                tokio::time::advance(3 * MS).await;
+            }
+        }
+        // A client's first ticks may fall on either side of the phase while it
+        // subscribes; from the next period on they fall together.
+        let start = Instant::now() + period;
+        while timers.next_due().expect("a timer is set") < start {
+            advance_to_next(&timers).await;
+            due_now(&mut timers);
+        }
+        let mut instants: HashMap<u64, Vec<Instant>> = HashMap::new();
+        while Instant::now() < start + 3 * period {
+            let at = advance_to_next(&timers).await;
+            let due = due_now(&mut timers);
+            let clients: std::collections::BTreeSet<u64> =
+                due.iter().map(|topic| topic[1..topic.find('-').unwrap()].parse().unwrap()).collect();
+            for client in clients {
+                let of_client = due.iter().filter(|topic| topic.starts_with(&format!("c{client}-"))).count();
+                assert_eq!(of_client, 10, "all of client {client}'s topics at once: {due:?}");
+                instants.entry(client).or_default().push(at);
+            }
+        }
+        assert_eq!(instants.len(), 4, "{instants:?}");
+        let firsts: std::collections::BTreeSet<Instant> = instants.values().map(|at| at[0]).collect();
+        assert!(firsts.len() > 1, "four clients' topics do not all tick at one instant: {instants:?}");
+        for at in instants.values() {
+            assert!(at.len() >= 2, "{at:?}");
+            assert!(at.windows(2).all(|pair| pair[1] - pair[0] == period), "once a period, at its phase: {at:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hundred_timers_due_together_each_tick_once_a_period_in_order() {
+        let mut timers = Timers::default();
+        let period = 50 * MS;
+        let topics: Vec<String> = (0..100).map(|n| format!("s{n}")).collect();
+        for topic in &topics {
+            timers.set(topic, period, b"one client", Instant::now());
+        }
+        let mut rounds = Vec::new();
+        for _ in 0..5 {
+            let at = advance_to_next(&timers).await;
+            let mut due = due_now(&mut timers);
+            due.sort();
+            let mut expected = topics.clone();
+            expected.sort();
+            assert_eq!(due, expected, "every topic once, together");
+            rounds.push(at);
+        }
+        assert!(rounds.windows(2).all(|pair| pair[1] - pair[0] == period), "{rounds:?}");
+    }
 }
