@@ -101,15 +101,36 @@ wasm_packages := `ls -d components/*/Cargo.toml tests/fixtures/*/Cargo.toml | xa
 # Components' unit tests run natively with --lib: their cdylib only links for wasm32-wasip2.
 # The TypeScript client's and the dashboard's tests install npm packages, Debian's Chromium and Playwright when missing.
 # The Python tests (pytest.ini): the SDK's, the market port's and the Python components', natively; pytest from PyPI when missing.
-# Run every test: generated code, unit and end-to-end tests, then the TypeScript client and the dashboard against the real host.
+# Run every test: generated code, unit, fuzz (bounded) and end-to-end tests, then the TypeScript client and the dashboard against the real host.
 test: codegen-check nats-server
     {{python}} -m pytest --version >/dev/null 2>&1 || { echo "{{python}} -m pip install pytest"; {{python}} -m pip install --quiet --disable-pip-version-check "pytest>=8"; }
     {{python}} -m pytest -q
-    cargo test {{native}} -p topicwire-tests -p topicwire-bench
+    cargo test {{native}} -p topicwire-tests -p topicwire-bench -p topicwire-fuzz
     cargo test -p topicwire-guest -p topicwire-guest-macros
     cargo test --lib {{ prepend("-p ", wasm_packages) }}
     "{{just_executable()}}" contract
     TOPICWIRE_BIN={{bin}}/topicwire TOPICWIRE_COMPONENTS=target/components/wasm32-wasip2/wasm clients/ts/test/run-all.sh
+
+# cargo-bolero, which runs a fuzz target coverage-guided (libFuzzer, no sanitizer: stable Rust), pinned, under target/.
+cargo_bolero_version := "0.13.5"
+cargo_bolero_root := env_var_or_default("CARGO_TARGET_DIR", "target") / "tools" / "cargo-bolero-" + cargo_bolero_version
+
+# Fuzz one target of fuzz/tests/fuzz/ (e.g. `client_messages`) coverage-guided for SECONDS, from its checked-in seed corpus; `cargo test` (so `just test`) runs each for a bounded number of inputs.
+fuzz target seconds="60":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ ! -x "{{cargo_bolero_root}}/bin/cargo-bolero" ]]; then
+        echo "cargo install cargo-bolero --version {{cargo_bolero_version}} --locked --no-default-features --features libfuzzer --root {{cargo_bolero_root}}"
+        cargo install --quiet cargo-bolero --version "{{cargo_bolero_version}}" --locked --no-default-features --features libfuzzer --root "{{cargo_bolero_root}}"
+    fi
+    name="{{target}}"; name="${name%%::*}"
+    test="{{target}}"; [[ "$test" == *::* ]] || test="$test::fuzz"
+    seeds="fuzz/tests/fuzz/__fuzz__/$name/corpus"
+    work="${CARGO_TARGET_DIR:-target}/fuzz/$name"
+    mkdir -p "$work/corpus" "$work/crashes"
+    echo "cargo bolero test $test -p topicwire-fuzz --sanitizer NONE -T {{seconds}}s --corpus-dir $work/corpus --crashes-dir $work/crashes -E $seeds"
+    PATH="{{cargo_bolero_root}}/bin:$PATH" cargo bolero test "$test" -p topicwire-fuzz --sanitizer NONE -T "{{seconds}}s" \
+        --corpus-dir "$work/corpus" --crashes-dir "$work/crashes" -E "$seeds"
 
 # Schemathesis, the REST contract checker (PyPI), pinned, in a virtual environment of its own under target/.
 schemathesis_version := "4.32.5"

@@ -50,6 +50,19 @@ impl Sources {
     }
 }
 
+impl Sources {
+    /// The sources of a crate whose one file is `src/ws.rs` holding `text`
+    /// (its declarations and the types it defines): the same parse as
+    /// [`Sources::read`], without a folder.
+    pub fn from_ws_text(text: &str) -> Result<Self, Diagnostics> {
+        let file = Path::new(WS_FILE);
+        let ws = parse_text(file, text)?;
+        let mut types = BTreeMap::new();
+        collect_types(file, &ws.items, &mut types);
+        Ok(Self { ws, types })
+    }
+}
+
 fn parse_file(root: &Path, file: &Path) -> Result<syn::File, Diagnostics> {
     let text = std::fs::read_to_string(root.join(file)).map_err(|err| Diagnostic {
         file: file.to_owned(),
@@ -58,7 +71,11 @@ fn parse_file(root: &Path, file: &Path) -> Result<syn::File, Diagnostics> {
         message: format!("cannot read {}: {err}", file.display()),
         help: format!("declare the component's routes in {WS_FILE}"),
     })?;
-    syn::parse_file(&text).map_err(|err| {
+    parse_text(file, &text)
+}
+
+fn parse_text(file: &Path, text: &str) -> Result<syn::File, Diagnostics> {
+    syn::parse_file(text).map_err(|err| {
         Diagnostics::from(Diagnostic::at(file, err.span(), format!("syntax error: {err}"), "fix the Rust syntax"))
     })
 }

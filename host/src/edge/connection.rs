@@ -71,16 +71,21 @@ pub struct Session {
     pub closes: Arc<crate::edge::closes::Closes>,
 }
 
+/// What the protocol engine accepts from a client under `limits`.
+pub fn websocket_config(limits: &Limits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(Some(limits.max_frame_bytes))
+        .max_frame_size(Some(limits.max_frame_bytes))
+}
+
 /// Serves `upgraded` until either side ends it; then releases the
 /// connection's subscriptions.
 pub async fn serve(upgraded: Upgraded, session: Session) {
     let Session { module, peer, identity, auth, limits, shutdown, closes } = session;
     let started = Instant::now();
     let Upgraded { socket, read_ahead } = upgraded;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(Some(limits.max_frame_bytes))
-        .max_frame_size(Some(limits.max_frame_bytes));
+    let config = websocket_config(&limits);
     let io = SocketIo::new(socket.clone(), peer.outbox().clone());
     let stream = WebSocketStream::from_partially_read(io, read_ahead, Role::Server, Some(config)).await;
     let control = peer.control().clone();
@@ -219,13 +224,23 @@ fn expiry_of(identity: &Identity, leeway_secs: u64) -> Option<Instant> {
 
 /// Closes with the RFC 6455 code for what the client did wrong, or drops a broken connection.
 fn close_on_error(control: &Control, error: WsError, limits: &Limits) {
+    match close_for(&error, limits) {
+        Ok((code, reason)) => control.close(code, reason),
+        Err(why) => control.drop_silently(why),
+    }
+}
+
+/// The close code and reason answering a read `error`, or why the
+/// connection is dropped without a close frame (it is broken, or gone).
+pub fn close_for(error: &WsError, limits: &Limits) -> Result<(u16, String), &'static str> {
     match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) | WsError::Capacity(_) => control
-            .close(close_code::TOO_BIG, format!("frame too large: the limit is {} bytes", limits.max_frame_bytes)),
-        WsError::Utf8(_) => control.close(close_code::INVALID_DATA, "text frame is not valid UTF-8"),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => control.drop_silently("client went away"),
-        WsError::Protocol(violation) => control.close(close_code::PROTOCOL, format!("protocol error: {violation}")),
-        _ => control.drop_silently("read error"),
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) | WsError::Capacity(_) => {
+            Ok((close_code::TOO_BIG, format!("frame too large: the limit is {} bytes", limits.max_frame_bytes)))
+        }
+        WsError::Utf8(_) => Ok((close_code::INVALID_DATA, "text frame is not valid UTF-8".into())),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Err("client went away"),
+        WsError::Protocol(violation) => Ok((close_code::PROTOCOL, format!("protocol error: {violation}"))),
+        _ => Err("read error"),
     }
 }
 

@@ -31,6 +31,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Pause after a failed `accept` (e.g. out of file descriptors) before the next.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// How each HTTP/1.1 connection is read: its head's deadline and size bound.
+pub fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(limits.http_header_timeout_ms.max(1)))
+        .max_header_size(limits.max_http_header_bytes.saturating_mul(4).max(8 * 1024));
+    builder
+}
+
 /// Serves `app` on `listener` until `shutdown`; `slots` holds one permit per
 /// open HTTP connection (`max_http_connections` in all).
 pub async fn serve(
@@ -40,11 +50,7 @@ pub async fn serve(
     slots: Arc<Semaphore>,
     shutdown: CancellationToken,
 ) {
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(limits.http_header_timeout_ms.max(1)))
-        .max_header_size(limits.max_http_header_bytes.saturating_mul(4).max(8 * 1024));
+    let builder = http1(limits);
     loop {
         let permit = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit {

@@ -16,20 +16,23 @@
 //! the module's actor (502 past `max_http_response_bytes`) and written to the
 //! client from here, so a slow reader never holds up the module.
 
+use crate::edge::auth::identity::Identity;
 use crate::edge::gateway::{AppState, error};
-use crate::runtime::instance::HttpOutcome;
+use crate::runtime::instance::{HttpOutcome, HttpRequest};
 use crate::runtime::module::Unavailable;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, RETRY_AFTER, TRANSFER_ENCODING};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
+use bytes::Bytes;
 
 /// Seconds a client is told to wait when the module's queue is full.
 const RETRY_AFTER_SECS: &str = "1";
 
 /// Answers `request` for the module its path names.
 pub async fn forward(state: &AppState, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let Some((name, target)) = split_target(&parts.uri) else {
         return error(StatusCode::BAD_REQUEST, "invalid URL");
     };
@@ -39,10 +42,10 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
     if !module.status().serves_http {
         return error(StatusCode::NOT_FOUND, &format!("module `{name}` has no REST API"));
     }
-    if let Err(message) = check_headers(&parts.headers, state.limits.max_http_header_bytes) {
-        return error(StatusCode::BAD_REQUEST, &message);
-    }
-    let Ok(uri) = target.parse::<Uri>() else { return error(StatusCode::BAD_REQUEST, "invalid URL") };
+    let uri = match checked_target(&target, &parts.headers, state.limits.max_http_header_bytes) {
+        Ok(uri) => uri,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
+    };
     if let Err(message) = state.auth.origins().check(&parts.headers) {
         return error(StatusCode::FORBIDDEN, &message);
     }
@@ -50,8 +53,7 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
         Ok(identity) => identity,
         Err(refusal) => return state.unauthorized(&refusal),
     };
-    if must_be_json(&parts.method, &parts.headers) && !is_json(&parts.headers) {
-        let message = format!("{} requests need `Content-Type: application/json`", parts.method);
+    if let Err(message) = check_content_type(&parts.method, &parts.headers) {
         return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
     }
     let body = match axum::body::to_bytes(body, state.limits.max_http_body_bytes).await {
@@ -65,13 +67,34 @@ pub async fn forward(state: &AppState, request: Request) -> Response {
             return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
         }
     };
+    answer(module.http(module_request(parts, uri, &identity, body)).await, state.limits.max_http_response_bytes)
+}
+
+/// The request the module's `wasi:http` handler is given: `uri` (the
+/// target [`checked_target`] admitted), the verified identity's headers in
+/// place of any the client sent, and a `Host` if the client sent none.
+pub fn module_request(mut parts: Parts, uri: Uri, identity: &Identity, body: Bytes) -> HttpRequest {
     parts.uri = uri;
     identity.set_headers(&mut parts.headers);
     if !parts.headers.contains_key(HOST) {
         parts.headers.insert(HOST, HeaderValue::from_static("localhost"));
     }
-    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(body));
-    answer(module.http(request).await, state.limits.max_http_response_bytes)
+    axum::http::Request::from_parts(parts, http_body_util::Full::new(body))
+}
+
+/// The URI of `target` (`/{path}?query`, from [`split_target`]) when the
+/// request's head can become a `wasi:http` request; else the 400 message.
+pub fn checked_target(target: &str, headers: &HeaderMap, max_header_bytes: usize) -> Result<Uri, String> {
+    check_headers(headers, max_header_bytes)?;
+    target.parse::<Uri>().map_err(|_| "invalid URL".to_owned())
+}
+
+/// Refuses (the 415 message) a request whose body the module could misread: see [`must_be_json`].
+pub fn check_content_type(method: &Method, headers: &HeaderMap) -> Result<(), String> {
+    if must_be_json(method, headers) && !is_json(headers) {
+        return Err(format!("{method} requests need `Content-Type: application/json`"));
+    }
+    Ok(())
 }
 
 /// The client's answer to what became of a request the module was given
@@ -96,7 +119,7 @@ pub fn answer(outcome: Result<HttpOutcome, Unavailable>, max_response_bytes: usi
 
 /// `/api/v1/{module}/{rest}?query` → the module's name and `/{rest}?query`,
 /// both raw.
-fn split_target(uri: &Uri) -> Option<(String, String)> {
+pub fn split_target(uri: &Uri) -> Option<(String, String)> {
     let below = uri.path().strip_prefix("/api/v1/")?;
     let (module, rest) = below.split_once('/')?;
     let query = uri.query().map(|query| format!("?{query}")).unwrap_or_default();

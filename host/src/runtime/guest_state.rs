@@ -130,8 +130,11 @@ impl WasiHttpView for GuestState {
     }
 }
 
-/// Modules serve HTTP; they may not make outgoing requests.
-struct NoOutgoingRequests;
+/// Modules serve HTTP; they may not make outgoing requests. Also what
+/// decides which of a request's headers a module is shown (wasi:http's
+/// defaults: none of the hop-by-hop ones).
+#[derive(Debug, Default)]
+pub struct NoOutgoingRequests;
 
 type Outgoing = Box<
     dyn std::future::Future<

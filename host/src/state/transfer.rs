@@ -12,15 +12,19 @@
 //! ```
 //!
 //! Both run with the host stopped: the data file's lock makes a running host
-//! a clear error. Import replaces the module's namespace in one transaction.
+//! a clear error. Import replaces the module's namespace in one transaction,
+//! with exactly the file's entries: a key twice, an empty key or a bucket
+//! name no module can open is refused, and then nothing is written.
 
 use crate::module_name::is_valid_module_name;
+use crate::state::limits::MAX_BUCKET_NAME_BYTES;
 use crate::state::redb_backend::{self, RedbNamespace};
 use crate::state::{Entry, Namespace, Usage, prepare_data_dir};
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The `format` of documents this version writes and reads.
@@ -91,13 +95,33 @@ pub fn to_json(module: &str, entries: Vec<Entry>) -> Result<String> {
 pub fn from_json(text: &str) -> Result<(String, Vec<Entry>)> {
     let document: Document = serde_json::from_str(text).context("not a topicwire state export")?;
     ensure!(document.format == FORMAT, "unknown export format `{}`; this version reads `{FORMAT}`", document.format);
-    let entries = document
+    let entries: Vec<Entry> = document
         .entries
         .into_iter()
         .enumerate()
         .map(|(index, entry)| entry.into_entry(index))
         .collect::<Result<_>>()?;
+    check_writable(&entries)?;
     Ok((document.module, entries))
+}
+
+/// Refuses entries no module could have written, and a key given twice
+/// (an export has neither): imported, they would be state its module can
+/// neither read nor delete, or not the file's.
+fn check_writable(entries: &[Entry]) -> Result<()> {
+    let mut seen = HashMap::with_capacity(entries.len());
+    for (index, Entry { bucket, key, .. }) in entries.iter().enumerate() {
+        ensure!(!key.is_empty(), "entry {index}: an empty key, which no module can write");
+        ensure!(
+            bucket.len() <= MAX_BUCKET_NAME_BYTES,
+            "entry {index} (key `{key}`): a bucket name of {} bytes, longer than a module can open ({MAX_BUCKET_NAME_BYTES})",
+            bucket.len()
+        );
+        if let Some(first) = seen.insert((bucket.as_str(), key.as_str()), index) {
+            bail!("entry {index}: key `{key}` of bucket `{bucket}` twice (first in entry {first})");
+        }
+    }
+    Ok(())
 }
 
 fn data_file(data_dir: &Path, module: &str) -> Result<PathBuf> {
