@@ -2,10 +2,13 @@
 //! `topicwire:ws@0.1.0` (the `legacy` fixture) loads and serves beside
 //! 0.2.0 ones, its routes keeping the default history of their delivery; a
 //! 0.2.0 route's declared history (the probe's `recent`: three updates) is
-//! what `/api/v1/modules` and AsyncAPI show and what recovery goes by.
+//! what `/api/v1/modules` and AsyncAPI show and what recovery goes by,
+//! for a Rust route (`#[route(..., history = 3)]`) and a Python one
+//! (`route(..., history=3)`) alike.
 
 use serde_json::{Value, json};
-use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM, http_request};
+use topicwire_tests::python::Probe;
+use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM, for_each_probe, http_request};
 
 /// Route `name` of a module's status.
 fn route<'a>(module: &'a Value, name: &str) -> &'a Value {
@@ -99,9 +102,8 @@ async fn publish_recent(host: &Host) {
     assert_eq!((status, &reply), (200, &json!({"published": true})));
 }
 
-#[tokio::test]
-async fn a_declared_history_shows_in_modules_and_bounds_what_a_client_recovers() {
-    let host = Host::start_with(&[("probe", PROBE_WASM)], "").await;
+async fn a_declared_history_shows_in_modules_and_bounds_what_a_client_recovers(probe: Probe) {
+    let host = Host::start_with(&[("probe", probe.v1)], "").await;
     let probe = host.module("probe").await.unwrap();
     assert_eq!(route(&probe, "recent")["history"], json!({"size": 3, "ttl_secs": 60}));
     assert_eq!(route(&probe, "ticks")["history"], json!({"size": 0, "ttl_secs": 0}), "undeclared: conflate's default");
@@ -141,3 +143,5 @@ async fn a_declared_history_shows_in_modules_and_bounds_what_a_client_recovers()
     assert_eq!(too_old.next_update("recent").await["offset"], 7, "not recovered, but subscribed: live from now");
     host.stop().await;
 }
+
+for_each_probe!(a_declared_history_shows_in_modules_and_bounds_what_a_client_recovers);
