@@ -293,18 +293,20 @@ fn python_components(out: &mut String, results: &[Value]) {
         "\n## Python components\n\n\
          The probe's Python twin (`tests/fixtures/probe-py`, built with componentize-py: CPython 3.14 and the SDK \
          in the component) beside the Rust probe. Server CPU per delivered message on the same layouts:\n\n\
-         | scenario | Rust probe µs/msg | Python probe µs/msg | Python ÷ Rust | floor µs/msg | Python ÷ floor | Python delivered ratio | Python p99 ms |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         | scenario | Rust probe µs/msg | Python probe µs/msg | Python ÷ Rust | floor µs/msg | Python ÷ floor | Python delivered ratio | Python p99 ms | Rust instance memory | Python instance memory |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for result in rows {
         let layout = base(name(result));
-        let rust = find(results, layout).map_or(&Value::Null, |rust| &rust["server_cpu_us_per_msg"]);
+        let rust_result = find(results, layout);
+        let rust = rust_result.map_or(&Value::Null, |rust| &rust["server_cpu_us_per_msg"]);
+        let rust_memory = rust_result.map_or(&Value::Null, |rust| &rust["instance_memory"]["bytes"]);
         let floor =
             find(results, &format!("{layout}-floor")).map_or(&Value::Null, |floor| &floor["server_cpu_us_per_msg"]);
         let cpu = &result["server_cpu_us_per_msg"];
         let _ = writeln!(
             out,
-            "| {layout} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {layout} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             text(rust),
             text(cpu),
             shown(ratio(cpu.as_f64(), rust.as_f64())),
@@ -312,21 +314,24 @@ fn python_components(out: &mut String, results: &[Value]) {
             shown(ratio(cpu.as_f64(), floor.as_f64())),
             text(&result["delivered_ratio"]),
             text(&result["p99_ms"]),
+            mib_bytes(rust_memory),
+            mib_bytes(&result["instance_memory"]["bytes"]),
         );
     }
     let Some(python) = python else { return };
     out.push_str(
         "\nThe component itself, timed with wasmtime in the harness (the host's engine settings, release build), \
          and the host serving it (spawn to first served subscription; RSS with one module, and per further module \
-         with a live topic):\n\n\
-         | probe | file | compile | cache entry | from the cache | instantiate | host start, empty cache | host start, warm cache | host RSS, one module | RSS per further module |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         with a live topic; the instance's linear memory, loaded and with that topic live, what `max_memory_mib` \
+         bounds per memory):\n\n\
+         | probe | file | compile | cache entry | from the cache | instantiate | host start, empty cache | host start, warm cache | host RSS, one module | RSS per further module | instance memory, loaded | instance memory, live |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (label, size) in [("rust", "rust_probe"), ("python", "python_probe")] {
         let (engine, host) = (&python["engine"][label], &python["host"][label]);
         let _ = writeln!(
             out,
-            "| {label} | {} | {} ms | {} | {} ms | {} µs | {} ms | {} ms | {} | {} |",
+            "| {label} | {} | {} ms | {} | {} ms | {} µs | {} ms | {} ms | {} | {} | {} | {} |",
             mib_bytes(&python["size_bytes"][size]),
             text(&engine["compile_ms"]),
             mib_bytes(&engine["cache_entry_bytes"]),
@@ -336,6 +341,8 @@ fn python_components(out: &mut String, results: &[Value]) {
             text(&host["warm_start_ms"]),
             mib(&host["rss_kib_one_module"]),
             mib(&host["rss_kib_per_more_module"]),
+            mib_bytes(&host["instance_memory_loaded"]["bytes"]),
+            mib_bytes(&host["instance_memory_live"]["bytes"]),
         );
     }
     let _ = writeln!(out, "\nThe `trading` module (Python) is {}.", mib_bytes(&python["size_bytes"]["python_trading"]));

@@ -19,6 +19,7 @@ mod http_edge;
 mod limits;
 mod protocol;
 mod python;
+mod python_memory;
 mod recovery;
 mod state;
 mod state_backends;

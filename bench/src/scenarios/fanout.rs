@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use topicwire_tests::python::PROBE_PY_WASM;
-use topicwire_tests::{PROBE_WASM, TempDir};
+use topicwire_tests::{PROBE_WASM, TempDir, http_get};
 
 /// What publishes the ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +224,13 @@ impl Fanout {
         let server_cpu = server.cpu().saturating_sub(server_before).as_secs_f64();
         let load_cpu = process_cpu("/proc/self/stat").saturating_sub(load_before).as_secs_f64();
         let publisher_cpu = publisher_cpu().saturating_sub(publisher_before).as_secs_f64();
+        // The probe instance's linear memory after the window (what `max_memory_mib` bounds).
+        let instance_memory = if matches!(self.producer, Producer::Component | Producer::Python | Producer::Rest) {
+            let (_, modules) = http_get(server.addr, "/api/v1/modules").await;
+            modules["modules"][0]["memory"].clone()
+        } else {
+            Value::Null
+        };
         let published = publisher.map(Publisher::finish).transpose()?;
         let Tally { delivered, mut latencies_us, errors, disconnects } = load.finish().await;
         latencies_us.sort_unstable();
@@ -261,6 +268,9 @@ impl Fanout {
             "errors": errors,
             "disconnects": disconnects,
         });
+        if !instance_memory.is_null() {
+            result["instance_memory"] = instance_memory;
+        }
         if let Some(published) = published {
             result["publisher_cpu_pct"] = json!(round3(publisher_cpu / seconds * 100.0));
             result["publisher_cpu_us_per_msg"] = json!(round3(publisher_cpu * 1e6 / (delivered.max(1) as f64)));

@@ -1,8 +1,10 @@
 //! What a Python component costs beside a Rust one, for the same probe:
 //! file size, Cranelift compile time, loading it from the cache, a fresh
-//! instance, the host serving it from an empty and a warm cache, and the
-//! host's memory per loaded module with a live topic. (Its CPU per
-//! delivered message is the `-python` rows of the fan-out scenarios.)
+//! instance, the host serving it from an empty and a warm cache, the host's
+//! memory per loaded module with a live topic, and the instance's own linear
+//! memory (what `max_memory_mib` bounds, from `/api/v1/modules`) when loaded
+//! and with that topic live. (Its CPU per delivered message is the `-python`
+//! rows of the fan-out scenarios.)
 //!
 //! Compile, cache and instantiation times come from wasmtime directly, in
 //! this process, with the host's engine settings (component model, epoch
@@ -18,7 +20,7 @@ use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 use std::time::Instant;
 use topicwire_tests::python::{PROBE_PY_WASM, TRADING_WASM};
-use topicwire_tests::{PROBE_WASM, TempDir};
+use topicwire_tests::{PROBE_WASM, TempDir, http_get};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
@@ -122,6 +124,9 @@ async fn host_costs(settings: &Settings, wasm: &str) -> Result<Value> {
             native: false,
         };
         let server = Server::start(launch, settings.server_cpus.as_deref()).await?;
+        if count == 1 {
+            result["instance_memory_loaded"] = instance_memory(&server).await;
+        }
         let mut loads = Vec::new();
         for module in 0..count {
             loads.push(
@@ -130,6 +135,9 @@ async fn host_costs(settings: &Settings, wasm: &str) -> Result<Value> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         rss.push(server.rss_kib());
+        if count == 1 {
+            result["instance_memory_live"] = instance_memory(&server).await;
+        }
         for load in loads {
             load.finish().await;
         }
@@ -137,6 +145,15 @@ async fn host_costs(settings: &Settings, wasm: &str) -> Result<Value> {
     result["rss_kib_one_module"] = json!(rss[0]);
     result["rss_kib_per_more_module"] = json!(rss[1].saturating_sub(rss[0]) / (COPIES as u64 - 1));
     Ok(result)
+}
+
+/// The linear memory of module `bench0`'s instance: `{bytes, largest_bytes}`.
+async fn instance_memory(server: &Server) -> Value {
+    let (_, modules) = http_get(server.addr, "/api/v1/modules").await;
+    modules["modules"]
+        .as_array()
+        .and_then(|modules| modules.iter().find(|module| module["module"] == "bench0"))
+        .map_or(Value::Null, |module| module["memory"].clone())
 }
 
 /// A components folder with `count` copies of `wasm`, as modules `bench0`, `bench1`, ...

@@ -184,6 +184,7 @@ async fn modules(State(state): State<AppState>, headers: HeaderMap) -> Json<serd
         entry["published"] = live.published.into();
         entry["refused"] = serde_json::to_value(live.refused).unwrap_or_default();
         entry["recoveries"] = serde_json::to_value(live.recoveries).unwrap_or_default();
+        entry["memory"] = serde_json::to_value(live.memory).unwrap_or_default();
         entry["storage"] = serde_json::to_value(storage).unwrap_or_default();
         modules.push(entry);
     }

@@ -101,6 +101,12 @@ pub fn render(modules: &[ModuleReport], host: &HostGauges) -> String {
         "Updates accepted from the current instance.",
         &per_module(&|m| m.live.published as f64),
     );
+    gauge(
+        &mut out,
+        "topicwire_module_memory_bytes",
+        "Linear memory the current instance holds (all its memories).",
+        &per_module(&|m| m.live.memory.bytes as f64),
+    );
     let mut refused = Vec::new();
     for m in modules {
         let r = &m.live.refused;

@@ -6,13 +6,14 @@ use crate::hub::topics::TopicTable;
 use crate::limits::Limits;
 use crate::rate::TokenBucket;
 use crate::runtime::guest_log::{GuestLog, Stream};
+use crate::runtime::memory::MemoryLimiter;
 use crate::runtime::timers::Timers;
 use crate::state::ModuleStorage;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use wasmtime::StoreLimitsBuilder;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
@@ -41,8 +42,8 @@ pub struct GuestState {
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
     table: ResourceTable,
-    /// Caps linear memory growth (`max_memory_mib`).
-    pub store_limits: StoreLimits,
+    /// Caps linear memory growth (`max_memory_mib`) and counts it.
+    pub store_limits: MemoryLimiter,
     /// The module's live topics; moves to the next instance on reload or restart.
     pub topics: TopicTable,
     /// Timers the guest set.
@@ -86,6 +87,7 @@ impl GuestState {
             .tables(64)
             .memories(16)
             .build();
+        let store_limits = MemoryLimiter::new(store_limits);
         Self {
             module,
             wasi,

@@ -13,7 +13,8 @@
 //!   [`status`]: what a module reports about itself.
 //! - [`instance`]: one instance's store and deadline-bounded calls; [`native`]: the
 //!   built-in producer the benchmarks compare components against.
-//! - [`guest_state`]: the store's data; [`host`]: what the guest's imports do
+//! - [`guest_state`]: the store's data; [`memory`]: its limiter, which counts
+//!   the instance's linear memory; [`host`]: what the guest's imports do
 //!   (the world's own, `wasi:keyvalue`); [`guest_log`]: guest stdio; [`timers`]: guest timers.
 
 pub mod bindings;
@@ -25,6 +26,7 @@ pub mod guest_state;
 pub mod host;
 pub mod instance;
 pub mod loader;
+pub mod memory;
 pub mod module;
 pub mod native;
 pub mod registry;

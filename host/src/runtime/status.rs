@@ -7,6 +7,7 @@ use crate::hub::topics::{Recoveries, TopicInfo};
 use crate::runtime::bindings::topicwire::ws::types::{Delivery as GuestDelivery, History as GuestHistory, Route};
 pub use crate::runtime::exports::World;
 use crate::runtime::guest_state::Refusals;
+use crate::runtime::memory::MemoryUsage;
 use crate::state::stats::StorageReport;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -205,6 +206,8 @@ pub struct LiveInfo {
     pub refused: Refusals,
     /// Subscribes that asked to recover, by outcome.
     pub recoveries: Recoveries,
+    /// The instance's linear memory.
+    pub memory: MemoryUsage,
 }
 
 /// Everything a module reports: its status and its live counters.

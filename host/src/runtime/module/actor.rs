@@ -163,6 +163,7 @@ impl Actor {
             published: state.published,
             refused: state.refusals.clone(),
             recoveries: state.topics.recoveries(),
+            memory: state.store_limits.usage(),
         }
     }
 
