@@ -979,6 +979,31 @@ mod tests {
     }
 
     #[test]
+    fn python_rows_show_the_instances_memory() {
+        let mut rust = fanout("s1", "component", 20.0, 3.0, 10000.0);
+        rust["instance_memory"] = json!({"bytes": 262_144, "largest_bytes": 262_144});
+        let mut python = fanout("s1-python", "python-component", 60.0, 4.0, 10000.0);
+        python["instance_memory"] = json!({"bytes": 13_565_952, "largest_bytes": 13_565_952});
+        let memory = json!({"bytes": 13_565_952, "largest_bytes": 13_565_952});
+        let host = json!({"cold_start_ms": 30000.0, "warm_start_ms": 900.0, "rss_kib_one_module": 90000,
+            "rss_kib_per_more_module": 20000, "instance_memory_loaded": memory, "instance_memory_live": memory});
+        let engine = json!({"compile_ms": 20000.0, "cache_entry_bytes": 50_000_000, "from_cache_ms": 50.0, "instantiate_us": 300.0});
+        let results = [
+            rust,
+            python,
+            fanout("s1-floor", "floor", 10.0, 2.0, 10000.0),
+            json!({"scenario": "python", "size_bytes": {"rust_probe": 300_000, "python_probe": 19_000_000, "python_trading": 19_100_000},
+                "engine": {"rust": engine, "python": engine}, "host": {"rust": host, "python": host}}),
+        ];
+        let report = markdown(&results);
+        let section = &report[report.find("## Python components").unwrap()..];
+        let row = section.lines().find(|line| line.starts_with("| s1 |")).unwrap();
+        assert!(row.ends_with("| 256 KiB | 12.9 MiB |"), "{row}");
+        let python_probe = section.lines().find(|line| line.starts_with("| python |")).unwrap();
+        assert!(python_probe.ends_with("| 12.9 MiB | 12.9 MiB |"), "loaded and live: {python_probe}");
+    }
+
+    #[test]
     fn results_without_a_section_are_listed_as_they_are() {
         let results = [
             json!({"scenario": "startup", "cold_ms": 484.1, "warm_ms": 12.8}),

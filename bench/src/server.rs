@@ -91,14 +91,20 @@ impl Server {
     }
 
     async fn wait_ready(&self) -> Result<()> {
-        // Up to two minutes: a CPython component compiles for tens of seconds on an empty cache.
-        for _ in 0..12_000 {
+        // Up to five minutes: a CPython component compiles for tens of seconds on an empty cache
+        // (minutes on busy cores). The host binds its port before it loads its modules, so a
+        // connection is accepted meanwhile and its request waits: each is given a second, then retried.
+        let limit = Instant::now() + Duration::from_secs(300);
+        while Instant::now() < limit {
             if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
                 if !self.topicwire {
                     return Ok(());
                 }
-                let (status, body) = http_get(self.addr, "/healthz").await;
-                if status == 200 && body["modules"].as_u64() > Some(0) {
+                if let Ok((status, body)) =
+                    tokio::time::timeout(Duration::from_secs(1), http_get(self.addr, "/healthz")).await
+                    && status == 200
+                    && body["modules"].as_u64() > Some(0)
+                {
                     return Ok(());
                 }
             }
