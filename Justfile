@@ -177,7 +177,8 @@ client-ts: build-components
 sockudo_version := "5.2.0"
 
 # Benchmarks: release server pinned to core 0, load generator to core 1, against the floor server and Sockudo; writes BENCHMARKS.md (+ .json).
-# A full run also compares global allocators (host features mimalloc, jemalloc) and builds Sockudo once (about 11 minutes on two cores,
+# A full run also compares global allocators (host features mimalloc, jemalloc), measures what positions cost
+# (feature unnumbered: update frames without them) and builds Sockudo once (about 11 minutes on two cores,
 # then cached in target/bench-peers/); `just bench --quick` is a smoke run without them (with Sockudo if it is built).
 bench *args:
     #!/usr/bin/env bash
@@ -203,6 +204,10 @@ bench *args:
             allocators+=(--allocator "$allocator=$release/topicwire-$allocator")
         done
         allocators+=(--allocator "system=$release/topicwire")
+        echo "cargo build --release -p topicwire --features unnumbered"
+        cargo build --quiet --release -p topicwire --features unnumbered
+        cp "$release/topicwire" "$release/topicwire-unnumbered"
+        allocators+=(--unnumbered "$release/topicwire-unnumbered")
     fi
     echo "cargo build --release -p topicwire -p topicwire-bench"
     cargo build --quiet --release -p topicwire -p topicwire-bench

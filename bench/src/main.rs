@@ -97,6 +97,10 @@ struct BenchArgs {
     /// The Sockudo binary (`just bench` builds it) to compare with; without it its rows are not run.
     #[arg(long)]
     sockudo: Option<PathBuf>,
+    /// The host built with feature `unnumbered` (update frames without positions), to measure what
+    /// positions cost on s1 and s2 (`just bench` builds it); without it those rows are not run.
+    #[arg(long)]
+    unnumbered: Option<PathBuf>,
     /// Runs of each fan-out scenario, in interleaved rounds (default: 3, 1 with --quick).
     #[arg(long)]
     repeats: Option<usize>,
@@ -127,6 +131,7 @@ async fn bench(args: BenchArgs) -> Result<()> {
         quick: args.quick,
         // Absolute: Sockudo runs in a folder of its own.
         sockudo: args.sockudo.as_deref().map(std::path::absolute).transpose()?,
+        unnumbered: args.unnumbered.clone(),
     };
     let repeats = args.repeats.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let run = json!({
@@ -142,10 +147,11 @@ async fn bench(args: BenchArgs) -> Result<()> {
     });
     println!("{run}");
     let mut results = vec![run];
-    let (fanouts, others): (Vec<_>, Vec<_>) = scenarios::all(args.quick, args.allocators, args.sockudo.is_some())
-        .into_iter()
-        .filter(|scenario| args.only.as_ref().is_none_or(|only| scenario.name().contains(only.as_str())))
-        .partition(scenarios::Scenario::is_fanout);
+    let (fanouts, others): (Vec<_>, Vec<_>) =
+        scenarios::all(args.quick, args.allocators, args.sockudo.is_some(), args.unnumbered.is_some())
+            .into_iter()
+            .filter(|scenario| args.only.as_ref().is_none_or(|only| scenario.name().contains(only.as_str())))
+            .partition(scenarios::Scenario::is_fanout);
     // Round after round, so each server's runs are spread over the run's
     // drift and each ratio can be taken against the run of the same round.
     let mut runs = vec![Vec::new(); fanouts.len()];

@@ -38,6 +38,9 @@ const TARGETS: &str = "\
 | hot swap | largest gap ≤ 50 ms, zero disconnects |
 | durable state | µs per durable put and get from a component, broker orders/s with every order committed: reported |
 | cluster | 3 nodes, 3000 connections on 10 shared topics at 100 ms: delivered/s, p99, CPU per delivered message per node, NATS messages per update, failover gap: reported |
+| positions | s1 and s2 CPU per message with positions ÷ without, same commit, same rounds: within the run's noise |
+| recovery | time to recover 1000 missed updates and memory per topic of history: reported |
+| cluster failover, reliable | orders acknowledged while the leader is killed: 0 events lost, beside the gap |
 | first run | fresh clone, nothing cached but downloaded crates: `./dev run` to first served subscription ≤ 8 min, then `./dev test` ≤ 6 min |
 | Python system (FastAPI + FastWS, one core) | ~9.4k updates/s to 100 clients at 10 ms, p99 7.7 ms, ~21 µs CPU per delivered message |
 ";
@@ -71,10 +74,12 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     against_sockudo(&mut out, results);
     fanout_rows(&mut out, results);
     wasm_cost(&mut out, results);
+    positions_cost(&mut out, results);
     python_components(&mut out, results);
     many_cores(&mut out, results);
     connections_and_memory(&mut out, results);
     durable_state(&mut out, find(results, "state"));
+    recovery(&mut out, find(results, "recovery"));
     cluster(&mut out, find(results, "cluster"));
     allocators(&mut out, find(results, "allocators"));
     other_measurements(&mut out, results);
@@ -280,6 +285,38 @@ fn wasm_cost(out: &mut String, results: &[Value]) {
         let (component_cpu, native_cpu) = (&result["server_cpu_us_per_msg"], &native["server_cpu_us_per_msg"]);
         let cpu = spread(ratios(result, native, "server_cpu_us_per_msg"));
         let _ = writeln!(out, "| {name} | {component_cpu} | {native_cpu} | {} |", shown_spread(cpu.as_ref()));
+    }
+}
+
+fn positions_cost(out: &mut String, results: &[Value]) {
+    let rows: Vec<(&Value, &Value)> = fanouts(results)
+        .filter(|result| result["producer"] == "component")
+        .filter_map(|result| Some((result, find(results, &format!("{}-unnumbered", name(result)))?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n## Cost of positions\n\n\
+         Every update carries its topic's position (`,\"offset\":N,\"epoch\":\"E\"` in its frame). The same \
+         commit built with feature `unnumbered` frames updates without it, as before positions existed; both run \
+         the same probe in the same rounds. The ratio is the cost of positions (CPU per delivered message; a \
+         ratio within the rounds' range of 1 is within this run's noise):\n\n\
+         | scenario | with positions µs/msg | without µs/msg | ratio | p99 ms with | p99 ms without |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for (with, without) in rows {
+        let cpu = spread(ratios(with, without, "server_cpu_us_per_msg"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            name(with),
+            with["server_cpu_us_per_msg"],
+            without["server_cpu_us_per_msg"],
+            shown_spread(cpu.as_ref()),
+            with["p99_ms"],
+            without["p99_ms"],
+        );
     }
 }
 
@@ -546,6 +583,41 @@ fn durable_state(out: &mut String, state: Option<&Value>) {
     }
 }
 
+fn recovery(out: &mut String, recovery: Option<&Value>) {
+    let Some(recovery) = recovery else { return };
+    let _ = writeln!(
+        out,
+        "\n## Recovery\n\n\
+         The broker's `orders` route (reliable, the default history: 1000 updates per topic for 300 s), every \
+         order committed before it is answered, on one node.\n\n\
+         **Time to recover {} missed updates**: a client notes its position and goes away while a watcher keeps \
+         the topic live; {} orders later it subscribes on a new connection with `since` that position and gets \
+         `recovered: true` and exactly the missed updates, in order. From sending the subscribe to receiving the \
+         last of them: **{} ms** (median of {} runs; {}–{} ms). {} clients that missed the same updates \
+         recovering at once, as after a network blip, all had them {} ms after they asked; the server spent {} µs \
+         of CPU per update replayed.\n\n\
+         **Memory per topic of history**: {} topics holding {} updates each: the host counts **{} bytes per \
+         topic** in their histories ({} bytes per update, the shared frame as sent; `topicwire_history_bytes`); \
+         its RSS grew by **{} KiB per topic** more than for as many orders on accounts nobody watched (their \
+         topics not live, so nothing kept; the broker's own state grows alike). `max_history_bytes` bounds all \
+         topics' together.",
+        recovery["missed"],
+        recovery["missed"],
+        recovery["recover_ms_median"],
+        recovery["trials"].as_array().map_or(0, Vec::len),
+        recovery["recover_ms_min"],
+        recovery["recover_ms_max"],
+        recovery["together"]["clients"],
+        recovery["together"]["ms"],
+        recovery["together"]["server_cpu_us_per_update"],
+        recovery["topics"],
+        recovery["updates_per_topic"],
+        recovery["history_bytes_per_topic"],
+        recovery["history_bytes_per_update"],
+        recovery["rss_kib_per_topic"],
+    );
+}
+
 fn cluster(out: &mut String, cluster: Option<&Value>) {
     let Some(cluster) = cluster else { return };
     let pinning = match cluster["server_cpus"].as_str() {
@@ -636,6 +708,41 @@ fn cluster(out: &mut String, cluster: Option<&Value>) {
         text(&failover["new_leader"]),
         failover["new_leader_ms"],
     );
+    reliable_failover(out, &cluster["reliable_failover"]);
+}
+
+fn reliable_failover(out: &mut String, reliable: &Value) {
+    let Some(watchers) = reliable["watchers"].as_array() else { return };
+    let gap = watchers.iter().filter_map(|watcher| watcher["gap_ms"].as_f64()).fold(0.0, f64::max);
+    let count = |field: &str| watchers.iter().filter_map(|watcher| watcher[field].as_u64()).sum::<u64>();
+    let _ = writeln!(
+        out,
+        "\n**Reliable events through a failover**: three nodes serving the broker; a watcher on each node that \
+         does not lead it subscribed to `{}`, and orders were placed one after another ({} ms apart) through node \
+         {} while its leader, node {}, was killed with `SIGKILL`: {} orders acknowledged ({} before the kill), {} \
+         answered otherwise while no node led. **Reliable events lost: {}** (of the acknowledged orders, the ones \
+         a watcher never received; target 0), repeated {}, holes in the offsets {}, beside the failover's gap: \
+         no order was taken for {} ms, and the largest gap between two events a watcher received was {} ms. \
+         Node {} led after it.",
+        text(&reliable["topic"]),
+        reliable["pace_ms"],
+        text(&reliable["through"]),
+        text(&reliable["killed"]),
+        reliable["acknowledged"],
+        reliable["acknowledged_before_kill"],
+        reliable["refused"],
+        reliable["lost"],
+        count("repeated"),
+        count("holes"),
+        reliable["unavailable_ms"],
+        round_ms(gap),
+        text(&reliable["new_leader"]),
+    );
+}
+
+/// Milliseconds with three decimals.
+fn round_ms(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
 }
 
 fn allocators(out: &mut String, comparison: Option<&Value>) {
@@ -679,7 +786,7 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
 
 /// Scenarios with a section of their own; any other result is listed under "Other measurements".
 const WITH_A_SECTION: &[&str] =
-    &["run", "idle", "memory_after_load", "storm", "state", "cluster", "allocators", "first_run", "python"];
+    &["run", "idle", "memory_after_load", "storm", "state", "recovery", "cluster", "allocators", "first_run", "python"];
 
 fn other_measurements(out: &mut String, results: &[Value]) {
     let rows: Vec<&Value> = results
@@ -968,6 +1075,14 @@ mod tests {
             "failover": {"killed": "a", "new_leader": "c", "new_leader_ms": 2867.1, "watchers": 20,
                          "resumed_watchers": 20, "gap_ms": 3081.3, "resumed_ms": 3081.3},
         })];
+        let mut results = results;
+        results[0]["reliable_failover"] = json!({"topic": "orders:{\"accountId\":\"F\"}", "killed": "b", "through": "c",
+                                  "new_leader": "a", "pace_ms": 20, "acknowledged": 95, "acknowledged_before_kill": 45,
+                                  "refused": 3, "lost": 0, "unavailable_ms": 3250.5,
+                                  "watchers": [{"node": "a", "events": 95, "lost": 0, "repeated": 0, "holes": 0,
+                                                "epochs": 1, "gap_ms": 3300.25},
+                                               {"node": "c", "events": 95, "lost": 0, "repeated": 0, "holes": 0,
+                                                "epochs": 1, "gap_ms": 3310.5}]});
         let report = markdown(&results);
         assert!(report.contains("## Cluster"));
         assert!(report.contains("**2981.0 delivered/s** of 3000.0 expected, **p99 11.2 ms end to end**"));
@@ -975,6 +1090,11 @@ mod tests {
         assert!(report.contains("the leader published **1.006** per update and NATS delivered **2.011** per update"));
         assert!(report.contains("(one per interested node by design: 1 and 2)"));
         assert!(report.contains("**The largest gap between two updates a watcher received was 3081.3 ms**"));
+        assert!(report.contains("95 orders acknowledged (45 before the kill), 3 answered otherwise"));
+        assert!(report.contains("**Reliable events lost: 0**"));
+        assert!(report.contains(
+            "no order was taken for 3250.5 ms, and the largest gap between two events a watcher received was 3310.5 ms"
+        ));
         assert!(!report.contains("## Other measurements"), "not among the other measurements");
     }
 
@@ -1001,6 +1121,30 @@ mod tests {
         assert!(row.ends_with("| 256 KiB | 12.9 MiB |"), "{row}");
         let python_probe = section.lines().find(|line| line.starts_with("| python |")).unwrap();
         assert!(python_probe.ends_with("| 12.9 MiB | 12.9 MiB |"), "loaded and live: {python_probe}");
+    }
+
+    #[test]
+    fn positions_cost_and_recovery() {
+        let mut with = fanout("s1", "component", 9.0, 2.0, 10000.0);
+        let mut without = fanout("s1-unnumbered", "unnumbered-component", 8.8, 1.9, 10000.0);
+        with["runs"] = json!([{"server_cpu_us_per_msg": 9.0}, {"server_cpu_us_per_msg": 9.9}]);
+        without["runs"] = json!([{"server_cpu_us_per_msg": 9.0}, {"server_cpu_us_per_msg": 9.0}]);
+        let recovery = json!({
+            "scenario": "recovery", "missed": 1000, "recover_ms_median": 12.5, "recover_ms_min": 11.0,
+            "recover_ms_max": 14.0, "topics": 10, "updates_per_topic": 1000, "history_bytes_per_topic": 350000.0,
+            "history_bytes_per_update": 350.0, "rss_kib_per_topic": 420.5,
+            "trials": [{"ms": 12.5}, {"ms": 11.0}, {"ms": 14.0}],
+            "together": {"clients": 100, "ms": 250.5, "server_cpu_us_per_update": 1.25},
+        });
+        let report = markdown(&[with, without, recovery]);
+        assert!(report.contains("## Cost of positions"));
+        assert!(report.contains("| s1 | 9.0 | 8.8 | 1.05 (1.00–1.10) | 2.0 | 1.9 |"), "{report}");
+        assert!(report.contains(
+            "From sending the subscribe to receiving the last of them: **12.5 ms** (median of 3 runs; 11.0–14.0 ms)"
+        ));
+        assert!(report.contains("100 clients that missed the same updates recovering at once, as after a network blip, all had them 250.5 ms after they asked; the server spent 1.25 µs of CPU per update replayed"));
+        assert!(report.contains("**350000.0 bytes per topic**") && report.contains("**420.5 KiB per topic**"));
+        assert!(!report.contains("## Other measurements"), "{report}");
     }
 
     #[test]

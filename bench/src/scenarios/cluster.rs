@@ -48,7 +48,7 @@ use tokio_tungstenite::tungstenite::Message;
 use topicwire_tests::{PROBE_WASM, TempDir, http_get};
 
 /// The nodes' names; as many nodes.
-const NODES: [&str; 3] = ["a", "b", "c"];
+pub(super) const NODES: [&str; 3] = ["a", "b", "c"];
 /// The shared topics every node's connections are spread over.
 const TOPICS: usize = 10;
 const TICK_MS: u64 = 100;
@@ -145,6 +145,10 @@ impl ClusterRun {
             }
         }
         let tallies: Vec<Tally> = tallies.into_iter().map(Option::unwrap_or_default).collect();
+        drop(nodes);
+        drop(nats);
+        // On a cluster of its own: the broker's reliable orders through its leader's death.
+        let reliable = super::cluster_orders::run(settings).await?;
 
         // Every update of a topic reaches each of its subscribers on the leader.
         let per_topic_on_leader = (self.conns_per_node / TOPICS).max(1) as f64;
@@ -226,6 +230,7 @@ impl ClusterRun {
             "nats_cpu_pct": round3(nats_cpu / seconds * 100.0),
             "nats_cpu_us_per_update": round3(nats_cpu * 1e6 / updates.max(1.0)),
             "failover": failover,
+            "reliable_failover": reliable,
         }))
     }
 
@@ -315,7 +320,7 @@ async fn arrivals(mut socket: crate::load::Socket, killed: Arc<OnceLock<Instant>
 /// The largest gap between consecutive arrivals from the last one before
 /// `killed` on (from `killed` when none came before), and how long after
 /// `killed` the arrival ending it came; `None` when nothing came after.
-fn largest_gap(arrivals: &[Instant], killed: Instant) -> Option<(Duration, Duration)> {
+pub(super) fn largest_gap(arrivals: &[Instant], killed: Instant) -> Option<(Duration, Duration)> {
     let first_after = arrivals.iter().position(|arrival| *arrival > killed)?;
     let start = if first_after == 0 { killed } else { arrivals[first_after - 1] };
     let mut previous = start;
@@ -343,9 +348,9 @@ async fn next_update(socket: &mut crate::load::Socket) -> Result<()> {
 }
 
 /// A node: `topicwire serve` in the cluster, with its own folders.
-struct Node {
-    name: &'static str,
-    server: Server,
+pub(super) struct Node {
+    pub(super) name: &'static str,
+    pub(super) server: Server,
     _components: TempDir,
     _cache: TempDir,
     _data: TempDir,
@@ -353,7 +358,16 @@ struct Node {
 
 impl Node {
     async fn start(settings: &Settings, nats: &Nats, name: &'static str) -> Result<Self> {
-        let components = probe_folder(PROBE_WASM)?;
+        Self::serving(settings, nats, name, probe_folder(PROBE_WASM)?).await
+    }
+
+    /// Node `name` serving the modules of `components`.
+    pub(super) async fn serving(
+        settings: &Settings,
+        nats: &Nats,
+        name: &'static str,
+        components: TempDir,
+    ) -> Result<Self> {
         let (cache, data) = (TempDir::new("bench-cache"), TempDir::new("bench-data"));
         let config = ServerConfig::new(TICK_MS, 1).toml().replacen(
             "data_dir = \"\"",
@@ -372,21 +386,26 @@ impl Node {
         Ok(Self { name, server, _components: components, _cache: cache, _data: data })
     }
 
-    /// Its `cluster_role` for module `bench`.
-    async fn role(&self) -> Option<String> {
+    /// Its entry for `module` in `/api/v1/modules`.
+    pub(super) async fn module(&self, module: &str) -> Option<Value> {
         let (_, modules) = http_get(self.server.addr, "/api/v1/modules").await;
-        let entry = modules["modules"].as_array()?.iter().find(|entry| entry["module"] == "bench")?.clone();
-        entry["cluster_role"].as_str().map(str::to_owned)
+        modules["modules"].as_array()?.iter().find(|entry| entry["module"] == module).cloned()
     }
 }
 
 /// Waits until exactly one of `nodes` leads module `bench`; its index.
 async fn single_leader(nodes: &[&Node]) -> Result<usize> {
+    leader_of(nodes, "bench").await
+}
+
+/// Waits until exactly one of `nodes` leads `module`; its index.
+pub(super) async fn leader_of(nodes: &[&Node], module: &str) -> Result<usize> {
     let started = Instant::now();
     loop {
         let mut leaders = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
-            if node.role().await.as_deref() == Some("leader") {
+            let entry = node.module(module).await.unwrap_or_default();
+            if entry["cluster_role"] == "leader" {
                 leaders.push(i);
             }
         }
@@ -394,7 +413,7 @@ async fn single_leader(nodes: &[&Node]) -> Result<usize> {
             return Ok(one);
         }
         if started.elapsed() > SETTLE_LIMIT {
-            bail!("no single leader of `bench` within {SETTLE_LIMIT:?}: {leaders:?}");
+            bail!("no single leader of `{module}` within {SETTLE_LIMIT:?}: {leaders:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -470,7 +489,7 @@ fn connection(connz: &Value, name: &str) -> Value {
 }
 
 /// `nats-server` with JetStream and its monitoring port, killed on drop.
-struct Nats {
+pub(super) struct Nats {
     child: Child,
     addr: SocketAddr,
     monitor: SocketAddr,
@@ -479,7 +498,7 @@ struct Nats {
 
 impl Nats {
     /// Starts it on free loopback ports, pinned to `cpus` when given and `taskset` is installed.
-    async fn start(cpus: Option<&str>) -> Result<Self> {
+    pub(super) async fn start(cpus: Option<&str>) -> Result<Self> {
         let (addr, monitor, store) = (free_port()?, free_port()?, TempDir::new("bench-nats"));
         let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_owned());
         let mut command = match cpus {

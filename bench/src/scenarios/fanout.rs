@@ -38,6 +38,9 @@ pub(crate) enum Producer {
     Rest,
     /// The probe's Python twin (componentize-py) on Topicwire.
     Python,
+    /// The probe component on a build of the same host whose update frames carry no position
+    /// (feature `unnumbered`): what positions cost.
+    Unnumbered,
 }
 
 /// Where the server and the load generator run.
@@ -132,6 +135,8 @@ impl Fanout {
             (Producer::Rest, Cores::All) => format!("{base}-rest-all-cores"),
             (Producer::Python, Cores::Pinned) => format!("{base}-python"),
             (Producer::Python, Cores::All) => format!("{base}-python-all-cores"),
+            (Producer::Unnumbered, Cores::Pinned) => format!("{base}-unnumbered"),
+            (Producer::Unnumbered, Cores::All) => format!("{base}-unnumbered-all-cores"),
         };
         Self { name, producer, cores, layout, windows }
     }
@@ -181,6 +186,13 @@ impl Fanout {
                 folder: &sockudo_folder,
                 max_connections,
                 queue_frames: layout.queue_frames,
+            },
+            Producer::Unnumbered => Launch::Topicwire {
+                binary: settings.unnumbered.as_deref().context("no unnumbered build (--unnumbered)")?,
+                components: &components,
+                cache: cache.path(),
+                config: &config,
+                native: false,
             },
             producer => Launch::Topicwire {
                 binary: &settings.server,
@@ -243,6 +255,7 @@ impl Fanout {
             Producer::Sockudo => "sockudo",
             Producer::Rest => "rest",
             Producer::Python => "python-component",
+            Producer::Unnumbered => "unnumbered-component",
         };
         let mut result = json!({
             "scenario": self.name,

@@ -11,10 +11,12 @@
 
 mod allocators;
 mod cluster;
+mod cluster_orders;
 mod fanout;
 mod lifecycle;
 mod memory;
 mod python;
+mod recovery;
 mod state;
 mod storm;
 
@@ -43,6 +45,8 @@ pub(crate) struct Settings {
     pub(crate) quick: bool,
     /// The Sockudo binary the peer rows run, when built.
     pub(crate) sockudo: Option<PathBuf>,
+    /// The host built without positions in its update frames (feature `unnumbered`), when built.
+    pub(crate) unnumbered: Option<PathBuf>,
 }
 
 /// One scenario.
@@ -63,6 +67,8 @@ pub(crate) enum Scenario {
     Python,
     /// Durable puts and gets from a component, and broker orders/s with every order committed.
     State(state::Durable),
+    /// Memory per topic of history, and the time to recover 1000 missed updates.
+    Recovery(recovery::Recovery),
     /// Three nodes on NATS: delivered/s, latency, CPU per node, NATS messages per update, failover gap.
     Cluster(cluster::ClusterRun),
     /// Other builds of the server (global allocators) on the allocator-sensitive measures.
@@ -90,8 +96,9 @@ fn idle_conns(quick: bool) -> usize {
 }
 
 /// Every scenario, sized for a full or a quick run; `variants` are compared
-/// on allocator-sensitive measures when given; Sockudo's rows when `sockudo`.
-pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Scenario> {
+/// on allocator-sensitive measures when given; Sockudo's rows when `sockudo`;
+/// the host without positions on s1 and s2 when `unnumbered`.
+pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool, unnumbered: bool) -> Vec<Scenario> {
     let windows = Windows::new(quick);
     let mut scenarios = Vec::new();
     for (name, layout) in layouts(quick) {
@@ -120,8 +127,14 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Sce
             "s1" | "s2" | "s2b" | "s5" => &[(Producer::Rest, Cores::Pinned)],
             _ => &[],
         };
+        // What positions cost: the same probe on the same commit, its frames unnumbered.
+        let unnumbered: &[(Producer, Cores)] = match name {
+            "s1" | "s2" if unnumbered => &[(Producer::Unnumbered, Cores::Pinned)],
+            _ => &[],
+        };
         let (first, rest) = variants.split_at(1);
-        for &(producer, cores) in first.iter().chain(peers).chain(rest).chain(&[(Producer::Floor, Cores::Pinned)]) {
+        let floor = [(Producer::Floor, Cores::Pinned)];
+        for &(producer, cores) in first.iter().chain(unnumbered).chain(peers).chain(rest).chain(&floor) {
             scenarios.push(Scenario::Fanout(Fanout::new(name, producer, cores, layout, windows)));
         }
     }
@@ -132,6 +145,7 @@ pub(crate) fn all(quick: bool, variants: Vec<Variant>, sockudo: bool) -> Vec<Sce
     scenarios.push(Scenario::HotSwap);
     scenarios.push(Scenario::Python);
     scenarios.push(Scenario::State(state::Durable::new(quick)));
+    scenarios.push(Scenario::Recovery(recovery::Recovery::new(quick)));
     scenarios.push(Scenario::Cluster(cluster::ClusterRun::new(quick)));
     if !variants.is_empty() {
         scenarios.push(Scenario::Allocators(variants));
@@ -156,6 +170,7 @@ impl Scenario {
             Self::HotSwap => "hot_swap",
             Self::Python => "python",
             Self::State(_) => "state",
+            Self::Recovery(_) => "recovery",
             Self::Cluster(_) => "cluster",
             Self::Allocators(_) => "allocators",
         }
@@ -172,6 +187,7 @@ impl Scenario {
             Self::HotSwap => lifecycle::hot_swap(settings).await,
             Self::Python => python::run(settings).await,
             Self::State(durable) => durable.run(settings).await,
+            Self::Recovery(recovery) => recovery.run(settings).await,
             Self::Cluster(cluster) => cluster.run(settings).await,
             Self::Allocators(variants) => allocators::compare(settings, variants).await,
         }

@@ -198,12 +198,17 @@ impl Durable {
 }
 
 /// Places one buy limit order far below the market on `account`.
-async fn place(http: &mut Http, account: &str) -> Result<()> {
-    const ORDER: &[u8] = br#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
-    let headers = [("X-Account-Id", account), JSON];
-    let (status, reply) = http.send("POST", "/api/v1/broker/orders", &headers, ORDER).await?;
+pub(super) async fn place(http: &mut Http, account: &str) -> Result<()> {
+    let (status, reply) = place_order(http, account).await?;
     ensure!(status == 200, "an order on {account}: {status} {}", String::from_utf8_lossy(&reply));
     Ok(())
+}
+
+/// Sends one buy limit order far below the market on `account`; the answer's status and body.
+pub(super) async fn place_order(http: &mut Http, account: &str) -> Result<(u16, Vec<u8>)> {
+    const ORDER: &[u8] = br#"{"symbol":"AAPL","type":1,"side":1,"qty":1,"limitPrice":1.0}"#;
+    let headers = [("X-Account-Id", account), JSON];
+    http.send("POST", "/api/v1/broker/orders", &headers, ORDER).await
 }
 
 /// A server keeping state in `data`, with calls allowed the time the ledger's timed loops take.

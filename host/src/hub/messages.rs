@@ -122,6 +122,9 @@ pub fn update_prefix(route: &str, topic: &str) -> String {
 /// data's JSON text and the update's position, built once and shared by
 /// every subscriber: `...,"payload":<data>,"offset":N,"epoch":"E"}}`.
 pub fn update_frame(prefix: &str, data: &str, offset: u64, epoch: &str) -> Bytes {
+    if cfg!(feature = "unnumbered") {
+        return frame::text(&[prefix.as_bytes(), data.as_bytes(), b"}}"]);
+    }
     let mut digits = [0u8; 20];
     let offset = decimal(offset, &mut digits);
     frame::text(&[
