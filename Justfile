@@ -219,6 +219,12 @@ bench-first-run:
     cargo build --release -p topicwire-bench
     "${CARGO_TARGET_DIR:-target}/release/topicwire-bench" first-run --repo . --report BENCHMARKS.md
 
+# The soak (not in CI, nor in `test`): MINUTES of churning connections, hot reloads, traps, REST orders, slow readers and
+# malformed frames on one host (`dev` build); a row a minute, then checks nothing leaked or was lost; records it in BENCHMARKS.md.
+soak minutes="10":
+    cargo build --quiet {{native}} -p topicwire-bench
+    {{bin}}/topicwire-bench soak --server {{bin}}/topicwire --minutes {{minutes}} --report BENCHMARKS.md
+
 # Formatting and clippy, warnings denied; the Python code with ruff (ruff.toml; pinned, from PyPI when missing).
 lint:
     cargo fmt --all --check

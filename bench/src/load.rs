@@ -308,7 +308,7 @@ fn source_address(index: usize) -> Ipv4Addr {
 
 /// The send time in a frame: `"sent_us":N`, or `\"sent_us\":N` inside
 /// Pusher's data string.
-fn sent_us(text: &str) -> Option<u64> {
+pub(crate) fn sent_us(text: &str) -> Option<u64> {
     let start = text.find("sent_us")? + "sent_us".len();
     let number = text[start..].trim_start_matches(['\\', '"', ':']);
     let digits = number.bytes().take_while(u8::is_ascii_digit).count();

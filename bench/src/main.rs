@@ -23,6 +23,7 @@
 //! - [`http`]: a minimal kept-alive HTTP/1.1 client.
 //! - [`limits`]: the harness's own open-files limit and CPUs.
 //! - [`first_run`]: a fresh clone's `./dev run` and `./dev test`, timed.
+//! - [`soak`]: long hostile mixed load on one host, checked for leaks and losses (`just soak`).
 //! - [`results`]: `BENCHMARKS.json`, read, merged and written.
 //! - [`report`]: `BENCHMARKS.md`, rendered from the results.
 
@@ -37,6 +38,7 @@ mod report;
 mod results;
 mod scenarios;
 mod server;
+mod soak;
 mod sockudo;
 
 use anyhow::Result;
@@ -63,6 +65,8 @@ enum Command {
     Publisher(publisher::PublisherArgs),
     /// Time a fresh clone's `./dev run` and `./dev test`, and record them in the report.
     FirstRun(first_run::FirstRunArgs),
+    /// Long hostile mixed load on one host; prints a row a minute and checks nothing leaked or was lost.
+    Soak(soak::SoakArgs),
     /// Render the report again from its results (`BENCHMARKS.json` beside it), e.g. after
     /// joining the records of runs of single scenarios.
     Render {
@@ -116,6 +120,7 @@ fn main() -> Result<()> {
         Some(Command::FloorServer(args)) => floor::serve(&args),
         Some(Command::Publisher(args)) => publisher::run(&args),
         Some(Command::FirstRun(args)) => tokio::runtime::Runtime::new()?.block_on(first_run::run(&args)),
+        Some(Command::Soak(args)) => tokio::runtime::Runtime::new()?.block_on(soak::run(&args)),
         Some(Command::Render { report }) => results::write(&report, &results::read(&report.with_extension("json"))?),
         None => tokio::runtime::Runtime::new()?.block_on(bench(cli.bench)),
     }

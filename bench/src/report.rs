@@ -84,6 +84,7 @@ pub(crate) fn markdown(results: &[Value]) -> String {
     allocators(&mut out, find(results, "allocators"));
     other_measurements(&mut out, results);
     first_run(&mut out, find(results, "first_run"));
+    soak(&mut out, find(results, "soak"));
     out.push_str("\n## Targets\n\n");
     out.push_str(TARGETS);
     out
@@ -785,8 +786,19 @@ fn allocators(out: &mut String, comparison: Option<&Value>) {
 }
 
 /// Scenarios with a section of their own; any other result is listed under "Other measurements".
-const WITH_A_SECTION: &[&str] =
-    &["run", "idle", "memory_after_load", "storm", "state", "recovery", "cluster", "allocators", "first_run", "python"];
+const WITH_A_SECTION: &[&str] = &[
+    "run",
+    "idle",
+    "memory_after_load",
+    "storm",
+    "state",
+    "recovery",
+    "cluster",
+    "allocators",
+    "first_run",
+    "python",
+    "soak",
+];
 
 fn other_measurements(out: &mut String, results: &[Value]) {
     let rows: Vec<&Value> = results
@@ -831,6 +843,55 @@ fn first_run(out: &mut String, record: Option<&Value>) {
     if !FIRST_RUN_FINDINGS.trim().is_empty() {
         let _ = writeln!(out, "{}", FIRST_RUN_FINDINGS.trim_end());
     }
+}
+
+/// The soak's record (`just soak`, measured apart and kept across benchmark runs).
+fn soak(out: &mut String, record: Option<&Value>) {
+    out.push_str("\n## Soak\n\n");
+    let Some(record) = record else {
+        out.push_str("Not run yet: `just soak [MINUTES]` runs it and records it here.\n");
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "{} minutes on one host: {} churning connections (connect, subscribe, read 4 to 12 s, drop without a \
+         close) over 200 probe topics ticking every 200 ms, the probe's file copied over every 5 s, the \
+         broker's instance trapped every 20 s, a market order every 100 ms over REST for 20 accounts (each \
+         streamed to a subscriber of its `orders`), 20 slow readers of 50 topics each that never read, and \
+         malformed frames ten a second. How: {}\n",
+        record["minutes"],
+        record["connections"],
+        text(&record["how"]),
+    );
+    out.push_str(&crate::soak::minutes_table(record));
+    let _ = writeln!(
+        out,
+        "\nAt the end: {} connections made ({} failed); {} orders placed, {} of them in `GET /orders`, \
+         {} refused (503) during traps, {} unanswered; {} traps, {} reloads; {} malformed frames, {} answered. \
+         Baseline {} → after the load {} ({}); RSS near the baseline (at most 1.5×): {}. \
+         Leaked: {}; lost: {} {}.",
+        record["connects"],
+        record["connect_errors"],
+        record["orders_placed"],
+        record["orders_listed"],
+        record["orders_refused_during_traps"],
+        record["orders_unanswered"],
+        record["traps"],
+        record["reloads_made"],
+        record["malformed_sent"],
+        record["malformed_answered"],
+        record["baseline"],
+        record["end"],
+        if record["settled"] == true {
+            "back to it once the broker's topics had lingered their history's TTL"
+        } else {
+            "not back to it within the TTL and a minute"
+        },
+        record["rss_near_baseline"],
+        record["leaked"],
+        record["lost_count"],
+        record["lost"],
+    );
 }
 
 /// Fan-out results, in run order.

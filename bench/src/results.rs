@@ -77,7 +77,7 @@ pub(crate) fn median(values: &[f64]) -> Option<f64> {
 }
 
 /// Scenarios measured on their own, kept across benchmark runs.
-const MEASURED_APART: &[&str] = &["first_run"];
+const MEASURED_APART: &[&str] = &["first_run", "soak"];
 
 /// The results in `json_path`; none when it does not exist.
 pub(crate) fn read(json_path: &Path) -> Result<Vec<Value>> {

@@ -118,6 +118,11 @@ impl Server {
         process_cpu(&format!("/proc/{}/stat", self.child.id()))
     }
 
+    /// The server's open file descriptors (sockets, files).
+    pub(crate) fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map_or(0, Iterator::count)
+    }
+
     /// The server's resident memory, KiB.
     pub(crate) fn rss_kib(&self) -> u64 {
         self.status_kib("VmRSS:")
