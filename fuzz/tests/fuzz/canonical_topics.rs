@@ -136,7 +136,7 @@ fn check_canonical(value: &Value) {
     let back: Value = serde_json::from_str(&canonical).unwrap();
     assert_eq!(&back, value, "{canonical}");
     assert_eq!(to_canonical_json(&back).unwrap(), canonical, "canonical of canonical");
-    for text in topicwire_fuzz::equivalent_texts(value) {
+    for text in crate::support::equivalent_texts(value) {
         let again: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(to_canonical_json(&again).unwrap(), canonical, "{text}");
     }
@@ -144,7 +144,7 @@ fn check_canonical(value: &Value) {
 
 /// Requests meaning what `value` means to every route: other spellings, and an unknown field.
 fn equivalents(value: &Value) -> Vec<String> {
-    let mut texts = topicwire_fuzz::equivalent_texts(value);
+    let mut texts = crate::support::equivalent_texts(value);
     if let Value::Object(map) = value
         && !map.contains_key("zz_unknown")
     {
@@ -198,7 +198,7 @@ fn check(routes: &[Route], input: &[u8]) {
 fn fuzz() {
     let routes = routes();
     bolero::check!(name = "canonical_topics")
-        .with_iterations(topicwire_fuzz::iterations(3000))
+        .with_iterations(crate::support::iterations(3000))
         .for_each(move |input: &[u8]| check(&routes, input));
 }
 
@@ -209,4 +209,13 @@ fn equivalent_requests_share_one_topic() {
     let topic = (bars.build)(r#"{"symbol":"AAPL","resolution":"1"}"#).unwrap();
     assert_eq!((bars.build)("{ \"resolution\" : \"1\",\n \"symbol\" : \"\\u0041APL\", \"x\": [] }"), Ok(topic));
     check(&routes, br#"{"symbols":["\u00e9",""],"nested":{"name":"n","tags":[]},"flags":{"b":true,"a":false}}"#);
+}
+
+#[test]
+fn equivalent_texts_decode_to_the_value() {
+    let value: Value = serde_json::from_str(r#"{"b":[1,{"y":"é😀\"\\\n"}],"a":null,"c":-1.5e3}"#).unwrap();
+    for text in crate::support::equivalent_texts(&value) {
+        assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(value.clone()), "{text}");
+    }
+    assert!(crate::support::equivalent_texts(&value)[0].starts_with(r#"{"c""#));
 }

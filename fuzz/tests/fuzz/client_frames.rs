@@ -120,7 +120,7 @@ fn check(input: &[u8]) {
 
 #[test]
 fn fuzz() {
-    bolero::check!(name = "client_frames").with_iterations(topicwire_fuzz::iterations(3000)).for_each(check);
+    bolero::check!(name = "client_frames").with_iterations(crate::support::iterations(3000)).for_each(check);
 }
 
 /// The close a client gets for `frames`, read by the host.

@@ -167,7 +167,7 @@ fn check(host: &Host, input: &[u8]) {
 fn fuzz() {
     let host = AssertUnwindSafe(Host::start());
     bolero::check!(name = "client_messages")
-        .with_iterations(topicwire_fuzz::iterations(1000))
+        .with_iterations(crate::support::iterations(1000))
         .for_each(move |input: &[u8]| check(&host, input));
 }
 

@@ -57,7 +57,7 @@ fn check_frames(input: &[u8]) {
 
 #[test]
 fn fuzz() {
-    bolero::check!(name = "cluster_messages").with_iterations(topicwire_fuzz::iterations(5000)).for_each(|input| {
+    bolero::check!(name = "cluster_messages").with_iterations(crate::support::iterations(5000)).for_each(|input| {
         check_envelopes(input);
         check_frames(input);
     });

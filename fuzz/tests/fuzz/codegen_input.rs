@@ -47,7 +47,7 @@ fn check_input(input: &[u8]) {
 
 #[test]
 fn fuzz() {
-    bolero::check!(name = "codegen_input").with_iterations(topicwire_fuzz::iterations(1000)).for_each(check_input);
+    bolero::check!(name = "codegen_input").with_iterations(crate::support::iterations(1000)).for_each(check_input);
 }
 
 #[test]

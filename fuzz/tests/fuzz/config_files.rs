@@ -52,7 +52,7 @@ fn check(input: &[u8]) {
 
 #[test]
 fn fuzz() {
-    bolero::check!(name = "config_files").with_iterations(topicwire_fuzz::iterations(3000)).for_each(check);
+    bolero::check!(name = "config_files").with_iterations(crate::support::iterations(3000)).for_each(check);
 }
 
 #[test]

@@ -118,7 +118,7 @@ fn check(verifiers: &[Verifier; 2], input: &[u8]) {
 fn fuzz() {
     let verifiers = verifiers();
     bolero::check!(name = "jwt_tokens")
-        .with_iterations(topicwire_fuzz::iterations(2000))
+        .with_iterations(crate::support::iterations(2000))
         .for_each(move |input: &[u8]| check(&verifiers, input));
 }
 

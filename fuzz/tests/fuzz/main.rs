@@ -15,3 +15,4 @@ mod config_files;
 mod jwt_tokens;
 mod rest_requests;
 mod state_imports;
+mod support;

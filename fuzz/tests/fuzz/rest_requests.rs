@@ -158,7 +158,7 @@ fn fuzz() {
         limits: Arc::new(Limits { max_http_header_bytes: 512, max_http_body_bytes: 1024, ..Limits::default() }),
     };
     let edge = AssertUnwindSafe(edge);
-    bolero::check!(name = "rest_requests").with_iterations(topicwire_fuzz::iterations(1500)).for_each(
+    bolero::check!(name = "rest_requests").with_iterations(crate::support::iterations(1500)).for_each(
         move |input: &[u8]| {
             check(&edge, input);
         },

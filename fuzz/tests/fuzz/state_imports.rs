@@ -87,7 +87,7 @@ fn check(store: &Store, input: &[u8]) {
 fn fuzz() {
     let store = AssertUnwindSafe(Store::new("import"));
     bolero::check!(name = "state_imports")
-        .with_iterations(topicwire_fuzz::iterations(300))
+        .with_iterations(crate::support::iterations(300))
         .for_each(move |input: &[u8]| check(&store, input));
 }
 

@@ -1,9 +1,4 @@
-//! Support for the fuzz targets in `tests/fuzz/`: one target per decoder of
-//! untrusted bytes, each a bolero check that `cargo test` runs for a bounded
-//! number of inputs (its checked-in seed corpus, then random ones) and that
-//! `just fuzz TARGET SECONDS` runs coverage-guided (cargo-bolero, libFuzzer).
-//!
-//! What several targets share lives here: how many inputs a bounded run
+//! What several fuzz targets share: how many inputs a bounded run
 //! tries, and JSON texts that say the same thing in other words (the
 //! inputs equivalent requests must agree on).
 
@@ -96,20 +91,4 @@ fn write_string(out: &mut String, text: &str, style: Style) {
         }
     }
     out.push('"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn equivalent_texts_decode_to_the_value() {
-        let value: Value =
-            serde_json::from_str(r#"{"b":[1,{"y":"é😀\"\\\n"}],"a":null,"c":-1.5e3}"#).unwrap_or_default();
-        assert!(value.is_object());
-        for text in equivalent_texts(&value) {
-            assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(value.clone()), "{text}");
-        }
-        assert!(equivalent_texts(&value)[0].starts_with(r#"{"c""#));
-    }
 }
