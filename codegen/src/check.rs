@@ -327,6 +327,14 @@ fn options(options: &[(syn::Ident, syn::Lit)], errors: &mut Vec<Diagnostic>) -> 
         (None, None) => None,
         (Some((0, _)), None) => Some(History { size: 0, ttl_secs: 0 }),
         (Some((size, _)), None) => Some(History { size, ttl_secs: DEFAULT_HISTORY_TTL_SECS }),
+        (None, Some((0, span))) => {
+            errors.push(err(
+                span,
+                "`history_ttl_secs = 0` alone keeps nothing".to_owned(),
+                format!("give both a value above 0, or write `history = 0` alone for none; {}", history_help()),
+            ));
+            None
+        }
         (None, Some((ttl_secs, _))) => Some(History { size: DEFAULT_HISTORY, ttl_secs }),
         (Some((size, span)), Some((ttl_secs, _))) if (size == 0) != (ttl_secs == 0) => {
             errors.push(err(

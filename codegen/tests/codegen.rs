@@ -298,7 +298,8 @@ fn bad_histories_are_refused_with_their_line_and_bounds() {
              #[route(\"c\", history = \"1000\")]\npub type C = WsRouter<BarsSubscriptionRequest, Bar>;\n\
              #[route(\"d\", history = 10, history_ttl_secs = 0)]\npub type D = WsRouter<BarsSubscriptionRequest, Bar>;\n\
              #[route(\"e\", history = -1)]\npub type E = WsRouter<BarsSubscriptionRequest, Bar>;\n\
-             #[route(\"f\", history = 1, history = 2)]\npub type F = WsRouter<BarsSubscriptionRequest, Bar>;\n"
+             #[route(\"f\", history = 1, history = 2)]\npub type F = WsRouter<BarsSubscriptionRequest, Bar>;\n\
+             #[route(\"g\", history_ttl_secs = 0)]\npub type G = WsRouter<BarsSubscriptionRequest, Bar>;\n"
         ),
     );
     let error = fixture.error();
@@ -308,12 +309,13 @@ fn bad_histories_are_refused_with_their_line_and_bounds() {
         (6, "`history` must be a whole number, without quotes"),
         (8, "`history = 10` with `history_ttl_secs = 0` keeps nothing"),
         (12, "route option `history` is given twice"),
+        (14, "`history_ttl_secs = 0` alone keeps nothing"),
     ] {
         let at = error.find(message).unwrap_or_else(|| panic!("no `{message}` in:\n{error}"));
         assert!(error[at..].contains(&format!("--> src/ws.rs:{line}:")), "{message} not at line {line}:\n{error}");
     }
     assert!(error.contains("help: write `history = N` with N from 1 to 10000"), "{error}");
-    assert_eq!(error.matches("error: ").count(), 6, "`history = -1` is refused too:\n{error}");
+    assert_eq!(error.matches("error: ").count(), 7, "`history = -1` is refused too:\n{error}");
 }
 
 #[test]
