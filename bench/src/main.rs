@@ -91,9 +91,15 @@ struct BenchArgs {
     /// Write the Markdown report here (and the raw JSON beside it, `.json`).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Run only scenarios whose name contains this.
-    #[arg(long)]
-    only: Option<String>,
+    /// Run only scenarios whose name contains one of these (comma-separated:
+    /// `--only s2b,s4`).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Leave out scenarios whose name contains one of these (comma-separated:
+    /// `--only s2b,s4 --skip rest,spread,python,all-cores` runs the component,
+    /// native and floor rows of s2b and s4 only).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
     /// Also compare this build of the server, `NAME=PATH` (repeatable): e.g.
     /// `mimalloc=target/release/topicwire-mimalloc`.
     #[arg(long = "allocator", value_name = "NAME=PATH")]
@@ -108,6 +114,13 @@ struct BenchArgs {
     /// Runs of each fan-out scenario, in interleaved rounds (default: 3, 1 with --quick).
     #[arg(long)]
     repeats: Option<usize>,
+}
+
+/// Whether scenario `name` runs: it contains one of `only` (or `only` is
+/// empty) and none of `skip`.
+fn selected(name: &str, only: &[String], skip: &[String]) -> bool {
+    (only.is_empty() || only.iter().any(|item| name.contains(item.as_str())))
+        && !skip.iter().any(|item| name.contains(item.as_str()))
 }
 
 /// Open files the scale scenarios would like (50 000 connections and spares).
@@ -155,7 +168,7 @@ async fn bench(args: BenchArgs) -> Result<()> {
     let (fanouts, others): (Vec<_>, Vec<_>) =
         scenarios::all(args.quick, args.allocators, args.sockudo.is_some(), args.unnumbered.is_some())
             .into_iter()
-            .filter(|scenario| args.only.as_ref().is_none_or(|only| scenario.name().contains(only.as_str())))
+            .filter(|scenario| selected(scenario.name(), &args.only, &args.skip))
             .partition(scenarios::Scenario::is_fanout);
     // Round after round, so each server's runs are spread over the run's
     // drift and each ratio can be taken against the run of the same round.
@@ -185,4 +198,19 @@ async fn bench(args: BenchArgs) -> Result<()> {
 fn commit() -> Option<String> {
     let output = Process::new("git").args(["describe", "--always", "--dirty"]).output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selected;
+
+    #[test]
+    fn scenarios_are_selected_by_any_of_only_and_none_of_skip() {
+        let items = |list: &str| list.split(',').map(str::to_owned).collect::<Vec<_>>();
+        assert!(selected("s2b-native", &[], &[]));
+        assert!(selected("s2b-native", &items("s4,s2b"), &[]));
+        assert!(!selected("s3", &items("s4,s2b"), &[]));
+        assert!(!selected("s2b-rest", &items("s2b"), &items("rest,spread")));
+        assert!(selected("s4-floor", &items("s2b,s4"), &items("rest,all-cores")));
+    }
 }

@@ -54,6 +54,9 @@ impl Runtime {
         v0_1::topicwire::ws0_1_0::types::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the ws-route-service@0.1.0 types")?;
+        crate::runtime::host::world::link_topic_update(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link topic-update")?;
 
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
         let cache = ArtifactCache::new(cache_dir, &engine);

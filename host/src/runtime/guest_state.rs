@@ -6,6 +6,7 @@ use crate::hub::topics::TopicTable;
 use crate::limits::Limits;
 use crate::rate::TokenBucket;
 use crate::runtime::guest_log::{GuestLog, Stream};
+use crate::runtime::host::world::Scratch;
 use crate::runtime::memory::MemoryLimiter;
 use crate::runtime::timers::Timers;
 use crate::state::ModuleStorage;
@@ -61,6 +62,8 @@ pub struct GuestState {
     /// `max_updates_per_second`, holding one second's worth.
     pub(super) updates: TokenBucket,
     pub(super) limits: Arc<Limits>,
+    /// The update being read out of the guest (see [`crate::runtime::host::world`]).
+    pub(super) scratch: Scratch,
 }
 
 impl GuestState {
@@ -104,6 +107,7 @@ impl GuestState {
             open_buckets: 0,
             updates: TokenBucket::new(limits.max_updates_per_second as f64, limits.max_updates_per_second as f64),
             limits,
+            scratch: Scratch::default(),
         }
     }
 

@@ -86,7 +86,7 @@ impl NativeProbe {
             let sent_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros() as u64);
             // Serialised as the probe's generated `update` does, so the two differ only by wasm.
             let tick = serde_json::to_string(&Tick { version: 0, seq: *seq, sent_us }).unwrap_or_default();
-            state.topic_update(topic.to_owned(), tick);
+            state.publish_update(topic, &tick);
             *seq += 1;
         }
     }
