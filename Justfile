@@ -17,7 +17,7 @@ default:
     @just --list
 
 # Test fixture components with generated router code (built by the tests, never served from components/).
-# `tests/fixtures/legacy` has none: it is a component of the frozen 0.1.0 world, written with wit-bindgen alone.
+# `tests/fixtures/legacy` and `tests/fixtures/legacy-0-2` have none: components of the frozen 0.1.0 and 0.2.0 worlds, written with wit-bindgen alone.
 fixtures := "tests/fixtures/probe tests/fixtures/ledger"
 
 # The native crates `run` builds. Cargo gives each dependency the features

@@ -27,6 +27,7 @@ const BUILDS: &[Build] = &[
             ("probe", "PROBE_WASM"),
             ("ledger", "LEDGER_WASM"),
             ("legacy", "LEGACY_WASM"),
+            ("legacy-0-2", "LEGACY_0_2_WASM"),
         ],
         features: &[],
     },

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 /// The version of the `topicwire:ws` package the generated glue is built
 /// against: `wit/world.wit`'s (older versions live, frozen, in `wit/v*/`).
-pub const WORLD_VERSION: &str = "0.2.0";
+pub const WORLD_VERSION: &str = "0.3.0";
 
 /// The first line of every generated file; rustfmt leaves `@generated` files alone.
 pub const HEADER: &str =
@@ -86,6 +86,10 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
                 bindings::topic_update(topic, data);
             }
 
+            fn topic_updates(updates: &[(u32, String)]) {
+                bindings::topic_updates(updates);
+            }
+
             fn set_timer(topic: &str, period_ms: u32) {
                 bindings::set_timer(topic, period_ms);
             }
@@ -115,9 +119,9 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
                 }
             }
 
-            fn create_topic(topic: String) -> Result<(), Error> {
+            fn create_topic(topic: String, id: u32) -> Result<(), Error> {
                 match topicwire_guest::topic::route_of(&topic) {
-                    #(#names => dispatch::create_topic::<Service, #routes>(&topic),)*
+                    #(#names => dispatch::create_topic::<Service, #routes>(&topic, id),)*
                     route => Err(Error::UnknownRoute(route.to_owned())),
                 }
             }
@@ -129,15 +133,11 @@ fn mod_rs(model: &Model, wit_path: &str) -> TokenStream {
                 }
             }
 
-            fn on_timer(topic: String) {
-                match topicwire_guest::topic::route_of(&topic) {
-                    #(#names => dispatch::on_timer::<Service, #routes>(topic),)*
+            fn on_timers(now_us: u64, topics: Vec<u32>) {
+                dispatch::on_timers::<Imports>(now_us, &topics, |topic, id| match topicwire_guest::topic::route_of(&topic) {
+                    #(#names => dispatch::on_timer::<Service, #routes>(topic, id),)*
                     _ => {}
-                }
-            }
-
-            fn on_timers(topics: Vec<String>) {
-                topics.into_iter().for_each(<Self as bindings::Guest>::on_timer);
+                });
             }
         }
 

@@ -3,11 +3,14 @@
 //! is the same for every route of every component lives here, once.
 
 use crate::caller::Caller;
+use crate::host::Host;
 use crate::router::WsRoute;
 use crate::schema::schema_json;
 use crate::service::WsRouteService;
 use crate::topic::WsTopic;
 use crate::wire;
+use crate::{clock, live};
+use std::rc::Rc;
 
 /// The `routes` entry of route `R`: name, description, schemas, delivery, history.
 pub fn route<R: WsRoute>() -> wire::Route {
@@ -40,21 +43,46 @@ pub fn build_topic<S: WsRouteService<R>, R: WsRoute>(
     Ok(topic.into_string())
 }
 
-/// `create-topic` of a topic of route `R`: parses it and hands it to `S`.
-pub fn create_topic<S: WsRouteService<R>, R: WsRoute>(topic: &str) -> Result<(), wire::Error> {
-    S::create(&WsTopic::parse(topic)?)?;
-    Ok(())
+/// `create-topic` of a topic of route `R`, live as `id`: parses it and
+/// hands it to `S`; once created, the component knows it by `id` (see
+/// [`crate::live`]). What `S` published meanwhile goes to the host.
+pub fn create_topic<S: WsRouteService<R>, R: WsRoute>(topic: &str, id: u32) -> Result<(), wire::Error> {
+    let topic = WsTopic::<R>::parse(topic)?.live_as(id);
+    let created = S::create(&topic);
+    if created.is_ok() {
+        live::insert(id, topic.shared());
+    }
+    live::flush::<R::Host>();
+    Ok(created?)
 }
 
 /// `remove-topic` of a topic of route `R` this component accepted.
 pub fn remove_topic<S: WsRouteService<R>, R: WsRoute>(topic: String) {
-    S::remove(&WsTopic::accepted(topic));
+    live::remove(&topic);
+    S::remove(&WsTopic::accepted(topic.into(), None));
+    live::flush::<R::Host>();
 }
 
-/// `on-timer` of a topic of route `R` this component accepted: its request
-/// is parsed only if `S` reads it.
-pub fn on_timer<S: WsRouteService<R>, R: WsRoute>(topic: String) {
-    S::on_timer(&WsTopic::accepted(topic));
+/// `on-timers`: the tick of each topic live as one of `ids`, in order,
+/// with the clock at the turn's `now_us` (see [`crate::clock`]); `tick`
+/// hands one to its route's [`on_timer`]. The updates of the turn then go
+/// to the host together (see [`crate::live`]). An id the component does not
+/// know (its topic removed meanwhile) ticks nothing.
+pub fn on_timers<H: Host>(now_us: u64, ids: &[u32], mut tick: impl FnMut(Rc<str>, u32)) {
+    clock::in_turn(now_us, || {
+        for &id in ids {
+            if let Some(topic) = live::topic_of(id) {
+                tick(topic, id);
+            }
+        }
+    });
+    live::flush::<H>();
+}
+
+/// The tick of `topic`, of route `R`, live as `id`: its request is parsed
+/// only if `S` reads it.
+pub fn on_timer<S: WsRouteService<R>, R: WsRoute>(topic: Rc<str>, id: u32) {
+    S::on_timer(&WsTopic::accepted(topic, Some(id)));
 }
 
 #[cfg(test)]
@@ -107,13 +135,20 @@ mod tests {
 
     #[test]
     fn topics_reach_the_handlers_of_their_route() {
-        assert!(create_topic::<Service, BarsRoute>(A).is_ok());
+        assert!(create_topic::<Service, BarsRoute>(A, 7).is_ok());
         let x = r#"bars:{"extended":false,"resolution":"1","symbol":"X"}"#;
-        assert!(matches!(create_topic::<Service, BarsRoute>(x), Err(wire::Error::Failed(reason)) if reason == "no X"));
-        assert!(matches!(create_topic::<Service, BarsRoute>("bars:{}"), Err(wire::Error::InvalidRequest(_))));
-        on_timer::<Service, BarsRoute>(A.to_owned());
+        let refused = create_topic::<Service, BarsRoute>(x, 8);
+        assert!(matches!(refused, Err(wire::Error::Failed(reason)) if reason == "no X"));
+        assert!(matches!(create_topic::<Service, BarsRoute>("bars:{}", 9), Err(wire::Error::InvalidRequest(_))));
+        // Ticks name topics by id: a turn's updates reach the host together; unknown ids tick nothing.
+        let tick = |topic, id| on_timer::<Service, BarsRoute>(topic, id);
+        on_timers::<crate::testing::Recorder>(1_000, &[7, 8, 9, 7], tick);
         remove_topic::<Service, BarsRoute>(A.to_owned());
-        assert_eq!(calls(), [format!(r#"topic-update {A} {{"close":2.0}}"#), format!("clear-timer {A}")]);
+        on_timers::<crate::testing::Recorder>(2_000, &[7], tick);
+        assert_eq!(
+            calls(),
+            [r#"topic-updates #7 {"close":2.0} #7 {"close":2.0}"#.to_owned(), format!("clear-timer {A}")]
+        );
     }
 
     #[test]

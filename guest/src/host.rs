@@ -1,5 +1,6 @@
 //! What a component asks of the host: the world's imports `topic-update`,
-//! `set-timer` and `clear-timer`, as [`WsTopic`](crate::WsTopic) calls them.
+//! `topic-updates`, `set-timer` and `clear-timer`, as
+//! [`WsTopic`](crate::WsTopic) calls them.
 //!
 //! wit-bindgen generates those imports in each component's own bindings, so
 //! this crate cannot call them directly: a component's generated code
@@ -19,6 +20,8 @@
 pub trait Host {
     /// Publishes `data` (JSON text) to every subscriber of `topic`.
     fn topic_update(topic: &str, data: &str);
+    /// Publishes each `(id, data)`, in order, to the topic live as `id`.
+    fn topic_updates(updates: &[(u32, String)]);
     /// Asks the host to call `on-timer` for `topic` every `period_ms` milliseconds.
     fn set_timer(topic: &str, period_ms: u32);
     /// Stops the timer of `topic`, if any.

@@ -32,6 +32,9 @@
 //!   only when read; `update`, `set_timer`, `clear_timer`).
 //! - [`host`]: [`Host`], the world's imports as typed topics reach them,
 //!   implemented once per component.
+//! - [`live`]: the topics the host numbered (timers tick them by id), and the
+//!   updates gathered for them, sent to the host once per export call.
+//! - [`clock`]: the wall clock, read once per timer turn (the host's time of it).
 //! - [`service`]: [`WsRouteService<R>`], the handlers of route `R`
 //!   (`create`, `remove`, `on_timer`, `authorize`).
 //! - [`dispatch`]: the bodies of the world's exports for one route, called by
@@ -49,10 +52,12 @@
 
 pub mod caller;
 pub mod canonical;
+pub mod clock;
 pub mod dispatch;
 pub mod error;
 pub mod host;
 pub mod http;
+pub mod live;
 pub mod router;
 pub mod schema;
 pub mod service;

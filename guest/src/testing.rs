@@ -48,6 +48,13 @@ impl Host for Recorder {
         CALLS.with_borrow_mut(|calls| calls.push(format!("topic-update {topic} {data}")));
     }
 
+    fn topic_updates(updates: &[(u32, String)]) {
+        CALLS.with_borrow_mut(|calls| {
+            let updates = updates.iter().map(|(id, data)| format!("#{id} {data}")).collect::<Vec<_>>();
+            calls.push(format!("topic-updates {}", updates.join(" ")));
+        });
+    }
+
     fn set_timer(topic: &str, period_ms: u32) {
         CALLS.with_borrow_mut(|calls| calls.push(format!("set-timer {topic} {period_ms}")));
     }

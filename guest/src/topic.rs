@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use std::fmt;
+use std::rc::Rc;
 
 /// The route part of a topic: everything before the first `:`.
 pub fn route_of(topic: &str) -> &str {
@@ -48,11 +49,15 @@ pub fn parse_topic<T: DeserializeOwned>(route: &str, topic: &str) -> Result<T, S
 /// which is parsed at most once and only when asked for. Generated code
 /// names one per route (`pub type BarWsTopic = WsTopic<BarWsRoute>;`).
 ///
-/// Timer ticks hand a service the topic the host holds, one this component
-/// accepted in `create-topic`, so a tick costs no parse unless the service
-/// reads the request, and publishing costs one serialisation of the data.
+/// Timer ticks hand a service a topic this component accepted in
+/// `create-topic`, by the id the host gave it there (see [`crate::live`]),
+/// so a tick costs no parse unless the service reads the request, and
+/// publishing costs one serialisation of the data; the updates of a topic
+/// known by id are gathered and reach the host together.
 pub struct WsTopic<R: WsRoute> {
-    topic: String,
+    topic: Rc<str>,
+    /// The id the host gave the topic, when it came from the host.
+    id: Option<u32>,
     request: OnceCell<R::Request>,
 }
 
@@ -63,7 +68,7 @@ impl<R: WsRoute> WsTopic<R> {
     /// The topic of `request`: the route name, `:`, and the request as canonical JSON.
     pub fn new(request: R::Request) -> Result<Self, ServiceError> {
         let topic = build_topic(R::NAME, &request)?;
-        Ok(Self { topic, request: OnceCell::from(request) })
+        Ok(Self { topic: topic.into(), id: None, request: OnceCell::from(request) })
     }
 
     /// Validates a subscription request given as JSON text and builds its topic.
@@ -74,13 +79,29 @@ impl<R: WsRoute> WsTopic<R> {
     /// Validates `topic` as a topic of this route and parses its request.
     pub fn parse(topic: &str) -> Result<Self, ServiceError> {
         let request = parse_topic::<R::Request>(R::NAME, topic)?;
-        Ok(Self { topic: topic.to_owned(), request: OnceCell::from(request) })
+        Ok(Self { topic: topic.into(), id: None, request: OnceCell::from(request) })
     }
 
-    /// A topic this component accepted before (`create-topic` parsed it);
-    /// its request is parsed on first use.
-    pub(crate) fn accepted(topic: String) -> Self {
-        Self { topic, request: OnceCell::new() }
+    /// A topic this component accepted before (`create-topic` parsed it),
+    /// live as `id` when the host gave one; its request is parsed on first use.
+    pub(crate) fn accepted(topic: Rc<str>, id: Option<u32>) -> Self {
+        Self { topic, id, request: OnceCell::new() }
+    }
+
+    /// The same topic, live as `id`.
+    pub(crate) fn live_as(self, id: u32) -> Self {
+        Self { id: Some(id), ..self }
+    }
+
+    /// The id the host gave this topic, if it came from the host (a
+    /// `create-topic` or a timer's tick).
+    pub fn id(&self) -> Option<u32> {
+        self.id
+    }
+
+    /// The topic string, shared.
+    pub(crate) fn shared(&self) -> Rc<str> {
+        self.topic.clone()
     }
 
     /// The validated subscription request.
@@ -103,17 +124,33 @@ impl<R: WsRoute> WsTopic<R> {
 
     /// The canonical topic string, by value.
     pub fn into_string(self) -> String {
-        self.topic
+        String::from(&*self.topic)
     }
 
     /// Publishes `data` to every subscriber of this topic.
     pub fn update(&self, data: &R::Data) {
-        <R::Host as Host>::topic_update(&self.topic, &to_json(data));
+        match self.id {
+            Some(id) => crate::live::gather::<R::Host>(id, to_json(data)),
+            None => self.send(&to_json(data)),
+        }
     }
 
     /// Publishes data that is already JSON text to every subscriber of this
     /// topic. The host drops (and counts) data that is not valid JSON.
     pub fn update_json(&self, data: &str) {
+        match self.id {
+            // Past the gathering bound it would be sent at once anyway: sent as is, not copied first.
+            Some(id) if data.len() < crate::live::MAX_GATHERED_BYTES => {
+                crate::live::gather::<R::Host>(id, data.to_owned());
+            }
+            _ => self.send(data),
+        }
+    }
+
+    /// Sends an update by topic string, after the updates gathered before it
+    /// (see [`crate::live`]).
+    fn send(&self, data: &str) {
+        crate::live::flush::<R::Host>();
         <R::Host as Host>::topic_update(&self.topic, data);
     }
 
@@ -188,7 +225,7 @@ mod tests {
     fn typed_topics_parse_their_request_once_and_only_when_asked() {
         let built = WsTopic::<BarsRoute>::new(Bars { symbol: "MSFT".into(), resolution: "5".into(), extended: false });
         let built = built.unwrap();
-        let accepted = WsTopic::<BarsRoute>::accepted(built.as_str().to_owned());
+        let accepted = WsTopic::<BarsRoute>::accepted(built.as_str().into(), None);
         assert!(accepted.request.get().is_none());
         assert_eq!(accepted.request(), built.request());
         assert!(accepted.request.get().is_some());
@@ -202,7 +239,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "never accepted")]
     fn an_accepted_topic_that_does_not_parse_is_a_host_fault() {
-        WsTopic::<BarsRoute>::accepted("bars:{}".to_owned()).request();
+        WsTopic::<BarsRoute>::accepted("bars:{}".into(), None).request();
     }
 
     #[test]
@@ -223,6 +260,20 @@ mod tests {
                 format!("clear-timer {name}"),
             ]
         );
+    }
+
+    #[test]
+    fn a_numbered_topics_updates_are_gathered_and_go_before_one_sent_by_name() {
+        let topic = WsTopic::<BarsRoute>::new(Bars { symbol: "A".into(), resolution: "1".into(), extended: false });
+        let topic = topic.unwrap();
+        let live = WsTopic::<BarsRoute>::accepted(topic.shared(), Some(3));
+        assert_eq!(live.id(), Some(3));
+        live.update(&Candle { close: 1.0 });
+        live.update_json("{}");
+        assert!(calls().is_empty(), "gathered");
+        topic.update_json("[]");
+        let name = r#"bars:{"extended":false,"resolution":"1","symbol":"A"}"#;
+        assert_eq!(calls(), [r#"topic-updates #3 {"close":1.0} #3 {}"#.to_owned(), format!("topic-update {name} []")]);
     }
 
     #[test]

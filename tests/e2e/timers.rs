@@ -1,6 +1,7 @@
 //! Timer ticks when many topics' timers fall due at once: the host hands them
-//! to the component in one `on-timers` call, which must tick each topic as
-//! its own `on-timer` would; and every topic of several clients ticks.
+//! to the component in one `on-timers` call (by topic id), which must tick
+//! each topic in order, and takes their updates back in one `topic-updates`;
+//! and every topic of several clients ticks.
 //! When ticks fall due (one client's together, different clients' apart) is
 //! a matter of time, tested under tokio's paused clock in the unit tests of
 //! `host/src/runtime/timers.rs`.

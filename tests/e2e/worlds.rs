@@ -1,14 +1,16 @@
-//! Both versions of the world side by side. A component built for
+//! Every version of the world side by side. A component built for
 //! `topicwire:ws@0.1.0` (the `legacy` fixture) loads and serves beside
-//! 0.2.0 ones, its routes keeping the default history of their delivery; a
-//! 0.2.0 route's declared history (the probe's `recent`: three updates) is
-//! what `/api/v1/modules` and AsyncAPI show and what recovery goes by,
+//! 0.3.0 ones, its routes keeping the default history of their delivery;
+//! one built for 0.2.0 (`legacy-0-2`) too, its timers handed topic strings
+//! (`on-timer` for one, `on-timers` for several) and its declared history
+//! kept; a route's declared history (the probe's `recent`: three updates)
+//! is what `/api/v1/modules` and AsyncAPI show and what recovery goes by,
 //! for a Rust route (`#[route(..., history = 3)]`) and a Python one
 //! (`route(..., history=3)`) alike.
 
 use serde_json::{Value, json};
 use topicwire_tests::python::Probe;
-use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_WASM, PROBE_WASM, for_each_probe, http_request};
+use topicwire_tests::{DATAFEED_WASM, Host, LEGACY_0_2_WASM, LEGACY_WASM, PROBE_WASM, for_each_probe, http_request};
 
 /// Route `name` of a module's status.
 fn route<'a>(module: &'a Value, name: &str) -> &'a Value {
@@ -20,12 +22,12 @@ fn stream(name: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_component_built_for_0_1_0_serves_beside_0_2_0_ones() {
+async fn a_component_built_for_0_1_0_serves_beside_0_3_0_ones() {
     let host =
         Host::start_with(&[("legacy", LEGACY_WASM), ("datafeed", DATAFEED_WASM), ("probe", PROBE_WASM)], "").await;
     let legacy = host.module("legacy").await.unwrap();
     assert_eq!((&legacy["state"], &legacy["world"]), (&json!("serving"), &json!("topicwire:ws@0.1.0")));
-    assert_eq!(host.module("datafeed").await.unwrap()["world"], "topicwire:ws@0.2.0");
+    assert_eq!(host.module("datafeed").await.unwrap()["world"], "topicwire:ws@0.3.0");
     assert_eq!(route(&legacy, "beats")["delivery"], "conflate");
     assert_eq!(route(&legacy, "beats")["history"], json!({"size": 0, "ttl_secs": 0}));
     assert_eq!(route(&legacy, "events")["delivery"], "reliable");
@@ -54,20 +56,70 @@ async fn a_component_built_for_0_1_0_serves_beside_0_2_0_ones() {
     let unknown = client.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
     assert_eq!(unknown["status"], "error", "{unknown}");
 
-    // Its 0.2.0 neighbours serve meanwhile.
+    // Its 0.3.0 neighbours serve meanwhile.
     let mut datafeed = host.client("datafeed").await;
     let bars = datafeed.subscribe("bars", json!({"symbol": "AAPL", "resolution": "1"})).await;
     assert_eq!(bars["status"], "ok", "{bars}");
     assert!(datafeed.next_update("bars").await["payload"]["volume"].is_i64());
     assert_eq!(client.next_update("beats").await["topic"], r#"beats:{"stream":"a"}"#);
 
-    // A new version built for 0.2.0 replaces it like any other.
+    // A new version built for 0.3.0 replaces it like any other.
     host.rename_over("legacy", PROBE_WASM);
-    host.eventually("the 0.2.0 version serves", |modules| {
+    host.eventually("the 0.3.0 version serves", |modules| {
         let legacy = modules["modules"].as_array().unwrap().iter().find(|module| module["module"] == "legacy");
-        legacy.is_some_and(|legacy| legacy["world"] == "topicwire:ws@0.2.0" && legacy["reloads"] == 1)
+        legacy.is_some_and(|legacy| legacy["world"] == "topicwire:ws@0.3.0" && legacy["reloads"] == 1)
     })
     .await;
+    host.stop().await;
+}
+
+/// The next update of `route` whose data says it was ticked in a call of `ticks` topics, within 100 updates.
+async fn update_ticked_with(client: &mut topicwire_tests::Client, route: &str, ticks: u64) -> Value {
+    for _ in 0..100 {
+        let update = client.next_update(route).await;
+        if update["payload"]["ticks"] == ticks {
+            return update;
+        }
+    }
+    panic!("no update of {route} ticked with {ticks} topics in 100");
+}
+
+#[tokio::test]
+async fn a_component_built_for_0_2_0_serves_beside_0_3_0_ones_its_timers_ticking_topic_strings() {
+    let host = Host::start_with(&[("previous", LEGACY_0_2_WASM), ("probe", PROBE_WASM)], "").await;
+    let previous = host.module("previous").await.unwrap();
+    assert_eq!((&previous["state"], &previous["world"]), (&json!("serving"), &json!("topicwire:ws@0.2.0")));
+    assert_eq!(host.module("probe").await.unwrap()["world"], "topicwire:ws@0.3.0");
+    assert_eq!(route(&previous, "beats")["history"], json!({"size": 0, "ttl_secs": 0}));
+    assert_eq!(route(&previous, "events")["history"], json!({"size": 5, "ttl_secs": 60}), "as it declares");
+
+    // Its only live topic ticks alone: `on-timer`, with the topic string.
+    let mut client = host.client("previous").await;
+    let response = client.subscribe("beats", stream("a")).await;
+    assert_eq!((&response["status"], &response["topic"]), (&json!("ok"), &json!(r#"beats:{"stream":"a"}"#)));
+    let first = client.next_update("beats").await;
+    assert_eq!((&first["topic"], &first["payload"]["ticks"]), (&json!(r#"beats:{"stream":"a"}"#), &json!(1)));
+    let second = client.next_update("beats").await;
+    assert_eq!(second["offset"].as_u64().unwrap(), first["offset"].as_u64().unwrap() + 1);
+
+    // A client's topics tick together: one `on-timers` call with both strings, each topic numbered on.
+    let response = client.subscribe("events", stream("a")).await;
+    assert_eq!(response["status"], "ok", "{response}");
+    let event = update_ticked_with(&mut client, "events", 2).await;
+    assert_eq!(event["topic"], r#"events:{"stream":"a"}"#);
+    let beat = update_ticked_with(&mut client, "beats", 2).await;
+    let next = client.next_update("beats").await;
+    assert_eq!(next["offset"].as_u64().unwrap(), beat["offset"].as_u64().unwrap() + 1, "no hole, no repeat");
+
+    let invalid = client.subscribe("beats", json!({"stream": 1})).await;
+    assert_eq!(invalid["message"], "invalid request: stream: a string is required");
+    let forbidden = client.subscribe("events", stream("forbidden")).await;
+    assert_eq!(forbidden["message"], "forbidden: stream `forbidden` is no one's");
+
+    // Its 0.3.0 neighbour serves meanwhile.
+    let mut probe = host.client("probe").await;
+    assert_eq!(probe.subscribe("ticks", stream("p")).await["status"], "ok");
+    assert_eq!(probe.next_update("ticks").await["topic"], r#"ticks:{"stream":"p"}"#);
     host.stop().await;
 }
 

@@ -53,6 +53,9 @@ pub const LEDGER_V2_WASM: &str = env!("LEDGER_V2_WASM");
 /// The legacy fixture: a component of the first world version, `topicwire:ws@0.1.0`
 /// (see `tests/fixtures/legacy`).
 pub const LEGACY_WASM: &str = env!("LEGACY_WASM");
+/// The fixture of the previous world version, `topicwire:ws@0.2.0`: topic
+/// strings to its timers (see `tests/fixtures/legacy-0-2`).
+pub const LEGACY_0_2_WASM: &str = env!("LEGACY_0_2_WASM");
 
 /// How long any awaited event may take before the test fails: generous, so
 /// that only a broken test fails, even on two busy cores where a test's host

@@ -16,7 +16,7 @@ pub use topicwire_guest::{Caller, ServiceError, WsRouteService};
 mod bindings {
     wit_bindgen::generate!(
         { world : "ws-route-service", path : "../../wit", with : {
-        "topicwire:ws/types@0.2.0" : topicwire_guest::wire::types,
+        "topicwire:ws/types@0.3.0" : topicwire_guest::wire::types,
         "wasi:keyvalue/store@0.2.0-draft" :
         topicwire_guest::store::bindings::wasi::keyvalue::store,
         "wasi:keyvalue/atomics@0.2.0-draft" :
@@ -30,6 +30,9 @@ pub enum Imports {}
 impl topicwire_guest::Host for Imports {
     fn topic_update(topic: &str, data: &str) {
         bindings::topic_update(topic, data);
+    }
+    fn topic_updates(updates: &[(u32, String)]) {
+        bindings::topic_updates(updates);
     }
     fn set_timer(topic: &str, period_ms: u32) {
         bindings::set_timer(topic, period_ms);
@@ -90,11 +93,11 @@ impl bindings::Guest for Exports {
             _ => Err(Error::UnknownRoute(route)),
         }
     }
-    fn create_topic(topic: String) -> Result<(), Error> {
+    fn create_topic(topic: String, id: u32) -> Result<(), Error> {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => dispatch::create_topic::<Service, BarWsRoute>(&topic),
+            "bars" => dispatch::create_topic::<Service, BarWsRoute>(&topic, id),
             "broker-connection" => {
-                dispatch::create_topic::<Service, BrokerConnectionWsRoute>(&topic)
+                dispatch::create_topic::<Service, BrokerConnectionWsRoute>(&topic, id)
             }
             route => Err(Error::UnknownRoute(route.to_owned())),
         }
@@ -108,17 +111,16 @@ impl bindings::Guest for Exports {
             _ => {}
         }
     }
-    fn on_timer(topic: String) {
-        match topicwire_guest::topic::route_of(&topic) {
-            "bars" => dispatch::on_timer::<Service, BarWsRoute>(topic),
-            "broker-connection" => dispatch::on_timer::<Service, BrokerConnectionWsRoute>(topic),
-            _ => {}
-        }
-    }
-    fn on_timers(topics: Vec<String>) {
-        topics
-            .into_iter()
-            .for_each(<Self as bindings::Guest>::on_timer);
+    fn on_timers(now_us: u64, topics: Vec<u32>) {
+        dispatch::on_timers::<Imports>(now_us, &topics, |topic, id| {
+            match topicwire_guest::topic::route_of(&topic) {
+                "bars" => dispatch::on_timer::<Service, BarWsRoute>(topic, id),
+                "broker-connection" => {
+                    dispatch::on_timer::<Service, BrokerConnectionWsRoute>(topic, id)
+                }
+                _ => {}
+            }
+        });
     }
 }
 bindings::export!(Exports with_types_in bindings);

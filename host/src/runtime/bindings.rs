@@ -1,8 +1,9 @@
 //! Host-side bindings of the `ws-route-service` world, generated once here:
-//! the current version, `topicwire:ws@0.2.0` (`wit/`), at the root of this
-//! module, and the frozen `topicwire:ws@0.1.0` (`wit/v0.1.0/`) in [`v0_1`],
-//! so components built for it keep loading. The rest of the host speaks
-//! 0.2.0 only: [`crate::runtime::exports`] adapts a 0.1.0 component to it.
+//! the current version, `topicwire:ws@0.3.0` (`wit/`), at the root of this
+//! module, and the frozen `topicwire:ws@0.2.0` (`wit/v0.2.0/`) and
+//! `topicwire:ws@0.1.0` (`wit/v0.1.0/`) in [`v0_2`] and [`v0_1`], so
+//! components built for them keep loading. The rest of the host speaks
+//! 0.3.0 only: [`crate::runtime::exports`] adapts older components to it.
 //!
 //! Exports are async (calls run on the module's actor task and yield at epoch
 //! ticks). The world's own imports are plain functions: they only touch the
@@ -20,9 +21,22 @@ wasmtime::component::bindgen!({
     with: { "wasi:keyvalue/store.bucket": crate::state::bucket::Bucket },
 });
 
+/// `topicwire:ws@0.2.0`, for components built before timers and updates
+/// named topics by number. Its imports are a part of 0.3.0's (the same
+/// functions; `wasi:keyvalue` is the current bindings'), so only its exports
+/// and its `types` differ.
+pub mod v0_2 {
+    wasmtime::component::bindgen!({
+        world: "topicwire:ws/ws-route-service@0.2.0",
+        // `wit/` first: it brings the `deps` that 0.2.0 shares.
+        path: ["../wit", "../wit/v0.2.0"],
+        exports: { default: async },
+        with: { "wasi:keyvalue": super::wasi::keyvalue },
+    });
+}
+
 /// `topicwire:ws@0.1.0`, for components built before routes declared their
-/// history. Its imports are 0.2.0's (the same functions; `wasi:keyvalue` is
-/// 0.2.0's bindings), so only its exports and its `types` differ.
+/// history. Its imports are a part of 0.3.0's, as 0.2.0's are.
 pub mod v0_1 {
     wasmtime::component::bindgen!({
         world: "topicwire:ws/ws-route-service@0.1.0",

@@ -6,7 +6,7 @@
 //! each tick (see [`crate::runtime::instance`]).
 
 use crate::limits::Limits;
-use crate::runtime::bindings::{WsRouteService, v0_1};
+use crate::runtime::bindings::{WsRouteService, v0_1, v0_2};
 use crate::runtime::cache::ArtifactCache;
 use crate::runtime::guest_state::GuestState;
 use anyhow::{Context, Result};
@@ -49,8 +49,12 @@ impl Runtime {
         WsRouteService::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the ws-route-service imports")?;
-        // A 0.1.0 component imports the same functions, and its own `types`
-        // (types only, nothing to call): the one import 0.2.0's do not cover.
+        // A 0.2.0 or 0.1.0 component imports a part of the same functions,
+        // and its own `types` (types only, nothing to call): the one import
+        // the current world's do not cover.
+        v0_2::topicwire::ws0_2_0::types::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the ws-route-service@0.2.0 types")?;
         v0_1::topicwire::ws0_1_0::types::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the ws-route-service@0.1.0 types")?;

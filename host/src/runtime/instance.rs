@@ -40,10 +40,11 @@ use crate::hub::topics::TopicTable;
 use crate::limits::Limits;
 use crate::runtime::guest_state::GuestState;
 use crate::runtime::native::NativeProbe;
+use crate::runtime::timers::Due;
 use crate::state::ModuleStorage;
 use anyhow::{Context, Result};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wasmtime::component::Component;
 use wasmtime::{Store, UpdateDeadline};
 
@@ -122,7 +123,7 @@ impl Blueprint {
     pub fn world(&self) -> World {
         match &self.kind {
             Kind::Wasm { indices, .. } => indices.world(),
-            Kind::Native => World::V0_2,
+            Kind::Native => World::V0_3,
         }
     }
 
@@ -156,18 +157,13 @@ impl Blueprint {
             .map_err(anyhow::Error::from)
             .context("the component failed to start")?;
         let bindings = indices.load(&mut store, &instance).map_err(anyhow::Error::from)?;
-        let on_timers =
-            instance.get_typed_func::<(Vec<Arc<str>>,), ()>(&mut store, "on-timers").map_err(anyhow::Error::from)?;
         let http = match http {
             Some(http) => Some(http.load(&mut store, &instance).map_err(anyhow::Error::from)?),
             None => None,
         };
-        Ok(Instance { backend: Backend::Wasm { store, bindings, on_timers, http } })
+        Ok(Instance { backend: Backend::Wasm { store, bindings, http } })
     }
 }
-
-/// The `on-timers` export, taking the topics as the timers hold them.
-type OnTimers = wasmtime::component::TypedFunc<(Vec<Arc<str>>,), ()>;
 
 /// A live instance. After a call returns `Err` (a trap) it must be dropped.
 pub struct Instance {
@@ -175,18 +171,8 @@ pub struct Instance {
 }
 
 enum Backend {
-    Wasm {
-        store: Store<GuestState>,
-        bindings: Exports,
-        /// `on-timers`, typed for the host's own topic strings: the bindings'
-        /// version takes `&[String]`, which would copy every topic once more.
-        on_timers: OnTimers,
-        http: Option<HttpHandler>,
-    },
-    Native {
-        state: Box<GuestState>,
-        producer: NativeProbe,
-    },
+    Wasm { store: Store<GuestState>, bindings: Exports, http: Option<HttpHandler> },
+    Native { state: Box<GuestState>, producer: NativeProbe },
 }
 
 impl Instance {
@@ -311,12 +297,15 @@ impl Instance {
         }
     }
 
-    /// The `create-topic` export.
+    /// The `create-topic` export, with the id `topic` is live as (it must be
+    /// in the instance's topic table).
     pub async fn create_topic(&mut self, topic: &str) -> Result<Result<(), GuestError>> {
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
+                // Never an id: a topic not in the table is not live.
+                let id = store.data().topics.id_of(topic).unwrap_or(u32::MAX);
                 arm(store);
-                Ok(bindings.call_create_topic(store, topic).await?)
+                Ok(bindings.call_create_topic(store, topic, id).await?)
             }
             Backend::Native { state, producer } => {
                 producer.create_topic(state, topic);
@@ -340,31 +329,19 @@ impl Instance {
         }
     }
 
-    /// The `on-timer` export.
-    pub async fn on_timer(&mut self, topic: &str) -> Result<()> {
+    /// The ticks of `due` (`on-timers`, adapted to older worlds): one call,
+    /// under one deadline, with the wall-clock time of the turn, read once
+    /// (the native producer handles them one by one, as a component's
+    /// generated code does).
+    pub async fn on_timers(&mut self, due: Vec<Due>) -> Result<()> {
+        let now_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_micros() as u64);
         match &mut self.backend {
             Backend::Wasm { store, bindings, .. } => {
                 arm(store);
-                Ok(bindings.call_on_timer(store, topic).await?)
+                Ok(bindings.call_on_timers(store, now_us, due).await?)
             }
             Backend::Native { state, producer } => {
-                producer.on_timer(state, topic);
-                Ok(())
-            }
-        }
-    }
-
-    /// The `on-timers` export: one call, under one deadline, for several
-    /// ticks (the native producer handles them one by one, as a component's
-    /// generated code does).
-    pub async fn on_timers(&mut self, topics: Vec<Arc<str>>) -> Result<()> {
-        match &mut self.backend {
-            Backend::Wasm { store, on_timers, .. } => {
-                arm(store);
-                Ok(on_timers.call_async(store, (topics,)).await?)
-            }
-            Backend::Native { state, producer } => {
-                topics.iter().for_each(|topic| producer.on_timer(state, topic));
+                due.iter().for_each(|due| producer.on_timer(state, &due.topic, now_us));
                 Ok(())
             }
         }

@@ -10,7 +10,6 @@ use crate::runtime::bindings::WsRouteServiceImports;
 use crate::runtime::bindings::topicwire::ws::types::{Delivery, Error as GuestError, Route};
 use crate::runtime::guest_state::GuestState;
 use std::collections::{BTreeMap, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One tick, as the probe's `Tick`.
 #[derive(serde::Serialize)]
@@ -79,11 +78,11 @@ impl NativeProbe {
         self.seq.remove(topic);
     }
 
-    /// Publishes `BURST` ticks to `topic`.
-    pub fn on_timer(&mut self, state: &mut GuestState, topic: &str) {
+    /// Publishes `BURST` ticks to `topic`, sent at `now_us` (the turn's time, as the probe's).
+    pub fn on_timer(&mut self, state: &mut GuestState, topic: &str, now_us: u64) {
         let Some(seq) = self.seq.get_mut(topic) else { return };
         for _ in 0..self.burst {
-            let sent_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros() as u64);
+            let sent_us = now_us;
             // Serialised as the probe's generated `update` does, so the two differ only by wasm.
             let tick = serde_json::to_string(&Tick { version: 0, seq: *seq, sent_us }).unwrap_or_default();
             state.publish_update(topic, &tick);

@@ -40,8 +40,19 @@ pub const WHEEL_SLOTS: usize = 1024;
 #[derive(Debug)]
 struct Timer {
     topic: Arc<str>,
+    /// The topic's id while it is live (the component's name for it).
+    id: u32,
     period: Duration,
     generation: u64,
+}
+
+/// A timer's tick that is due: its topic, and the topic's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The topic.
+    pub topic: Arc<str>,
+    /// Its id (`topic-id`).
+    pub id: u32,
 }
 
 /// One pending tick of the timer in slab slot `timer`, due at `at`.
@@ -106,10 +117,10 @@ impl Timers {
         self.slots.is_empty()
     }
 
-    /// Sets (or replaces) the timer of `topic`, first due within one period
-    /// after `now`, at the phase of `key`.
-    pub fn set(&mut self, topic: &str, period: Duration, key: &[u8], now: Instant) {
-        self.schedule(topic, period, self.next_at_phase(period, phase(key, period), now));
+    /// Sets (or replaces) the timer of `topic`, live as `id`, first due
+    /// within one period after `now`, at the phase of `key`.
+    pub fn set(&mut self, topic: &str, id: u32, period: Duration, key: &[u8], now: Instant) {
+        self.schedule(topic, id, period, self.next_at_phase(period, phase(key, period), now));
     }
 
     /// The first instant after `now`, within one period, at `phase` of
@@ -118,13 +129,14 @@ impl Timers {
         self.base + next_at_phase(now.saturating_duration_since(self.base), period, phase)
     }
 
-    /// Sets (or replaces) the timer of `topic`, first due at `first`.
-    fn schedule(&mut self, topic: &str, period: Duration, first: Instant) {
+    /// Sets (or replaces) the timer of `topic`, live as `id`, first due at `first`.
+    fn schedule(&mut self, topic: &str, id: u32, period: Duration, first: Instant) {
         self.next_generation += 1;
         let generation = self.next_generation;
         let timer = match self.slots.get(topic) {
             Some(&timer) => {
                 if let Some(replaced) = &mut self.timers[timer] {
+                    replaced.id = id;
                     replaced.period = period;
                     replaced.generation = generation;
                 }
@@ -132,7 +144,7 @@ impl Timers {
             }
             None => {
                 let topic: Arc<str> = topic.into();
-                let new = Some(Timer { topic: topic.clone(), period, generation });
+                let new = Some(Timer { topic: topic.clone(), id, period, generation });
                 let timer = match self.free.pop() {
                     Some(timer) => {
                         self.timers[timer] = new;
@@ -183,7 +195,7 @@ impl Timers {
 
     /// The next timer due at or before `now`, rescheduled for its next period.
     /// A timer that fell more than a period behind skips the missed ticks.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Arc<str>> {
+    pub fn pop_due(&mut self, now: Instant) -> Option<Due> {
         loop {
             let next = self.first_occupied().or_else(|| Some(self.slot_of(self.later.peek()?.0.at)))?;
             if self.start_of(next) > now {
@@ -203,7 +215,7 @@ impl Timers {
             else {
                 continue;
             };
-            let topic = timer.topic.clone();
+            let topic = Due { topic: timer.topic.clone(), id: timer.id };
             let due = entry.at + timer.period;
             // Behind by more than a period: the next tick after now, at the same phase.
             let at = if due >= now { due } else { due + next_at_phase(now - due, timer.period, Duration::ZERO) };
@@ -316,7 +328,7 @@ mod tests {
         let period = 100 * MS;
         for n in 0..10u32 {
             // One client's subscriptions, a few milliseconds apart.
-            timers.set(&format!("ticks:{{\"stream\":\"a{n}\"}}"), period, b"client a", start + n * 3 * MS);
+            timers.set(&format!("ticks:{{\"stream\":\"a{n}\"}}"), 0, period, b"client a", start + n * 3 * MS);
         }
         let firsts = pending(&timers);
         let phases: std::collections::BTreeSet<_> =
@@ -328,7 +340,7 @@ mod tests {
 
         let mut timers = Timers::starting(start);
         for n in 0..10u8 {
-            timers.set(&format!("ticks:{{\"stream\":\"b{n}\"}}"), period, &[n], start);
+            timers.set(&format!("ticks:{{\"stream\":\"b{n}\"}}"), 0, period, &[n], start);
         }
         let spread: std::collections::BTreeSet<_> = pending(&timers).into_iter().collect();
         assert!(spread.iter().all(|&at| at > start && at <= start + period));
@@ -339,31 +351,31 @@ mod tests {
     fn fires_in_order_and_reschedules() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
-        timers.schedule("slow", 300 * MS, start + 300 * MS);
-        timers.schedule("fast", 100 * MS, start + 100 * MS);
-        assert_eq!(timers.pop_due(start), None);
+        timers.schedule("slow", 0, 300 * MS, start + 300 * MS);
+        timers.schedule("fast", 0, 100 * MS, start + 100 * MS);
+        assert_eq!(timers.pop_due(start).map(|due| due.topic), None);
         assert_eq!(timers.next_due(), Some(start + 100 * MS));
         let t = start + 150 * MS;
-        assert_eq!(timers.pop_due(t).as_deref(), Some("fast"));
-        assert_eq!(timers.pop_due(t), None);
+        assert_eq!(timers.pop_due(t).map(|due| due.topic).as_deref(), Some("fast"));
+        assert_eq!(timers.pop_due(t).map(|due| due.topic), None);
         let t = start + 300 * MS;
-        assert_eq!(timers.pop_due(t).as_deref(), Some("fast"));
-        assert_eq!(timers.pop_due(t).as_deref(), Some("slow"));
-        assert_eq!(timers.pop_due(t).as_deref(), Some("fast"), "due again at 300");
-        assert_eq!(timers.pop_due(t), None);
+        assert_eq!(timers.pop_due(t).map(|due| due.topic).as_deref(), Some("fast"));
+        assert_eq!(timers.pop_due(t).map(|due| due.topic).as_deref(), Some("slow"));
+        assert_eq!(timers.pop_due(t).map(|due| due.topic).as_deref(), Some("fast"), "due again at 300");
+        assert_eq!(timers.pop_due(t).map(|due| due.topic), None);
     }
 
     #[test]
     fn cleared_and_replaced_timers_do_not_fire_twice() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
-        timers.schedule("a", 10 * MS, start + 10 * MS);
-        timers.schedule("b", 10 * MS, start + 10 * MS);
+        timers.schedule("a", 0, 10 * MS, start + 10 * MS);
+        timers.schedule("b", 0, 10 * MS, start + 10 * MS);
         timers.clear("a");
-        timers.schedule("b", 20 * MS, start + 20 * MS);
+        timers.schedule("b", 0, 20 * MS, start + 20 * MS);
         let t = start + 20 * MS;
-        assert_eq!(timers.pop_due(t).as_deref(), Some("b"));
-        assert_eq!(timers.pop_due(t), None);
+        assert_eq!(timers.pop_due(t).map(|due| due.topic).as_deref(), Some("b"));
+        assert_eq!(timers.pop_due(t).map(|due| due.topic), None);
         assert_eq!(timers.len(), 1);
     }
 
@@ -371,24 +383,24 @@ mod tests {
     fn a_new_timer_in_a_freed_slot_ignores_the_old_timers_entries() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
-        timers.schedule("keep", 100 * MS, start + 100 * MS);
-        timers.schedule("a", 10 * MS, start + 10 * MS);
+        timers.schedule("keep", 0, 100 * MS, start + 100 * MS);
+        timers.schedule("a", 0, 10 * MS, start + 10 * MS);
         timers.clear("a");
-        timers.schedule("c", 50 * MS, start + 50 * MS);
+        timers.schedule("c", 0, 50 * MS, start + 50 * MS);
         assert_eq!(timers.timers.len(), 2, "c took a's slot");
-        assert_eq!(timers.pop_due(start + 10 * MS), None);
-        assert_eq!(timers.pop_due(start + 50 * MS).as_deref(), Some("c"));
-        assert_eq!(timers.pop_due(start + 50 * MS), None);
+        assert_eq!(timers.pop_due(start + 10 * MS).map(|due| due.topic), None);
+        assert_eq!(timers.pop_due(start + 50 * MS).map(|due| due.topic).as_deref(), Some("c"));
+        assert_eq!(timers.pop_due(start + 50 * MS).map(|due| due.topic), None);
     }
 
     #[test]
     fn a_late_timer_skips_missed_ticks_and_keeps_its_phase() {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
-        timers.schedule("a", 10 * MS, start + 10 * MS);
+        timers.schedule("a", 0, 10 * MS, start + 10 * MS);
         let late = start + Duration::from_secs(1) + 3 * MS;
-        assert_eq!(timers.pop_due(late).as_deref(), Some("a"));
-        assert_eq!(timers.pop_due(late), None);
+        assert_eq!(timers.pop_due(late).map(|due| due.topic).as_deref(), Some("a"));
+        assert_eq!(timers.pop_due(late).map(|due| due.topic), None);
         assert_eq!(timers.next_due(), Some(start + Duration::from_millis(1_010)));
     }
 
@@ -397,15 +409,15 @@ mod tests {
         let start = Instant::now();
         let mut timers = Timers::starting(start);
         let period = Duration::from_secs(5);
-        timers.schedule("slow", period, start + period);
-        timers.schedule("fast", 10 * MS, start + 10 * MS);
+        timers.schedule("slow", 0, period, start + period);
+        timers.schedule("fast", 0, 10 * MS, start + 10 * MS);
         assert_eq!(timers.next_due(), Some(start + 10 * MS));
         timers.clear("fast");
         assert_eq!(timers.next_due(), Some(start + 10 * MS), "a stale entry is harmless");
-        assert_eq!(timers.pop_due(start + period - MS), None);
+        assert_eq!(timers.pop_due(start + period - MS).map(|due| due.topic), None);
         assert_eq!(timers.next_due(), Some(start + period));
-        assert_eq!(timers.pop_due(start + period).as_deref(), Some("slow"));
-        assert_eq!(timers.pop_due(start + period), None);
+        assert_eq!(timers.pop_due(start + period).map(|due| due.topic).as_deref(), Some("slow"));
+        assert_eq!(timers.pop_due(start + period).map(|due| due.topic), None);
         assert_eq!(timers.next_due(), Some(start + 2 * period));
     }
 
@@ -419,7 +431,7 @@ mod tests {
         let mut due = HashMap::new();
         for (n, topic) in topics.iter().enumerate() {
             let period = periods[n % periods.len()];
-            timers.set(topic, period, topic.as_bytes(), created);
+            timers.set(topic, n as u32, period, topic.as_bytes(), created);
             let first = timers.next_at_phase(period, phase(topic.as_bytes(), period), created);
             assert!(first > created && first <= created + period);
             due.insert(topic.as_str(), (first, period));
@@ -428,7 +440,7 @@ mod tests {
         let mut now = created;
         let mut fired = 0;
         while now < start + Duration::from_secs(4) {
-            while let Some(topic) = timers.pop_due(now) {
+            while let Some(topic) = timers.pop_due(now).map(|due| due.topic) {
                 let (at, period) = due.get_mut(&*topic).expect("a topic that was set");
                 assert!(*at <= now, "{topic} fired early");
                 assert!(now - *at < MS + step, "{topic} fired {:?} late", now - *at);
@@ -447,7 +459,7 @@ mod tests {
     /// Every timer due at tokio's (paused) now, in the order popped.
     fn due_now(timers: &mut Timers) -> Vec<String> {
         let now = Instant::now();
-        std::iter::from_fn(|| timers.pop_due(now)).map(|topic| topic.to_string()).collect()
+        std::iter::from_fn(|| timers.pop_due(now)).map(|due| due.topic.to_string()).collect()
     }
 
     /// Moves tokio's paused clock to the next timer due; when that is.
@@ -465,7 +477,7 @@ mod tests {
         let period = Duration::from_secs(1);
         for client in 0..4u64 {
             for stream in 0..10 {
-                timers.set(&format!("c{client}-{stream}"), period, &client.to_le_bytes(), Instant::now());
+                timers.set(&format!("c{client}-{stream}"), stream, period, &client.to_le_bytes(), Instant::now());
                 tokio::time::advance(3 * MS).await;
             }
         }
@@ -502,8 +514,8 @@ mod tests {
         let mut timers = Timers::default();
         let period = 50 * MS;
         let topics: Vec<String> = (0..100).map(|n| format!("s{n}")).collect();
-        for topic in &topics {
-            timers.set(topic, period, b"one client", Instant::now());
+        for (id, topic) in (0..).zip(&topics) {
+            timers.set(topic, id, period, b"one client", Instant::now());
         }
         let mut rounds = Vec::new();
         for _ in 0..5 {

@@ -8,7 +8,7 @@ pub use topicwire_guest::{Caller, ServiceError, WsRouteService};
 mod bindings {
     wit_bindgen::generate!(
         { world : "ws-route-service", path : "../../wit", with : {
-        "topicwire:ws/types@0.2.0" : topicwire_guest::wire::types,
+        "topicwire:ws/types@0.3.0" : topicwire_guest::wire::types,
         "wasi:keyvalue/store@0.2.0-draft" :
         topicwire_guest::store::bindings::wasi::keyvalue::store,
         "wasi:keyvalue/atomics@0.2.0-draft" :
@@ -22,6 +22,9 @@ pub enum Imports {}
 impl topicwire_guest::Host for Imports {
     fn topic_update(topic: &str, data: &str) {
         bindings::topic_update(topic, data);
+    }
+    fn topic_updates(updates: &[(u32, String)]) {
+        bindings::topic_updates(updates);
     }
     fn set_timer(topic: &str, period_ms: u32) {
         bindings::set_timer(topic, period_ms);
@@ -69,10 +72,10 @@ impl bindings::Guest for Exports {
             _ => Err(Error::UnknownRoute(route)),
         }
     }
-    fn create_topic(topic: String) -> Result<(), Error> {
+    fn create_topic(topic: String, id: u32) -> Result<(), Error> {
         match topicwire_guest::topic::route_of(&topic) {
-            "bars" => dispatch::create_topic::<Service, BarWsRoute>(&topic),
-            "quotes" => dispatch::create_topic::<Service, QuoteWsRoute>(&topic),
+            "bars" => dispatch::create_topic::<Service, BarWsRoute>(&topic, id),
+            "quotes" => dispatch::create_topic::<Service, QuoteWsRoute>(&topic, id),
             route => Err(Error::UnknownRoute(route.to_owned())),
         }
     }
@@ -83,15 +86,12 @@ impl bindings::Guest for Exports {
             _ => {}
         }
     }
-    fn on_timer(topic: String) {
-        match topicwire_guest::topic::route_of(&topic) {
-            "bars" => dispatch::on_timer::<Service, BarWsRoute>(topic),
-            "quotes" => dispatch::on_timer::<Service, QuoteWsRoute>(topic),
+    fn on_timers(now_us: u64, topics: Vec<u32>) {
+        dispatch::on_timers::<Imports>(now_us, &topics, |topic, id| match topicwire_guest::topic::route_of(&topic) {
+            "bars" => dispatch::on_timer::<Service, BarWsRoute>(topic, id),
+            "quotes" => dispatch::on_timer::<Service, QuoteWsRoute>(topic, id),
             _ => {}
-        }
-    }
-    fn on_timers(topics: Vec<String>) {
-        topics.into_iter().for_each(<Self as bindings::Guest>::on_timer);
+        });
     }
 }
 bindings::export!(Exports with_types_in bindings);

@@ -42,8 +42,8 @@ impl TopicTable {
             let idle = self.topics.get(&*topic).is_some_and(|entry| {
                 entry.subscribers.is_empty() && !entry.remote && entry.lingers_until == Some(until)
             });
-            if idle {
-                self.topics.remove(&*topic);
+            if idle && let Some(entry) = self.topics.remove(&*topic) {
+                self.ids.remove(&entry.id);
                 gone.push(topic.to_string());
             }
         }

@@ -57,11 +57,19 @@ pub struct TopicPolicy {
     pub history: HistoryPolicy,
 }
 
+/// A live topic's number (the world's `topic-id`): given when it becomes
+/// live, and not given to another topic until the numbers come round
+/// (2^32 topics later), so a component holding a removed topic's id
+/// cannot reach another topic with it.
+pub type TopicId = u32;
+
 /// One live topic.
 #[derive(Debug)]
 struct Topic {
     /// The topic, shared by conflation slots of slow connections.
     name: Arc<str>,
+    /// Its number while it is live.
+    id: TopicId,
     route: String,
     policy: TopicPolicy,
     /// `{"type":"<route>.update","payload":{"topic":"...","payload":`, computed once.
@@ -144,6 +152,10 @@ pub struct TopicInfo {
 #[derive(Debug)]
 pub struct TopicTable {
     topics: HashMap<String, Topic>,
+    /// The live topics by id.
+    ids: HashMap<TopicId, Arc<str>>,
+    /// The next id to give.
+    next_id: TopicId,
     by_connection: HashMap<ConnId, HashSet<String>>,
     /// Set while this node leads the module in a cluster.
     outlet: Option<Outlet>,
@@ -174,6 +186,8 @@ impl TopicTable {
     pub fn new(budget: Arc<HistoryBudget>) -> Self {
         Self {
             topics: HashMap::new(),
+            ids: HashMap::new(),
+            next_id: 0,
             by_connection: HashMap::new(),
             outlet: None,
             held: Batch::default(),
@@ -199,6 +213,16 @@ impl TopicTable {
     /// Whether `topic` is live.
     pub fn contains(&self, topic: &str) -> bool {
         self.topics.contains_key(topic)
+    }
+
+    /// The id of live `topic`.
+    pub fn id_of(&self, topic: &str) -> Option<TopicId> {
+        self.topics.get(topic).map(|entry| entry.id)
+    }
+
+    /// The topic live as `id`, shared.
+    pub fn shared_name_of(&self, id: TopicId) -> Option<Arc<str>> {
+        self.ids.get(&id).cloned()
     }
 
     /// Whether connection `conn` is subscribed to `topic`.
@@ -262,10 +286,17 @@ impl TopicTable {
         if let Some(peer) = &peer {
             self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
         }
+        if let Some(replaced) = self.topics.get(topic) {
+            self.ids.remove(&replaced.id);
+        }
+        let id = self.fresh_id();
+        let name: Arc<str> = topic.into();
+        self.ids.insert(id, name.clone());
         self.topics.insert(
             topic.to_owned(),
             Topic {
-                name: topic.into(),
+                name,
+                id,
                 route: route.to_owned(),
                 policy,
                 update_prefix: messages::update_prefix(route, topic),
@@ -282,6 +313,17 @@ impl TopicTable {
                 lingers_until: None,
             },
         );
+    }
+
+    /// An id no live topic has.
+    fn fresh_id(&mut self) -> TopicId {
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.ids.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// `create-topic` succeeded: delivers the updates it published.
@@ -367,6 +409,7 @@ impl TopicTable {
     /// Forgets `topic` (its subscriptions must be gone already).
     fn remove(&mut self, topic: &str) -> Option<Topic> {
         let entry = self.topics.remove(topic)?;
+        self.ids.remove(&entry.id);
         if let Some(until) = entry.lingers_until {
             self.lingering.remove(&(until, entry.name.clone()));
         }
@@ -484,6 +527,12 @@ impl TopicTable {
         }
         entry.last = Some(frame);
         Ok(delivered)
+    }
+
+    /// As [`publish`](Self::publish), to the topic live as `id`.
+    pub fn publish_to(&mut self, id: TopicId, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
+        let Some(name) = self.ids.get(&id).cloned() else { return Err(Rejected::NotLive) };
+        self.publish(&name, data, max_bytes)
     }
 
     /// Live topics with their subscriber counts and positions, sorted by topic.

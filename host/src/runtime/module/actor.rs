@@ -13,7 +13,7 @@ use crate::limits::Limits;
 use crate::runtime::instance::{Blueprint, HttpOutcome, Instance};
 use crate::runtime::remote::Remote;
 use crate::runtime::status::LiveInfo;
-use crate::runtime::timers::sleep_until;
+use crate::runtime::timers::{Due, sleep_until};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -187,21 +187,20 @@ impl Actor {
         }
     }
 
-    /// Every timer due now, up to [`TICKS_PER_TURN`]: one `on-timer` call
-    /// when one is due, one `on-timers` call for all of them when more are.
+    /// Every timer due now, up to [`TICKS_PER_TURN`], in one `on-timers`
+    /// call (for older components, `on-timer` when one is due).
     /// The updates they publish to a connection leave it in one write.
     async fn fire_timers(&mut self) {
         let _ = self
             .guarded(async |instance| {
                 let now = Instant::now();
                 let timers = &mut instance.state().timers;
-                let due: Vec<Arc<str>> = std::iter::from_fn(|| timers.pop_due(now)).take(TICKS_PER_TURN).collect();
+                let due: Vec<Due> = std::iter::from_fn(|| timers.pop_due(now)).take(TICKS_PER_TURN).collect();
+                if due.is_empty() {
+                    return Ok(());
+                }
                 instance.state().topics.hold_writes();
-                let called = match due.as_slice() {
-                    [] => Ok(()),
-                    [topic] => instance.on_timer(topic).await,
-                    _ => instance.on_timers(due).await,
-                };
+                let called = instance.on_timers(due).await;
                 instance.state().topics.release_writes();
                 called
             })
