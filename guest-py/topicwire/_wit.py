@@ -1,11 +1,14 @@
-"""The one file that knows the WIT world (``topicwire:ws@0.2.0``) and the
+"""The one file that knows the WIT world (``topicwire:ws@0.3.0``) and the
 bindings componentize-py generates for it (``wit_world``).
 
 Everything else in the SDK talks to :data:`host` (the world's imports:
 ``topic-update``, timers, ``wasi:keyvalue``) and hands a dispatcher to
 :func:`exports` (the world's exports, and ``wasi:http/incoming-handler``).
-A new version of the world (topic handles, batched updates) changes this
-file only.
+A new version of the world changes this file only: 0.3.0 names live topics
+by number on the per-update path (``create-topic`` gives each its id, and
+``on-timers`` hands the ids of the due timers with the turn's time), so
+the exports here keep the live topics by id and hand the SDK their names,
+as before. Updates still go one by one, by topic (``topic-update``).
 
 Outside a component (unit tests, the generator) there are no bindings:
 :data:`host` then refuses every call until ``topicwire.testing`` installs
@@ -167,16 +170,38 @@ def _wire_error(error: Any) -> Any:
     return _Err(kinds.get(error.kind, _types.Error_Failed)(error.reason))
 
 
+class LiveTopics:
+    """The live topics by the ids the host gave them in ``create-topic``."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str] = {}
+        self.by_name: dict[str, int] = {}
+
+    def add(self, topic: str, id: int) -> None:
+        old = self.by_name.pop(topic, None)
+        if old is not None:
+            self.by_id.pop(old, None)
+        self.by_id[id] = topic
+        self.by_name[topic] = id
+
+    def remove(self, topic: str) -> None:
+        id = self.by_name.pop(topic, None)
+        if id is not None:
+            self.by_id.pop(id, None)
+
+
 def exports(module: Dispatcher) -> dict[str, type]:
     """The classes componentize-py exports from the app module: ``WitWorld`` (and ``IncomingHandler``)."""
     from topicwire.caller import Caller
     from topicwire.errors import ServiceError
     from topicwire.router import Delivery
 
+    live = LiveTopics()
+
     class WitWorld:
         def routes(self) -> list[Any]:
             deliveries = {Delivery.CONFLATE: _types.Delivery.CONFLATE, Delivery.RELIABLE: _types.Delivery.RELIABLE}
-            # `history` none: the default of the route's delivery (world 0.2.0).
+            # `history` none: the default of the route's delivery (world 0.2.0 and later).
             return [
                 _types.Route(
                     name,
@@ -200,20 +225,20 @@ def exports(module: Dispatcher) -> dict[str, type]:
             except ServiceError as error:
                 raise _wire_error(error) from None
 
-        def create_topic(self, topic: str) -> None:
+        def create_topic(self, topic: str, id: int) -> None:
             try:
                 module.create_topic(topic)
             except ServiceError as error:
                 raise _wire_error(error) from None
+            live.add(topic, id)
 
         def remove_topic(self, topic: str) -> None:
+            live.remove(topic)
             module.remove_topic(topic)
 
-        def on_timer(self, topic: str) -> None:
-            module.on_timer(topic)
-
-        def on_timers(self, topics: list[str]) -> None:
-            module.on_timers(topics)
+        def on_timers(self, now_us: int, topics: list[int]) -> None:
+            # An id no longer live (its topic removed meanwhile) ticks nothing.
+            module.on_timers([topic for topic in map(live.by_id.get, topics) if topic is not None])
 
     classes: dict[str, type] = {"WitWorld": WitWorld}
     if IN_COMPONENT and _has_http():
