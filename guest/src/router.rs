@@ -53,6 +53,7 @@ impl<Request, Data> Router for WsRouter<Request, Data> {
 /// # pub enum Imports {}
 /// # impl Host for Imports {
 /// #     fn topic_update(_: &str, _: &str) {}
+/// #     fn topic_updates(_: &[(u32, String)]) {}
 /// #     fn set_timer(_: &str, _: u32) {}
 /// #     fn clear_timer(_: &str) {}
 /// # }

@@ -23,6 +23,7 @@ use crate::topic::WsTopic;
 /// # pub enum Imports {}
 /// # impl Host for Imports {
 /// #     fn topic_update(_: &str, _: &str) {}
+/// #     fn topic_updates(_: &[(u32, String)]) {}
 /// #     fn set_timer(_: &str, _: u32) {}
 /// #     fn clear_timer(_: &str) {}
 /// # }

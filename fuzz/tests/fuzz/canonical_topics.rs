@@ -85,6 +85,7 @@ enum NoHost {}
 
 impl Host for NoHost {
     fn topic_update(_: &str, _: &str) {}
+    fn topic_updates(_: &[(u32, String)]) {}
     fn set_timer(_: &str, _: u32) {}
     fn clear_timer(_: &str) {}
 }
