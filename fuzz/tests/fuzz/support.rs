@@ -7,14 +7,14 @@ use serde_json::Value;
 /// The random inputs a bounded run (`cargo test`) tries after the corpus, as
 /// a multiple of `base`: `TOPICWIRE_FUZZ_SCALE` (default 1) scales every
 /// target at once; `BOLERO_RANDOM_ITERATIONS` sets one run's count exactly.
-pub fn iterations(base: usize) -> usize {
+pub(crate) fn iterations(base: usize) -> usize {
     let scale = std::env::var("TOPICWIRE_FUZZ_SCALE").ok().and_then(|scale| scale.parse().ok()).unwrap_or(1);
     base.saturating_mul(scale)
 }
 
 /// Texts that encode `value` differently — keys in reverse order, spaces
 /// and newlines between tokens, escaped characters — and decode to it.
-pub fn equivalent_texts(value: &Value) -> Vec<String> {
+pub(crate) fn equivalent_texts(value: &Value) -> Vec<String> {
     let mut reversed = String::new();
     write(&mut reversed, value, Style { reverse: true, spaced: false, escaped: false });
     let mut spaced = String::new();
