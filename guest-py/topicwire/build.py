@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fcntl
 import hashlib
 import os
 import shutil
@@ -54,7 +55,19 @@ def log(message: str) -> None:
 
 
 def componentize_py(venv: Path) -> Path:
-    """The pinned componentize-py in ``venv``, installed when missing or of another version."""
+    """The pinned componentize-py in ``venv``, installed when missing or of another version.
+
+    Builds run side by side (a build script builds several components at once), so the
+    check and the install hold a lock beside ``venv``: one installs, the others wait and find it.
+    """
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return install_componentize_py(venv)
+
+
+def install_componentize_py(venv: Path) -> Path:
+    """``componentize_py``'s work, under its lock."""
     executable = venv / "bin" / "componentize-py"
     if executable.exists():
         version = subprocess.run([str(executable), "--version"], capture_output=True, text=True, check=False)
