@@ -41,10 +41,10 @@ mod server;
 mod soak;
 mod sockudo;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 /// Benchmarks the Topicwire host.
@@ -140,6 +140,11 @@ fn main() -> Result<()> {
 }
 
 async fn bench(args: BenchArgs) -> Result<()> {
+    if let Some(folder) = args.report.as_deref().and_then(Path::parent).filter(|folder| !folder.as_os_str().is_empty())
+    {
+        // Made before the run, not after it: a folder that cannot be made fails now, not half an hour in.
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot make {}", folder.display()))?;
+    }
     let open_files = limits::raise_open_files(WANTED_OPEN_FILES);
     let settings = scenarios::Settings {
         server: args.server,

@@ -341,7 +341,7 @@ impl Instance {
                 Ok(bindings.call_on_timers(store, now_us, due).await?)
             }
             Backend::Native { state, producer } => {
-                due.iter().for_each(|due| producer.on_timer(state, &due.topic, now_us));
+                due.iter().for_each(|due| producer.on_timer(state, &due.topic, due.id, now_us));
                 Ok(())
             }
         }

@@ -1,8 +1,9 @@
 //! A built-in Rust producer that behaves like the `probe` test component
 //! (route `ticks`, settings `TICK_MS` and `BURST`), for the benchmarks'
 //! native baseline: it publishes through the very same host path as a
-//! component (`topic-update` → topic table → connection queues), so the cost
-//! of wasm isolation is the difference between the two.
+//! component of world 0.3.0 (`topic-updates`: the topic's id → topic table
+//! → connection queues), so the cost of wasm isolation is the difference
+//! between the two.
 //!
 //! Served only when asked for (`--native-probe NAME`).
 
@@ -78,14 +79,14 @@ impl NativeProbe {
         self.seq.remove(topic);
     }
 
-    /// Publishes `BURST` ticks to `topic`, sent at `now_us` (the turn's time, as the probe's).
-    pub fn on_timer(&mut self, state: &mut GuestState, topic: &str, now_us: u64) {
+    /// Publishes `BURST` ticks to `topic`, live as `id`, sent at `now_us` (the turn's time, as the probe's).
+    pub fn on_timer(&mut self, state: &mut GuestState, topic: &str, id: u32, now_us: u64) {
         let Some(seq) = self.seq.get_mut(topic) else { return };
         for _ in 0..self.burst {
             let sent_us = now_us;
             // Serialised as the probe's generated `update` does, so the two differ only by wasm.
             let tick = serde_json::to_string(&Tick { version: 0, seq: *seq, sent_us }).unwrap_or_default();
-            state.publish_update(topic, &tick);
+            state.publish_update_of(id, &tick);
             *seq += 1;
         }
     }

@@ -39,11 +39,10 @@ impl TopicTable {
                 break;
             }
             self.lingering.remove(&(until, topic.clone()));
-            let idle = self.topics.get(&*topic).is_some_and(|entry| {
+            let idle = self.topics.get(&topic).is_some_and(|entry| {
                 entry.subscribers.is_empty() && !entry.remote && entry.lingers_until == Some(until)
             });
-            if idle && let Some(entry) = self.topics.remove(&*topic) {
-                self.ids.remove(&entry.id);
+            if idle && self.topics.remove(&topic).is_some() {
                 gone.push(topic.to_string());
             }
         }

@@ -27,6 +27,7 @@
 mod durable;
 mod join;
 mod linger;
+mod live;
 mod mirror;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,7 @@ use crate::hub::outbox::Batch;
 use crate::hub::peer::{ConnId, Peer};
 use crate::hub::position::Position;
 use bytes::Bytes;
+use live::LiveTopics;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -151,9 +153,7 @@ pub struct TopicInfo {
 /// Every live topic of a module.
 #[derive(Debug)]
 pub struct TopicTable {
-    topics: HashMap<String, Topic>,
-    /// The live topics by id.
-    ids: HashMap<TopicId, Arc<str>>,
+    topics: LiveTopics,
     /// The next id to give.
     next_id: TopicId,
     by_connection: HashMap<ConnId, HashSet<String>>,
@@ -185,8 +185,7 @@ impl TopicTable {
     /// An empty table whose topics' histories share `budget`.
     pub fn new(budget: Arc<HistoryBudget>) -> Self {
         Self {
-            topics: HashMap::new(),
-            ids: HashMap::new(),
+            topics: LiveTopics::default(),
             next_id: 0,
             by_connection: HashMap::new(),
             outlet: None,
@@ -217,12 +216,12 @@ impl TopicTable {
 
     /// The id of live `topic`.
     pub fn id_of(&self, topic: &str) -> Option<TopicId> {
-        self.topics.get(topic).map(|entry| entry.id)
+        self.topics.id_of(topic)
     }
 
     /// The topic live as `id`, shared.
     pub fn shared_name_of(&self, id: TopicId) -> Option<Arc<str>> {
-        self.ids.get(&id).cloned()
+        self.topics.by_id(id).map(|entry| entry.name.clone())
     }
 
     /// Whether connection `conn` is subscribed to `topic`.
@@ -242,7 +241,7 @@ impl TopicTable {
 
     /// Every live topic.
     pub fn topics(&self) -> Vec<String> {
-        self.topics.keys().cloned().collect()
+        self.topics.names().map(|name| name.to_string()).collect()
     }
 
     /// Where live `topic`'s sequence stands.
@@ -286,33 +285,25 @@ impl TopicTable {
         if let Some(peer) = &peer {
             self.by_connection.entry(peer.id()).or_default().insert(topic.to_owned());
         }
-        if let Some(replaced) = self.topics.get(topic) {
-            self.ids.remove(&replaced.id);
-        }
         let id = self.fresh_id();
-        let name: Arc<str> = topic.into();
-        self.ids.insert(id, name.clone());
-        self.topics.insert(
-            topic.to_owned(),
-            Topic {
-                name,
-                id,
-                route: route.to_owned(),
-                policy,
-                update_prefix: messages::update_prefix(route, topic),
-                subscribers: peer.into_iter().collect(),
-                pending,
-                last: None,
-                resuming: false,
-                position: Position::fresh(),
-                assigned: 0,
-                filling: None,
-                history: History::new(policy.history, self.budget.clone()),
-                updates: 0,
-                remote: false,
-                lingers_until: None,
-            },
-        );
+        self.topics.insert(Topic {
+            name: topic.into(),
+            id,
+            route: route.to_owned(),
+            policy,
+            update_prefix: messages::update_prefix(route, topic),
+            subscribers: peer.into_iter().collect(),
+            pending,
+            last: None,
+            resuming: false,
+            position: Position::fresh(),
+            assigned: 0,
+            filling: None,
+            history: History::new(policy.history, self.budget.clone()),
+            updates: 0,
+            remote: false,
+            lingers_until: None,
+        });
     }
 
     /// An id no live topic has.
@@ -320,7 +311,7 @@ impl TopicTable {
         loop {
             let id = self.next_id;
             self.next_id = self.next_id.wrapping_add(1);
-            if !self.ids.contains_key(&id) {
+            if !self.topics.contains_id(id) {
                 return id;
             }
         }
@@ -409,7 +400,6 @@ impl TopicTable {
     /// Forgets `topic` (its subscriptions must be gone already).
     fn remove(&mut self, topic: &str) -> Option<Topic> {
         let entry = self.topics.remove(topic)?;
-        self.ids.remove(&entry.id);
         if let Some(until) = entry.lingers_until {
             self.lingering.remove(&(until, entry.name.clone()));
         }
@@ -483,7 +473,13 @@ impl TopicTable {
     /// and queues it to every subscriber. Returns how many subscribers it
     /// was queued for.
     pub fn publish(&mut self, topic: &str, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
-        let Some(entry) = self.topics.get_mut(topic) else { return Err(Rejected::NotLive) };
+        let Some(id) = self.topics.id_of(topic) else { return Err(Rejected::NotLive) };
+        self.publish_to(id, data, max_bytes)
+    }
+
+    /// As [`publish`](Self::publish), to the topic live as `id`.
+    pub fn publish_to(&mut self, id: TopicId, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
+        let Some(entry) = self.topics.by_id_mut(id) else { return Err(Rejected::NotLive) };
         if data.len() > max_bytes {
             return Err(Rejected::TooLarge);
         }
@@ -504,7 +500,7 @@ impl TopicTable {
             if !self.store(&name, frame) {
                 return Err(Rejected::NotStored);
             }
-            if let Some(entry) = self.topics.get_mut(topic) {
+            if let Some(entry) = self.topics.by_id_mut(id) {
                 entry.assigned = offset;
             }
             return Ok(0);
@@ -529,19 +525,13 @@ impl TopicTable {
         Ok(delivered)
     }
 
-    /// As [`publish`](Self::publish), to the topic live as `id`.
-    pub fn publish_to(&mut self, id: TopicId, data: &str, max_bytes: usize) -> Result<usize, Rejected> {
-        let Some(name) = self.ids.get(&id).cloned() else { return Err(Rejected::NotLive) };
-        self.publish(&name, data, max_bytes)
-    }
-
     /// Live topics with their subscriber counts and positions, sorted by topic.
     pub fn info(&self) -> Vec<TopicInfo> {
         let mut info: Vec<TopicInfo> = self
             .topics
-            .iter()
-            .map(|(topic, entry)| TopicInfo {
-                topic: topic.clone(),
+            .values()
+            .map(|entry| TopicInfo {
+                topic: entry.name.to_string(),
                 subscribers: entry.subscribers.len(),
                 updates: entry.updates,
                 epoch: entry.position.epoch.to_string(),

@@ -309,3 +309,29 @@ async fn bad_updates_are_rejected_and_take_no_offset() {
     assert_eq!(table.publish("t", &"1".repeat(MAX + 1), MAX), Err(Rejected::TooLarge));
     assert_eq!(table.position("t").map(|position| position.offset), Some(0));
 }
+
+#[tokio::test]
+async fn a_topic_is_reached_by_its_id_while_live_and_never_by_an_old_one() {
+    let mut table = TopicTable::default();
+    let (a, mut client) = peer(1).await;
+    live(&mut table, "t", CONFLATE, &a);
+    let first = table.id_of("t").unwrap();
+    assert_eq!(table.shared_name_of(first).as_deref(), Some("t"));
+    assert_eq!(table.publish_to(first, "1", MAX), Ok(1));
+    assert_eq!(table.drop_topic("t").len(), 1);
+    assert_eq!(table.publish_to(first, "2", MAX), Err(Rejected::NotLive), "gone with its topic");
+    live(&mut table, "t", CONFLATE, &a);
+    let second = table.id_of("t").unwrap();
+    assert_ne!(first, second, "live again under a new id");
+    assert_eq!(table.publish_to(first, "3", MAX), Err(Rejected::NotLive));
+    assert_eq!(table.shared_name_of(first), None);
+    assert_eq!(table.publish("t", "4", MAX), Ok(1), "by name, to the same topic as its id");
+    assert_eq!(table.publish_to(second, "5", MAX), Ok(1));
+    let mut data = Vec::new();
+    for _ in 0..3 {
+        let frame: Value = serde_json::from_str(&read_text(&mut client).await).unwrap();
+        data.push(frame["payload"]["payload"].clone());
+    }
+    assert_eq!(data, [json!(1), json!(4), json!(5)], "what went to an old id reached no topic");
+    assert_eq!((table.len(), table.topics()), (1, vec!["t".to_owned()]));
+}
