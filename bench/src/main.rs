@@ -187,15 +187,25 @@ async fn bench(args: BenchArgs) -> Result<()> {
         }
     }
     results.extend(runs.into_iter().map(results::merge_runs));
+    // A scenario that fails is reported and left out; the others' results are still written.
+    let mut failed = Vec::new();
     for scenario in others {
-        let result = scenario.run(&settings).await?;
-        println!("{result}");
-        results.push(result);
+        match scenario.run(&settings).await {
+            Ok(result) => {
+                println!("{result}");
+                results.push(result);
+            }
+            Err(error) => {
+                eprintln!("{error:#}");
+                failed.push(scenario.name().to_owned());
+            }
+        }
     }
     if let Some(path) = args.report {
         results::carry_over(results::read(&path.with_extension("json"))?, &mut results);
         results::write(&path, &results)?;
     }
+    anyhow::ensure!(failed.is_empty(), "scenarios failed (see above), left out of the report: {}", failed.join(", "));
     Ok(())
 }
 
