@@ -140,8 +140,7 @@ fn main() -> Result<()> {
 }
 
 async fn bench(args: BenchArgs) -> Result<()> {
-    if let Some(folder) = args.report.as_deref().and_then(Path::parent).filter(|folder| !folder.as_os_str().is_empty())
-    {
+    if let Some(folder) = args.report.as_deref().and_then(Path::parent) {
         // Made before the run, not after it: a folder that cannot be made fails now, not half an hour in.
         std::fs::create_dir_all(folder).with_context(|| format!("cannot make {}", folder.display()))?;
     }
